@@ -1,0 +1,1 @@
+"""Pure logic: strategies, allocation, risk, stops, fills. Never imports faust, Kafka, httpx or connectors."""

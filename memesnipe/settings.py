@@ -1,0 +1,162 @@
+"""All settings, from the environment (prefix ``MEMESNIPE_``) and ``.env``.
+
+Nested groups use ``__``: ``MEMESNIPE_KAFKA__BROKER=kafka://host:9092``. A bad value stops
+start-up with :class:`SettingsError`, whose message names the setting.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "MEMESNIPE_"
+
+
+class Mode(StrEnum):
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class SettingsError(SystemExit):
+    """Start-up refused because a setting is invalid; the message names it."""
+
+
+class KafkaSettings(BaseModel):
+    broker: str = "kafka://127.0.0.1:9092"
+    app_id: str = "memesnipe"
+    topic_prefix: str = "memesnipe."
+    partitions: int = Field(4, ge=1, le=1024)
+    replication: int = Field(1, ge=1, le=7)
+    store: str = "memory://"
+    batch_size: int = Field(500, ge=1, le=100_000, description="events per stream.take batch")
+    batch_within_s: float = Field(0.2, gt=0, le=60)
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_url(cls, v: str) -> str:
+        for url in v.split(";"):
+            if not url.startswith("kafka://") or ":" not in url[len("kafka://") :]:
+                raise ValueError("must look like kafka://host:port (several separated by ';')")
+        return v
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, v: str) -> str:
+        if v.split("://")[0] not in {"rocksdb", "memory", "aerospike"}:
+            raise ValueError("must be memory:// or rocksdb://")
+        return v
+
+
+class ClickHouseSettings(BaseModel):
+    dsn: str = Field("", description="chdb:///abs/path (embedded) or http(s)://user:pass@host:8123/db")
+    database: str = "memesnipe"
+    run_id: str = "live"
+    batch_rows: int = Field(5000, ge=1)
+    flush_interval_s: float = Field(1.0, gt=0)
+
+    @field_validator("dsn")
+    @classmethod
+    def _dsn(cls, v: str) -> str:
+        if v and not v.startswith(("chdb://", "http://", "https://", "clickhouse://")):
+            raise ValueError("must start with chdb://, http://, https:// or clickhouse://")
+        return v
+
+
+class SimulatorSettings(BaseModel):
+    seed: int = 7
+    mints: int = Field(12, ge=1, le=10_000)
+    rate_per_s: float = Field(200.0, gt=0, description="events per second, all types together")
+    tick_s: float = Field(5.0, gt=0, description="simulated seconds between price ticks of one mint")
+    start: str = Field("", description="ISO-8601 UTC start of simulated time; empty = now")
+
+
+class PaperSettings(BaseModel):
+    slippage_bps: int = Field(50, ge=0, le=5000)
+    fee_bps: int = Field(25, ge=0, le=1000, description="swap fee charged on the input amount")
+    priority_fee_lamports: int = Field(10_000, ge=0)
+    jito_tip_lamports: int = Field(1_000, ge=0)
+
+
+class RiskSettings(BaseModel):
+    capital_lamports: int = Field(100 * 10**9, gt=0, description="starting capital (100 SOL)")
+    max_order_lamports: int = Field(2 * 10**9, gt=0)
+    max_token_lamports: int = Field(5 * 10**9, gt=0)
+    max_strategy_lamports: int = Field(20 * 10**9, gt=0)
+    max_open_positions: int = Field(20, ge=1)
+    max_orders_per_min: int = Field(60, ge=1)
+    max_depth_share: float = Field(0.02, gt=0, le=1)
+    max_top10_holder_pct: float = Field(60.0, gt=0, le=100)
+    max_drawdown: float = Field(0.2, gt=0, lt=1)
+    default_entry_fraction: float = Field(
+        0.05, gt=0, le=1, description="share of capital for a full-strength signal before allocation"
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    mode: Mode = Mode.PAPER
+    live_confirm: str = Field("", description="must equal 'I-ACCEPT-REAL-MONEY-RISK' for live mode")
+    data_dir: Path = Path(".data")
+    log_level: str = "INFO"
+    web_port: int = Field(6066, ge=1, le=65535, description="Faust web (and cockpit) port")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables the Prometheus endpoint")
+    hmac_secret: str = Field("paper-hmac-secret-change-me", min_length=16)
+
+    kafka: KafkaSettings = KafkaSettings()
+    clickhouse: ClickHouseSettings = ClickHouseSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    paper: PaperSettings = PaperSettings()
+    risk: RiskSettings = RiskSettings()
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @model_validator(mode="after")
+    def _live_needs_confirmation(self) -> Settings:
+        if self.mode is Mode.LIVE and self.live_confirm != "I-ACCEPT-REAL-MONEY-RISK":
+            raise ValueError(
+                "live mode needs MEMESNIPE_LIVE_CONFIRM=I-ACCEPT-REAL-MONEY-RISK (real money is at risk)"
+            )
+        return self
+
+    @property
+    def clickhouse_dsn(self) -> str:
+        """The configured DSN, or embedded chDB under the data directory."""
+        return self.clickhouse.dsn or f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if str(p) not in {"__root__"}]
+    return ENV_PREFIX + "__".join(p.upper() for p in parts) if parts else ENV_PREFIX + "*"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings; on error raise SettingsError naming each bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"  {_setting_name(err['loc'])}: {err['msg']} (got {err.get('input')!r})" for err in exc.errors()
+        ]
+        raise SettingsError("memesnipe: invalid settings\n" + "\n".join(lines)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Process-wide settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,75 @@
+"""Wire messages (one versioned schema each) and topic names."""
+
+from memesnipe.streams.base import LAMPORTS_PER_SOL, SOL_MINT, Message, utcnow
+from memesnipe.streams.codec import DecodeError, decode, decode_market, encode
+from memesnipe.streams.control import KillSwitch, StrategyAllocation, StrategySpec
+from memesnipe.streams.deadletter import DeadLetter
+from memesnipe.streams.execution import ExecutionRequest, ExecutionResult, ExecutionStatus
+from memesnipe.streams.market import (
+    MARKET_EVENT_TYPES,
+    AnyMarketEvent,
+    BridgeEvent,
+    DepthEvent,
+    DepthLevel,
+    FundingEvent,
+    MarketEvent,
+    OnChainEvent,
+    OnChainKind,
+    PriceEvent,
+    SocialEvent,
+    SolPriceEvent,
+)
+from memesnipe.streams.trading import (
+    Fill,
+    Intent,
+    Order,
+    OrderRejection,
+    OrderState,
+    OrderUpdate,
+    PositionStatus,
+    PositionUpdate,
+    Side,
+    Signal,
+    Venue,
+)
+
+__all__ = [
+    "LAMPORTS_PER_SOL",
+    "MARKET_EVENT_TYPES",
+    "SOL_MINT",
+    "AnyMarketEvent",
+    "BridgeEvent",
+    "DeadLetter",
+    "DecodeError",
+    "DepthEvent",
+    "DepthLevel",
+    "ExecutionRequest",
+    "ExecutionResult",
+    "ExecutionStatus",
+    "Fill",
+    "FundingEvent",
+    "Intent",
+    "KillSwitch",
+    "MarketEvent",
+    "Message",
+    "OnChainEvent",
+    "OnChainKind",
+    "Order",
+    "OrderRejection",
+    "OrderState",
+    "OrderUpdate",
+    "PositionStatus",
+    "PositionUpdate",
+    "PriceEvent",
+    "Side",
+    "Signal",
+    "SocialEvent",
+    "SolPriceEvent",
+    "StrategyAllocation",
+    "StrategySpec",
+    "Venue",
+    "decode",
+    "decode_market",
+    "encode",
+    "utcnow",
+]

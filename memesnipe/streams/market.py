@@ -1,0 +1,120 @@
+"""The seven market events. One topic per type, keyed by token mint; time is the event's own."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from memesnipe.streams.base import Message, Mint, UtcDatetime
+
+
+class MarketEvent(Message, frozen=True, kw_only=True, tag_field="type"):
+    """Common fields: the token, when it happened (event time, UTC) and who reported it."""
+
+    mint: Mint
+    ts: UtcDatetime
+    source: str = ""
+
+
+class PriceEvent(MarketEvent, frozen=True, kw_only=True, tag="price"):
+    """Spot price observation. ``volume_usd_5m`` is the traded volume over the 5 min up to ``ts``."""
+
+    price_usd: float = msgspec.field(default=0.0)
+    price_sol: float = 0.0
+    volume_usd_5m: float = 0.0
+    liquidity_usd: float = 0.0
+    decimals: int = 6
+
+
+class SocialEvent(MarketEvent, frozen=True, kw_only=True, tag="social"):
+    """Mention count of a token over ``window_s`` seconds ending at ``ts``."""
+
+    mentions: int = 0
+    unique_authors: int = 0
+    window_s: int = 60
+
+
+class DepthLevel(msgspec.Struct, frozen=True):
+    size_usd: float
+    impact_bps: float
+
+
+class DepthEvent(MarketEvent, frozen=True, kw_only=True, tag="depth"):
+    """Price impact of a buy at several sizes (from quotes or pool reserves)."""
+
+    levels: list[DepthLevel] = []
+    liquidity_usd: float = 0.0
+
+
+class BridgeEvent(MarketEvent, frozen=True, kw_only=True, tag="bridge"):
+    """A bridged inflow of the token to Solana."""
+
+    amount_usd: float = 0.0
+    source_chain: str = ""
+    bridge: str = ""
+    tx_id: str = ""
+
+
+class FundingEvent(MarketEvent, frozen=True, kw_only=True, tag="funding"):
+    """Perp funding and mark/oracle prices; ``funding_rate_hourly`` is a fraction per hour."""
+
+    market_index: int = -1
+    perp_symbol: str = ""
+    funding_rate_hourly: float = 0.0
+    mark_price_usd: float = 0.0
+    oracle_price_usd: float = 0.0
+
+
+class SolPriceEvent(MarketEvent, frozen=True, kw_only=True, tag="sol_price"):
+    """SOL/USD from an oracle (Pyth): price = raw x 10^expo, with its confidence."""
+
+    price_usd: float = 0.0
+    conf_usd: float = 0.0
+
+
+class OnChainKind(StrEnum):
+    SWAP = "swap"
+    NEW_POOL = "new_pool"
+    NEW_MINT = "new_mint"
+    TRANSFER = "transfer"
+    DEV_SELL = "dev_sell"
+    LP_ADD = "lp_add"
+    LP_REMOVE = "lp_remove"
+    AIRDROP = "airdrop"
+    SAFETY = "safety"
+    HOLDERS = "holders"
+
+
+class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
+    """An on-chain fact about a token; which optional fields are set depends on ``kind``."""
+
+    kind: OnChainKind
+    signature: str = ""
+    wallet: str = ""
+    amount_usd: float = 0.0
+    amount_tokens: float = 0.0
+    # holdings and holders
+    wallet_balance_tokens: float | None = None
+    holders: int | None = None
+    recipients: int | None = None
+    # token safety
+    mint_authority_live: bool | None = None
+    freeze_authority_live: bool | None = None
+    lp_locked_pct: float | None = None
+    lp_unlock_ts: UtcDatetime | None = None
+    top10_holder_pct: float | None = None
+    pool_liquidity_usd: float | None = None
+
+
+AnyMarketEvent = PriceEvent | SocialEvent | DepthEvent | BridgeEvent | FundingEvent | SolPriceEvent | OnChainEvent
+
+MARKET_EVENT_TYPES: dict[str, type[MarketEvent]] = {
+    "price": PriceEvent,
+    "social": SocialEvent,
+    "depth": DepthEvent,
+    "bridge": BridgeEvent,
+    "funding": FundingEvent,
+    "sol_price": SolPriceEvent,
+    "onchain": OnChainEvent,
+}

@@ -1,0 +1,164 @@
+"""Trading messages: signals, orders, rejections, order updates, fills and positions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from memesnipe.streams.base import Fraction, Lamports, Message, Mint, UtcDatetime
+
+
+class Side(StrEnum):
+    BUY = "buy"  # open/add a long (spot, Jupiter)
+    SELL = "sell"  # close a long (spot, Jupiter)
+    SHORT = "short"  # open a perp short (Drift)
+    COVER = "cover"  # close a perp short (Drift, reduce-only)
+
+
+class Intent(StrEnum):
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+class Venue(StrEnum):
+    JUPITER = "jupiter"
+    DRIFT = "drift"
+
+
+class Signal(Message, frozen=True, kw_only=True):
+    """A strategy's wish. ``signal_id`` is derived from the input that caused it, so a replayed
+    input gives the same id and everything downstream can deduplicate on it."""
+
+    signal_id: str
+    instance_id: str
+    family: str
+    mint: Mint
+    ts: UtcDatetime
+    side: Side
+    intent: Intent
+    strength: Fraction
+    reason: str
+    price_usd: float = 0.0
+    price_sol: float = 0.0
+    perp_market_index: int | None = None
+    block_entries: bool = False
+    meta: dict[str, Any] = {}
+
+
+class Order(Message, frozen=True, kw_only=True):
+    """An approved, sized order. ``order_id`` is its idempotency key: hash of
+    (instance_id, mint, signal_id). Buys are sized in lamports in, sells in token units in."""
+
+    order_id: str
+    signal_id: str
+    instance_id: str
+    family: str
+    mint: Mint
+    ts: UtcDatetime
+    side: Side
+    intent: Intent
+    venue: Venue
+    amount_in: Lamports
+    slippage_bps: int = 50
+    price_usd: float = 0.0
+    price_sol: float = 0.0
+    perp_market_index: int | None = None
+    reason: str = ""
+
+
+class OrderRejection(Message, frozen=True, kw_only=True):
+    """A signal the risk gate refused, with the rule and a readable reason."""
+
+    signal_id: str
+    instance_id: str
+    mint: Mint
+    ts: UtcDatetime
+    side: Side
+    intent: Intent
+    rule: str
+    reason: str
+
+
+class OrderState(StrEnum):
+    NEW = "new"
+    ROUTED = "routed"
+    SIGNED = "signed"
+    SUBMITTED = "submitted"
+    LANDED = "landed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+class OrderUpdate(Message, frozen=True, kw_only=True):
+    """One transition of an order's lifecycle."""
+
+    order_id: str
+    state: OrderState
+    ts: UtcDatetime
+    reason: str = ""
+    signature: str = ""
+
+
+class Fill(Message, frozen=True, kw_only=True):
+    """An executed order. Quantities in integer base units; costs in lamports.
+
+    ``qty_tokens`` is tokens bought (buy/short) or sold (sell/cover) in the token's base units;
+    ``notional_lamports`` is SOL paid (buy) or received (sell) before costs.
+    """
+
+    fill_id: str
+    order_id: str
+    instance_id: str
+    family: str
+    mint: Mint
+    ts: UtcDatetime
+    side: Side
+    intent: Intent
+    qty_tokens: int
+    notional_lamports: Lamports
+    price_sol: float
+    price_usd: float = 0.0
+    swap_fee_lamports: Lamports = 0
+    priority_fee_lamports: Lamports = 0
+    jito_tip_lamports: Lamports = 0
+    drift_fee_lamports: Lamports = 0
+    funding_lamports: int = 0
+    paper: bool = True
+    signature: str = ""
+    reason: str = ""
+
+    @property
+    def cost_lamports(self) -> int:
+        return (
+            self.swap_fee_lamports
+            + self.priority_fee_lamports
+            + self.jito_tip_lamports
+            + self.drift_fee_lamports
+            - self.funding_lamports
+        )
+
+
+class PositionStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class PositionUpdate(Message, frozen=True, kw_only=True):
+    """State of one (strategy instance, mint) position after a fill or a mark."""
+
+    instance_id: str
+    mint: Mint
+    ts: UtcDatetime
+    status: PositionStatus
+    side: Side
+    qty_tokens: int
+    entry_price_sol: float
+    mark_price_sol: float
+    cost_lamports: int
+    realized_pnl_lamports: int
+    unrealized_pnl_lamports: int
+    fees_lamports: int = 0
+    stop_price_sol: float | None = None
+    peak_price_sol: float | None = None
+    exit_reason: str = ""
