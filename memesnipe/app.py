@@ -1,0 +1,47 @@
+"""The Faust app and nothing else; every agent module imports ``app`` from here.
+
+``faust -A memesnipe.app worker`` and ``memesnipe worker`` both start it. Which agent modules
+load is an explicit list (Faust's autodiscover), one module per pipeline stage.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from memesnipe.settings import Settings, get_settings
+
+AGENT_MODULES = [
+    "memesnipe.agents.strategy_runner",
+    "memesnipe.agents.risk_gate",
+    "memesnipe.agents.paper_execution",
+    "memesnipe.agents.clickhouse_sink",
+]
+
+
+def create_app(settings: Settings) -> faust.App:
+    return faust.App(
+        settings.kafka.app_id,
+        broker=settings.kafka.broker,
+        store=settings.kafka.store,
+        topic_partitions=settings.kafka.partitions,
+        topic_replication_factor=settings.kafka.replication,
+        topic_allow_declare=True,
+        autodiscover=AGENT_MODULES,
+        origin="memesnipe",
+        web_port=settings.web_port,
+        web_host="127.0.0.1",
+        datadir=str(settings.data_dir / "faust"),
+        key_serializer="raw",
+        value_serializer="raw",
+        stream_wait_empty=False,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        table_standby_replicas=0,
+        producer_linger_ms=5,
+        producer_max_batch_size=256 * 1024,
+    )
+
+
+settings = get_settings()
+app = create_app(settings)

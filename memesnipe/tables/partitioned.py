@@ -1,0 +1,33 @@
+"""Write Faust table keys under the partition of the event that changed them.
+
+Faust takes a table write's changelog partition (and its RocksDB shard) from the *current
+event*. An agent that processes a batch with ``take_events`` and writes state once per batch
+must therefore write each key while the current event is one from that key's partition;
+otherwise, after a rebalance, the key would be restored on the wrong worker.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from faust.streams import _current_event
+from faust.types import EventT
+
+
+@contextmanager
+def as_current_event(event: EventT) -> Iterator[None]:
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+def write_keys(table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:
+    """Set ``table[key] = value`` for each key, under the event that last changed it."""
+    for key, (event, value) in changes.items():
+        with as_current_event(event):
+            table[key] = value
