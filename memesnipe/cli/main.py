@@ -1,0 +1,38 @@
+"""The ``memesnipe`` command. Each subcommand lives in its own module listed in COMMANDS,
+which exposes ``register(subparsers)`` and sets ``func`` on its parser."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS = [
+    "memesnipe.cli.worker",
+    "memesnipe.cli.run",
+    "memesnipe.cli.simulate",
+    "memesnipe.cli.report",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="memesnipe", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `memesnipe worker ...` is Faust's own worker CLI, untouched.
+    if argv and argv[0] == "worker":
+        from memesnipe.cli.worker import run_faust_worker
+
+        run_faust_worker(argv[1:])
+        return
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    rc = args.func(args)
+    raise SystemExit(rc or 0)
