@@ -1,0 +1,31 @@
+"""Prometheus metrics, named per Prometheus conventions (base units, ``_total`` counters,
+bounded label sets: topic, stage, reason, state, strategy instance — never mint or order id)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+EVENTS_IN = Counter("memesnipe_events_in_total", "Messages consumed", ["topic"])
+DEAD_LETTERS = Counter("memesnipe_dead_letters_total", "Messages sent to the dead-letter topic", ["topic"])
+BATCH_SECONDS = Histogram(
+    "memesnipe_agent_batch_seconds",
+    "Time an agent spends processing one batch",
+    ["stage"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+SIGNALS = Counter("memesnipe_signals_total", "Signals emitted", ["strategy", "intent"])
+ORDERS = Counter("memesnipe_orders_total", "Order lifecycle transitions", ["state"])
+REJECTIONS = Counter("memesnipe_risk_rejections_total", "Signals refused by the risk gate", ["rule"])
+FILLS = Counter("memesnipe_fills_total", "Fills", ["strategy", "side"])
+PNL_REALIZED = Gauge("memesnipe_realized_pnl_lamports", "Realized PnL net of costs", ["strategy"])
+PNL_UNREALIZED = Gauge("memesnipe_unrealized_pnl_lamports", "Unrealized PnL", ["strategy"])
+ALLOCATION = Gauge("memesnipe_allocation_ratio", "Capital share per strategy", ["strategy"])
+KILL_SWITCH = Gauge("memesnipe_kill_switch_active", "1 while the kill switch is on")
+CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
+SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")
+
+
+def serve(port: int) -> None:
+    """Start this process's /metrics endpoint (port 0 disables it)."""
+    if port:
+        start_http_server(port, addr="127.0.0.1")
