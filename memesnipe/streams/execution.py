@@ -26,6 +26,7 @@ class ExecutionRequest(Message, frozen=True, kw_only=True):
 
     request_id: str
     order_id: str
+    mint: str
     intent: Intent
     tx_b64: str
     created_at: UtcDatetime
@@ -41,6 +42,7 @@ class ExecutionResult(Message, frozen=True, kw_only=True):
 
     request_id: str
     order_id: str
+    mint: str
     status: ExecutionStatus
     ts: UtcDatetime
     signature: str = ""

@@ -12,14 +12,16 @@ MARKET_TOPICS = ("price", "social", "depth", "bridge", "funding", "sol_price", "
 CONTROL_TOPICS = ("specs", "allocations", "killswitch")
 TRADING_TOPICS = (
     "signals",  # strategy -> risk gate, keyed by mint
-    "orders",  # risk gate -> router, keyed by order_id
-    "rejections",  # risk gate refusals, keyed by mint
-    "order_updates",  # lifecycle transitions, keyed by order_id
-    "exec_requests",  # router -> signer, keyed by request_id
-    "exec_results",  # signer -> router/fills, keyed by request_id
-    "fills",  # keyed by mint
-    "positions",  # keyed by instance_id|mint
+    "orders",  # risk gate -> router
+    "rejections",  # risk gate refusals
+    "order_updates",  # lifecycle transitions
+    "exec_requests",  # router -> signer
+    "exec_results",  # signer -> submitter/fills
+    "fills",
+    "positions",
 )
+"""Every trading topic is keyed by MINT, so that all of a token's market data, signals, orders,
+results, fills and positions are co-partitioned and one worker owns all of a mint's state."""
 ALL_TOPICS = (*MARKET_TOPICS, *CONTROL_TOPICS, *TRADING_TOPICS, "deadletter")
 COMPACTED = frozenset({"specs", "allocations", "killswitch"})
 
