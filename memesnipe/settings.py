@@ -96,6 +96,23 @@ class RiskSettings(BaseModel):
     )
 
 
+class WebSettings(BaseModel):
+    """The glass cockpit (served by the analytics process) and its authenticated controls."""
+
+    token: str = Field("", description="bearer token for kill/resume; empty = controls refused in live mode")
+    poll_s: float = Field(1.0, gt=0, le=60, description="how often the cockpit re-reads ClickHouse")
+    heartbeat_s: float = Field(15.0, gt=0, le=300, description="SSE keep-alive comment interval")
+    trade_rows: int = Field(200, ge=1, le=5000, description="trade history rows shown")
+    publish_timeout_s: float = Field(10.0, gt=0, le=120, description="wait for Kafka to ack a kill/resume")
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: str) -> str:
+        if v and len(v) < 16:
+            raise ValueError("must be at least 16 characters (or empty to disable remote controls)")
+        return v
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -117,6 +134,7 @@ class Settings(BaseSettings):
     simulator: SimulatorSettings = SimulatorSettings()
     paper: PaperSettings = PaperSettings()
     risk: RiskSettings = RiskSettings()
+    web: WebSettings = WebSettings()
 
     @field_validator("log_level")
     @classmethod
