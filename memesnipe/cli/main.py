@@ -12,6 +12,7 @@ COMMANDS = [
     "memesnipe.cli.worker",
     "memesnipe.cli.run",
     "memesnipe.cli.simulate",
+    "memesnipe.cli.topics",
     "memesnipe.cli.report",
 ]
 
@@ -20,7 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="memesnipe", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(name).register(sub)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real import error inside the module
+                raise
+            print(f"memesnipe: command module {name} is not installed; skipping", file=sys.stderr)
+            continue
+        module.register(sub)
     return parser
 
 

@@ -1,0 +1,51 @@
+"""``memesnipe topics``: create every topic with the configured partitions and replication."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from memesnipe.connectors.publisher import bootstrap_servers
+from memesnipe.settings import Settings, get_settings
+from memesnipe.streams.topics import ALL_TOPICS, COMPACTED, topic_names
+
+
+async def create_topics(settings: Settings) -> list[str]:
+    """Create missing topics (idempotent); returns the names created."""
+    names = topic_names(settings)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [
+            NewTopic(
+                names(t),
+                num_partitions=settings.kafka.partitions,
+                replication_factor=settings.kafka.replication,
+                topic_configs={"cleanup.policy": "compact"} if t in COMPACTED else {},
+            )
+            for t in ALL_TOPICS
+            if names(t) not in existing
+        ]
+        if new:
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+        return [t.name for t in new]
+    finally:
+        await admin.close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    created = asyncio.run(create_topics(get_settings()))
+    print(f"topics: created {len(created)}" + (": " + ", ".join(created) if created else ""))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("topics", help="create all topics (idempotent)")
+    p.set_defaults(func=_run)
