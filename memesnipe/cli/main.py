@@ -13,7 +13,9 @@ COMMANDS = [
     "memesnipe.cli.run",
     "memesnipe.cli.simulate",
     "memesnipe.cli.topics",
+    "memesnipe.cli.replay",
     "memesnipe.cli.report",
+    "memesnipe.cli.connect",
 ]
 
 
