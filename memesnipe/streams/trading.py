@@ -162,3 +162,13 @@ class PositionUpdate(Message, frozen=True, kw_only=True):
     stop_price_sol: float | None = None
     peak_price_sol: float | None = None
     exit_reason: str = ""
+    # position manager additions: cost_lamports = basis (SOL paid for a long, entry notional of a
+    # short) of the open qty; realized/unrealized_pnl_lamports are NET of fees_lamports (all costs:
+    # swap, priority, Jito, Drift, minus funding received); the *_gross_* fields exclude costs.
+    position_id: str = ""
+    family: str = ""
+    realized_gross_pnl_lamports: int = 0
+    unrealized_gross_pnl_lamports: int = 0
+    exit_pending: bool = False
+    perp_market_index: int | None = None
+    seq: int = 0
