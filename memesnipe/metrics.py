@@ -24,6 +24,20 @@ KILL_SWITCH = Gauge("memesnipe_kill_switch_active", "1 while the kill switch is 
 CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
 SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")
 
+CONNECTOR_EVENTS = Counter(
+    "memesnipe_connector_events_total", "Events published by a live connector", ["source", "topic"]
+)
+CONNECTOR_ERRORS = Counter(
+    "memesnipe_connector_errors_total", "Connector failures (fetch, rejected, parse)", ["source", "kind"]
+)
+CONNECTOR_FETCH_SECONDS = Histogram(
+    "memesnipe_connector_fetch_seconds", "Time one connector fetch takes, retries included", ["source"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+CONNECTOR_LAST_SUCCESS = Gauge(
+    "memesnipe_connector_last_success_timestamp_seconds", "Unix time of the last good cycle", ["source"]
+)
+RECORDER_ROWS = Counter("memesnipe_recorder_rows_total", "Market events written to Parquet", ["topic"])
 
 def serve(port: int) -> None:
     """Start this process's /metrics endpoint (port 0 disables it)."""

@@ -113,6 +113,52 @@ class WebSettings(BaseModel):
         return v
 
 
+class ConnectorSettings(BaseModel):
+    """Live market-data connectors (``memesnipe connect <source>``) and the recorder: API keys,
+    endpoints, poll intervals and the mints to watch. Lists are comma-separated strings."""
+
+    mints: str = Field("", description="comma-separated token mints to watch (price, depth, safety, social)")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per request")
+    jupiter_api_key: str = Field("", description="x-api-key for api.jup.ag (price and quotes)")
+    jupiter_base_url: str = "https://api.jup.ag"
+    jupiter_price_interval_s: float = Field(5.0, gt=0)
+    dexscreener_base_url: str = "https://api.dexscreener.com"
+    dexscreener_interval_s: float = Field(10.0, gt=0, description="300 requests/min limit, 30 mints per call")
+    birdeye_api_key: str = ""
+    birdeye_base_url: str = "https://public-api.birdeye.so"
+    birdeye_interval_s: float = Field(10.0, gt=0)
+    pyth_base_url: str = "https://hermes.pyth.network"
+    pyth_api_key: str = Field("", description="optional; sent as Bearer to paid Hermes providers")
+    pyth_sol_feed_id: str = "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d"
+    pyth_interval_s: float = Field(2.0, gt=0, description="public Hermes allows 30 requests per 10 s")
+    depth_sizes_usd: str = Field("100,500,1000,5000", description="buy sizes quoted for price impact")
+    depth_interval_s: float = Field(15.0, gt=0)
+    helius_api_key: str = ""
+    helius_base_url: str = "https://api.helius.xyz"
+    helius_addresses: str = Field(
+        "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P,675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
+        description="addresses whose enhanced transactions are polled (pump.fun, Raydium AMM v4)",
+    )
+    helius_interval_s: float = Field(5.0, gt=0)
+    creator_wallets: str = Field("", description="mint=creator wallet pairs, comma-separated (dev sells)")
+    large_transfer_tokens: float = Field(0.0, ge=0, description="report transfers of at least N tokens")
+    solana_rpc_url: str = "https://api.mainnet-beta.solana.com"
+    safety_interval_s: float = Field(60.0, gt=0)
+    drift_base_url: str = "https://data.api.drift.trade"
+    drift_markets: str = Field(
+        "SOL-PERP=So11111111111111111111111111111111111111112",
+        description="perp market=token mint pairs (comma-separated) whose funding is polled",
+    )
+    drift_interval_s: float = Field(60.0, gt=0)
+    x_bearer_token: str = Field("", description="X API app-only bearer token (recent Post counts)")
+    x_base_url: str = "https://api.x.com"
+    social_queries: str = Field("", description="mint=query pairs separated by ';' (default: the mint)")
+    social_interval_s: float = Field(60.0, gt=0, description="300 requests per 15 min, app-wide")
+    record_dir: str = Field("", description="recorder output directory; empty = <data_dir>/recordings")
+    record_flush_rows: int = Field(20_000, ge=1, description="rows buffered per event type per file")
+    record_flush_s: float = Field(10.0, gt=0, description="longest time a row waits in the buffer")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -135,6 +181,7 @@ class Settings(BaseSettings):
     paper: PaperSettings = PaperSettings()
     risk: RiskSettings = RiskSettings()
     web: WebSettings = WebSettings()
+    connectors: ConnectorSettings = ConnectorSettings()
 
     @field_validator("log_level")
     @classmethod

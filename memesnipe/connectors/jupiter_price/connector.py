@@ -1,0 +1,39 @@
+"""``memesnipe connect jupiter_price``: poll USD prices of the watched mints (and SOL)."""
+
+from __future__ import annotations
+
+import httpx
+
+from memesnipe.connectors.jupiter_price.client import MAX_IDS, JupiterPriceClient
+from memesnipe.connectors.jupiter_price.parse import parse_prices
+from memesnipe.connectors.runner import Connector, Fetched, batched, now_utc, require_key, watched_mints
+from memesnipe.settings import Settings
+from memesnipe.streams.base import SOL_MINT
+from memesnipe.streams.market import MarketEvent
+
+
+class JupiterPriceConnector(Connector):
+    name = "jupiter_price"
+    topic = "price"
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        cfg = settings.connectors
+        key = require_key(cfg.jupiter_api_key, "MEMESNIPE_CONNECTORS__JUPITER_API_KEY", self.name)
+        self.mints = watched_mints(settings, self.name)
+        self.interval_s = cfg.jupiter_price_interval_s
+        self.client = JupiterPriceClient(
+            cfg.jupiter_base_url, key, timeout_s=cfg.timeout_s, transport=transport
+        )
+
+    async def fetch(self) -> list[Fetched]:
+        out = []
+        for batch in batched(self.mints, MAX_IDS - 1):
+            ids = batch if SOL_MINT in batch else [*batch, SOL_MINT]
+            out.append(Fetched(await self.client.prices(ids), now_utc(), context={"mints": batch}))
+        return out
+
+    def parse(self, item: Fetched) -> list[MarketEvent]:
+        return list(parse_prices(item.payload, item.fetched_at, set(item.context["mints"])))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

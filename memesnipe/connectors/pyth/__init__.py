@@ -1,0 +1,5 @@
+"""Pyth Hermes: SOL/USD with confidence and publish time."""
+
+from memesnipe.connectors.pyth.connector import PythSolPriceConnector
+
+__all__ = ["PythSolPriceConnector"]
