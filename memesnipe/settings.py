@@ -159,6 +159,21 @@ class ConnectorSettings(BaseModel):
     record_flush_s: float = Field(10.0, gt=0, description="longest time a row waits in the buffer")
 
 
+class ExitSettings(BaseModel):
+    """Default exits of every position (position manager); a strategy overrides any of them
+    with ``params["exits"]`` in its spec. Fractions of the entry price; times in event time."""
+
+    stop_loss: float = Field(0.10, gt=0, lt=1, description="fixed stop-loss below entry (above for shorts)")
+    activation_offset: float = Field(0.03, ge=0, description="favourable move before the stop trails")
+    trail: float = Field(0.02, ge=0, lt=1, description="trailing distance from the best price; 0 = no trailing")
+    take_profit: float = Field(0.0, ge=0, description="take profit at this gain; 0 = off")
+    max_hold_s: float = Field(14_400.0, ge=0, description="exit after holding this long; 0 = off")
+    exit_retry_s: float = Field(60.0, gt=0, description="re-send an exit with no fill after this long")
+    publish_min_change: float = Field(0.01, ge=0, description="publish a position when its mark moves this much")
+    publish_interval_s: float = Field(10.0, gt=0, description="...or at least this often while marked")
+    rug_ttl_s: float = Field(86_400.0, gt=0, description="how long a rug signal forces longs in the token out")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -182,6 +197,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     web: WebSettings = WebSettings()
     connectors: ConnectorSettings = ConnectorSettings()
+    exits: ExitSettings = ExitSettings()
 
     @field_validator("log_level")
     @classmethod
