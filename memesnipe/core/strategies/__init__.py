@@ -1,1 +1,38 @@
-"""core/strategies."""
+"""Strategy SDK (contract, registry, engine) and the ten strategy families.
+
+Importing this package registers every family; see docs/STRATEGY_TEMPLATE.md to add one.
+"""
+
+from memesnipe.core.strategies import momentum_5m  # noqa: F401  (registers the family)
+from memesnipe.core.strategies.base import (
+    INTERFACE_VERSION,
+    NO_EMITS,
+    Emit,
+    SpecError,
+    State,
+    Strategy,
+    StrategyParams,
+    build_strategy,
+    families,
+    register_strategy,
+    validate_params,
+)
+from memesnipe.core.strategies.engine import BatchResult, InProcessRunner, StrategyEngine, engine_for
+
+__all__ = [
+    "INTERFACE_VERSION",
+    "NO_EMITS",
+    "BatchResult",
+    "Emit",
+    "InProcessRunner",
+    "SpecError",
+    "State",
+    "Strategy",
+    "StrategyEngine",
+    "StrategyParams",
+    "build_strategy",
+    "engine_for",
+    "families",
+    "register_strategy",
+    "validate_params",
+]

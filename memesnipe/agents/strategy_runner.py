@@ -1,0 +1,152 @@
+"""The strategy runner: market events in, signals out, state in a Faust table.
+
+One agent reads all seven market topics (co-partitioned by mint) in ``take_events`` batches,
+decodes each value with the decoder of its topic (bad ones go to the dead-letter topic),
+orders the batch by event time and hands it to the pure ``StrategyEngine``. Signals are sent
+first and their delivery awaited, then the changed states are written (once per key per batch):
+a crash in between re-applies the batch, which re-emits the same signal ids (deduplicated
+downstream) instead of losing a signal.
+
+The running set of strategies comes from the ``specs`` topic, read in full by EVERY worker
+through a group-less ``GlobalView`` (a spec must reach the worker that owns each mint, and
+Faust gives each specs partition to one worker only). The runner does not touch market events
+until that view has caught up with the topic, so a restarted worker runs the same strategies
+as before the crash. A separate ``strategy_specs`` agent (one consumer per partition) checks
+each spec once and dead-letters bad ones with the reason; the view ignores them, leaving the
+running set untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import faust
+import msgspec
+
+from memesnipe.agents.batching import dead_letter
+from memesnipe.agents.channels import names, topic
+from memesnipe.app import app, settings
+from memesnipe.core.strategies import SpecError, StrategyEngine
+from memesnipe.core.strategies.engine import Item, order_key
+from memesnipe.core.strategies.specs import parse_spec
+from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, SIGNALS
+from memesnipe.streams.codec import encode
+from memesnipe.streams.market import MARKET_EVENT_TYPES
+from memesnipe.streams.topics import MARKET_TOPICS
+from memesnipe.tables.partitioned import write_keys
+from memesnipe.tables.strategy_state import dump_state, load_state, market_context, strategy_state
+from memesnipe.tables.views import GlobalView, bootstrap_servers
+
+log = logging.getLogger(__name__)
+
+engine = StrategyEngine()
+"""This worker's running strategies (process-local, fed by the specs view)."""
+
+market_events = app.topic(
+    *(names(t) for t in MARKET_TOPICS),
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+)
+_decoders: dict[str, tuple[str, msgspec.json.Decoder[Any]]] = {
+    names(t): (t, msgspec.json.Decoder(MARKET_EVENT_TYPES[t])) for t in MARKET_TOPICS
+}
+_view: GlobalView | None = None
+_view_ready = asyncio.Event()
+
+
+def apply_spec_record(
+    key: bytes | None, value: bytes | None, partition: int, offset: int, ts_ms: int
+) -> None:
+    """Fold one specs record into this worker's engine; a bad spec changes nothing."""
+    iid = (key or b"").decode("utf-8", "replace")
+    if value is None:
+        if engine.remove(iid):
+            log.info("strategy %s removed (tombstone)", iid)
+        return
+    try:
+        spec = parse_spec(key, value)
+        result = engine.apply_spec(spec)
+    except SpecError as exc:
+        log.warning("strategy spec %s@%s:%s refused, running set unchanged: %s", iid, partition, offset, exc)
+        return
+    if result != "unchanged":
+        log.info("strategy %s %s (family %s, revision %s)", iid, result, spec.family, spec.revision)
+
+
+@app.task
+async def _start_spec_view() -> None:
+    global _view
+    _view = GlobalView(bootstrap_servers(settings.kafka.broker), {names("specs"): apply_spec_record})
+    await _view.start()
+    await _view.wait_ready()
+    log.info(
+        "strategy registry ready: %d instances (%s)",
+        len(engine.instances),
+        ", ".join(sorted(engine.instances)),
+    )
+    _view_ready.set()
+
+
+@app.agent(topic("specs"))
+async def strategy_specs(stream: faust.StreamT) -> None:
+    """Check each spec once (one consumer per partition) and dead-letter the bad ones."""
+    async for events in stream.take_events(100, within=0.5):
+        for ev in events:
+            try:
+                if ev.value is not None:
+                    parse_spec(ev.key, ev.value)
+            except SpecError as exc:
+                DEAD_LETTERS.labels(topic="specs").inc()
+                await dead_letter(ev, f"strategy spec refused: {exc}", "strategy_specs")
+
+
+def _load_state(key: str) -> dict[str, Any] | None:
+    return load_state(strategy_state.get(key.encode()))
+
+
+def _load_context(mint: str) -> dict[str, Any] | None:
+    return load_state(market_context.get(mint.encode()))
+
+
+@app.agent(market_events)
+async def strategy_runner(stream: faust.StreamT) -> None:
+    await _view_ready.wait()
+    signals_topic = topic("signals")
+    observe = BATCH_SECONDS.labels(stage="strategy_runner").observe
+    async for events in stream.take_events(settings.kafka.batch_size, within=settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        items: list[Item] = []
+        counts: dict[str, int] = {}
+        for ev in events:
+            m = ev.message
+            short, dec = _decoders[m.topic]
+            counts[short] = counts.get(short, 0) + 1
+            try:
+                items.append((m.topic, m.partition, m.offset, dec.decode(ev.value), ev))
+            except (msgspec.DecodeError, TypeError) as exc:
+                DEAD_LETTERS.labels(topic=short).inc()
+                await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
+        for short, n in counts.items():
+            EVENTS_IN.labels(topic=short).inc(n)
+        items.sort(key=order_key)
+        res = engine.process(items, _load_state, _load_context)
+        if res.signals:
+            futs = []
+            for _ref, sig in res.signals:
+                futs.append(await signals_topic.send(key=sig.mint.encode(), value=encode(sig), force=True))
+                SIGNALS.labels(strategy=sig.instance_id, intent=sig.intent.value).inc()
+            await asyncio.gather(*futs)
+        if res.states:
+            write_keys(
+                strategy_state, {k.encode(): (ref, dump_state(st)) for k, (ref, st) in res.states.items()}
+            )
+        if res.contexts:
+            write_keys(
+                market_context, {k.encode(): (ref, dump_state(c)) for k, (ref, c) in res.contexts.items()}
+            )
+        observe(time.perf_counter() - t0)

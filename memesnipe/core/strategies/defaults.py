@@ -1,0 +1,38 @@
+"""Default strategy specs: one instance of every family, tuned to fire now and then on the
+market simulator's stream (pumps, dumps, rugs, social bursts, bridge inflows, dev sells).
+
+Parameters not listed use the family's documented defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memesnipe.core.strategies.base import families, validate_params
+from memesnipe.streams.control import StrategySpec
+
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "momentum_5m": {},
+    "mean_revert_1h": {},
+    "social_buzz": {},
+    "liquidity_migration": {},
+    "perp_basis_arb": {},
+    "dev_wallet_drain": {},
+    "airdrop_rotation": {},
+    "korean_time_burst": {},
+    "bridge_inflow": {},
+    "rug_pull_sniffer": {},
+}
+
+
+def default_instance_id(family: str) -> str:
+    return f"{family}.default"
+
+
+def default_specs() -> list[StrategySpec]:
+    """One validated spec per registered family (params with all defaults filled in)."""
+    out = []
+    for fam in sorted(families()):
+        params = validate_params(fam, DEFAULT_PARAMS.get(fam, {})).model_dump(mode="json")
+        out.append(StrategySpec(instance_id=default_instance_id(fam), family=fam, params=params))
+    return out
