@@ -13,7 +13,8 @@ from memesnipe.settings import Settings, get_settings
 AGENT_MODULES = [
     "memesnipe.agents.strategy_runner",
     "memesnipe.agents.risk_gate",
-    "memesnipe.agents.paper_execution",
+    "memesnipe.agents.router",
+    "memesnipe.agents.fills",
     "memesnipe.agents.clickhouse_sink",
 ]
 

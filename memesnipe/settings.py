@@ -174,6 +174,98 @@ class ExitSettings(BaseModel):
     rug_ttl_s: float = Field(86_400.0, gt=0, description="how long a rug signal forces longs in the token out")
 
 
+JITO_TIP_ACCOUNTS = (
+    "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5,HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe,"
+    "Cw8CFyM9FkoMi7K7Crf6HNQqf4uEMzpKw6QNghXLvLkY,ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49,"
+    "DfXygSm4jCyNCybVYYK6DwvWqjKee8pbDmJGcLWNDXjh,ADuUkR4vqLUMWXxW9gh6D6L8pMSawimctcNZ5pGwDcEt,"
+    "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL,3AVi9Tg9Uo68tJfuvoKvqKNWKkC5wPdSSdeBnizKZ6jT"
+)
+"""The eight mainnet Jito tip accounts (docs.jito.wtf); refreshed by getTipAccounts when live."""
+
+
+class JupiterSettings(BaseModel):
+    """Jupiter swap routing (router agent). The swap is built ourselves from /build (or the
+    deprecated /swap-instructions) so the Jito tip and the signer's policy apply."""
+
+    base_url: str = Field("https://api.jup.ag/swap/v1", description="Swap API base URL")
+    api_key: str = Field("", description="x-api-key header for api.jup.ag (required live)")
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    rate_per_s: float = Field(1.0, gt=0, le=1000, description="requests per second (plan limit)")
+    max_accounts: int = Field(64, ge=8, le=256, description="route account cap so the tx fits 1232 bytes")
+    restrict_intermediate_tokens: bool = True
+    paper_quotes: bool = Field(False, description="paper mode asks Jupiter for real quotes when reachable")
+
+
+class JitoSettings(BaseModel):
+    """Jito block engine: region endpoints, auth uuid, tip policy, bundle polling."""
+
+    region: str = Field("mainnet", description="key of endpoints to send bundles to")
+    endpoints: dict[str, str] = {
+        "mainnet": "https://mainnet.block-engine.jito.wtf",
+        "amsterdam": "https://amsterdam.mainnet.block-engine.jito.wtf",
+        "frankfurt": "https://frankfurt.mainnet.block-engine.jito.wtf",
+        "london": "https://london.mainnet.block-engine.jito.wtf",
+        "ny": "https://ny.mainnet.block-engine.jito.wtf",
+        "slc": "https://slc.mainnet.block-engine.jito.wtf",
+        "singapore": "https://singapore.mainnet.block-engine.jito.wtf",
+        "tokyo": "https://tokyo.mainnet.block-engine.jito.wtf",
+    }
+    uuid: str = Field("", description="x-jito-auth uuid for a raised rate limit; empty = default limit")
+    tip_floor_url: str = "https://bundles.jito.wtf/api/v1/bundles/tip_floor"
+    tip_accounts: str = Field(JITO_TIP_ACCOUNTS, description="comma-separated; used until getTipAccounts answers")
+    tip_accounts_ttl_s: float = Field(3600.0, gt=0)
+    tip_percentile: float = Field(50.0, ge=25, le=99, description="landed-tip percentile to pay")
+    tip_multiplier: float = Field(1.0, gt=0, le=10)
+    tip_min_lamports: int = Field(1_000, ge=1_000, description="never below Jito's 1000-lamport minimum")
+    tip_max_lamports: int = Field(1_000_000, ge=1_000, description="hard cap per transaction")
+    tip_floor_ttl_s: float = Field(10.0, gt=0, description="how long a tip-floor reading is reused")
+    rate_per_s: float = Field(1.0, gt=0, le=100, description="block-engine requests per second")
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    poll_interval_s: float = Field(1.0, gt=0, le=30)
+    bundle_timeout_s: float = Field(60.0, gt=0, le=600, description="EXPIRED after this without landing")
+    rpc_fallback: bool = Field(True, description="send via RPC sendTransaction when the bundle is rejected")
+
+    @model_validator(mode="after")
+    def _region_known(self) -> JitoSettings:
+        if self.region not in self.endpoints:
+            raise ValueError(f"region {self.region!r} not in endpoints ({', '.join(self.endpoints)})")
+        if self.tip_max_lamports < self.tip_min_lamports:
+            raise ValueError("tip_max_lamports must be >= tip_min_lamports")
+        return self
+
+    @property
+    def block_engine_url(self) -> str:
+        return self.endpoints[self.region]
+
+    @property
+    def tip_account_list(self) -> list[str]:
+        return [a.strip() for a in self.tip_accounts.split(",") if a.strip()]
+
+
+class DriftSettings(BaseModel):
+    """Drift v2 perps (shorts): program, sub-account and the fee used by paper fills."""
+
+    env: str = Field("mainnet", description="driftpy environment: mainnet or devnet")
+    sub_account_id: int = Field(0, ge=0, le=255)
+    taker_fee_bps: int = Field(10, ge=0, le=500, description="perp taker fee for paper fills")
+    auction_duration_slots: int = Field(10, ge=0, le=255)
+    max_slippage_bps: int = Field(100, ge=1, le=5000, description="limit-price offset of market orders")
+
+
+class ExecutionSettings(BaseModel):
+    """Routing, fees, submission and the live-mode preflight."""
+
+    rpc_url: str = "https://api.mainnet-beta.solana.com"
+    rpc_rate_per_s: float = Field(10.0, gt=0)
+    cu_limit_default: int = Field(300_000, ge=1_000, le=1_400_000, description="when no simulation is available")
+    cu_limit_margin: float = Field(1.2, ge=1.0, le=3.0, description="margin over Jupiter's CU estimate")
+    priority_fee_lamports: int = Field(10_000, ge=0, description="priority fee budget per transaction")
+    max_priority_fee_lamports: int = Field(200_000, ge=0)
+    min_sol_balance_lamports: int = Field(100_000_000, ge=0, description="preflight SOL floor (0.1 SOL)")
+    max_spend_lamports: int = Field(2 * 10**9, gt=0, description="refuse any single order above this")
+    order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -198,6 +290,10 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     connectors: ConnectorSettings = ConnectorSettings()
     exits: ExitSettings = ExitSettings()
+    jupiter: JupiterSettings = JupiterSettings()
+    jito: JitoSettings = JitoSettings()
+    drift: DriftSettings = DriftSettings()
+    execution: ExecutionSettings = ExecutionSettings()
 
     @field_validator("log_level")
     @classmethod

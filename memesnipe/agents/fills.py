@@ -1,0 +1,111 @@
+"""Paper fills: a SIGNED result from the signer becomes exactly one Fill per order.
+
+The plan the router stored in ``order_lifecycle`` (quote or paper model, with every cost) gives
+the fill; ``fill_id = order_id``. Deduplication is the record's state: once an order is LANDED
+(``filled``) another SIGNED result for it (a replay, a restarted signer re-emitting) is ignored.
+Refusals and failures from the signer end the order as REJECTED / FAILED. Live orders are left
+to the submitter, which sends the signed transaction and fills from the landed one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from faust.types import EventT
+
+from memesnipe.agents.batching import batches, dead_letter, decode_batch
+from memesnipe.agents.channels import topic
+from memesnipe.agents.router import send_updates, transition
+from memesnipe.app import app, settings
+from memesnipe.core.order_lifecycle import is_terminal, path_to
+from memesnipe.core.order_plan import Plan, fill_from_plan
+from memesnipe.core.paper_fill import PaperFillError
+from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, FILLS
+from memesnipe.streams.codec import encode
+from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
+from memesnipe.streams.trading import OrderState, OrderUpdate
+from memesnipe.tables.orders import OrderRecord, dump, load_record, order_lifecycle
+from memesnipe.tables.partitioned import write_keys
+
+log = logging.getLogger(__name__)
+
+RESULT_TARGET = {
+    ExecutionStatus.REFUSED: OrderState.REJECTED,
+    ExecutionStatus.FAILED: OrderState.FAILED,
+    ExecutionStatus.EXPIRED: OrderState.EXPIRED,
+}
+
+
+def advance(rec: OrderRecord, target: OrderState, reason: str = "", signature: str = "") -> list[OrderUpdate]:
+    """Move ``rec`` to ``target`` through every intermediate state (each one is published)."""
+    out = []
+    steps = path_to(rec.state, target)
+    for i, state in enumerate(steps):
+        last = i == len(steps) - 1
+        u = transition(rec, state, reason if last else "", signature)
+        if u is not None:
+            out.append(u)
+    return out
+
+
+def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpdate], Any]:
+    """Apply one signer result to a paper order: (updates, fill or None). Pure on the record."""
+    if rec.filled or is_terminal(rec.state):
+        return [], None
+    if res.status is ExecutionStatus.SIGNED:
+        plan = Plan.from_meta(rec.plan)
+        try:
+            fill = fill_from_plan(
+                order_id=rec.order_id,
+                instance_id=rec.instance_id,
+                family=rec.family,
+                mint=rec.mint,
+                side=rec.side,
+                intent=rec.intent,
+                plan=plan,
+                ts=res.ts,
+                paper=True,
+                signature=res.signature,
+                reason=f"paper:{plan.model}",
+            )
+        except PaperFillError as exc:
+            return advance(rec, OrderState.FAILED, str(exc)), None
+        updates = advance(rec, OrderState.SIGNED, signature=res.signature)
+        updates += advance(rec, OrderState.LANDED, "paper fill", res.signature)
+        rec.filled = True
+        return updates, fill
+    target = RESULT_TARGET.get(res.status)
+    if target is None:  # SUBMITTED/LANDED never come from the signer in paper mode
+        return [], None
+    return advance(rec, target, res.reason or res.status.value), None
+
+
+@app.agent(topic("exec_results"))
+async def paper_fills(stream: Any) -> None:
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        EVENTS_IN.labels(topic="exec_results").inc(len(events))
+        decoded = await decode_batch(events, ExecutionResult, "fills")
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
+        records: dict[bytes, OrderRecord] = {}
+        for ev, res in decoded:
+            key = res.order_id.encode()
+            rec = records.get(key) or load_record(order_lifecycle.get(key))
+            if rec is None:
+                await dead_letter(ev, f"no order record for {res.order_id} (unknown request)", "fills")
+                continue
+            if not rec.paper:
+                continue  # the submitter owns live orders
+            updates, fill = paper_result(rec, res)
+            if not updates and fill is None:
+                continue
+            await send_updates(rec.mint, list(updates))
+            if fill is not None:
+                await topic("fills").send(key=rec.mint.encode(), value=encode(fill))
+                FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
+            records[key] = rec
+            changes[key] = (ev, dump(rec))
+        write_keys(order_lifecycle, changes)
+        BATCH_SECONDS.labels(stage="fills").observe(time.perf_counter() - t0)

@@ -1,0 +1,212 @@
+"""Router: orders -> lifecycle table -> ExecutionRequest (unsigned tx + plan) on exec_requests.
+
+Per batch of orders: an order whose id is already in ``order_lifecycle`` is a replay and is
+skipped (the idempotency key is the order id; the signer also refuses a request id twice).
+Entries are REJECTED while the kill switch is on; exits always go through. Otherwise the order is
+planned (quote, or the paper slippage model on the last price and depth of its mint, which this
+worker owns because price/depth/orders are all keyed by mint), a transaction is built with the
+Jito tip inside it, and an HMAC-authenticated ExecutionRequest goes to the signer. Every
+transition is an OrderUpdate on order_updates. The router never sees a private key: the fee
+payer is the signer's public key from settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import msgspec
+from faust.types import EventT
+
+from memesnipe.agents.batching import batches, decode_batch
+from memesnipe.agents.channels import topic
+from memesnipe.agents.routing import RouteFailed, Router, build_router
+from memesnipe.app import app, settings
+from memesnipe.core.order_lifecycle import next_state
+from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS
+from memesnipe.streams.auth import sign_request
+from memesnipe.streams.base import utcnow
+from memesnipe.streams.codec import encode
+from memesnipe.streams.control import KillSwitch
+from memesnipe.streams.market import DepthEvent, PriceEvent
+from memesnipe.streams.trading import Intent, Order, OrderState, OrderUpdate
+from memesnipe.tables.orders import (
+    MarketMark,
+    OrderRecord,
+    dump,
+    load_mark,
+    order_lifecycle,
+    router_killswitch,
+    router_market,
+)
+from memesnipe.tables.partitioned import write_keys
+
+log = logging.getLogger(__name__)
+KILL_KEY = b"state"
+
+_router: Router | None = None
+
+
+def get_router() -> Router:
+    global _router
+    if _router is None:
+        _router = build_router(settings)
+    return _router
+
+
+def kill_switch_active() -> tuple[bool, str]:
+    raw = router_killswitch.get(KILL_KEY)
+    if raw is None:
+        return False, ""
+    ks = msgspec.json.decode(raw, type=KillSwitch)
+    return ks.active, ks.reason
+
+
+def transition(
+    rec: OrderRecord, target: OrderState, reason: str = "", signature: str = ""
+) -> OrderUpdate | None:
+    """Apply one lifecycle step to ``rec`` (in place); the OrderUpdate to publish, or None."""
+    if next_state(rec.state, target, rec.order_id) is None:
+        return None
+    now = utcnow()
+    rec.state = target
+    rec.updated_at = now
+    if reason:
+        rec.reason = reason
+    if signature:
+        rec.signature = signature
+    rec.history.append(f"{target.value}@{now.isoformat()}")
+    ORDERS.labels(state=target.value).inc()
+    return OrderUpdate(order_id=rec.order_id, state=target, ts=now, reason=reason, signature=signature)
+
+
+def new_record(order: Order, paper: bool) -> OrderRecord:
+    now = utcnow()
+    return OrderRecord(
+        order_id=order.order_id,
+        mint=order.mint,
+        instance_id=order.instance_id,
+        family=order.family,
+        side=order.side,
+        intent=order.intent,
+        venue=order.venue,
+        amount_in=order.amount_in,
+        state=OrderState.NEW,
+        created_at=now,
+        updated_at=now,
+        paper=paper,
+        history=[f"new@{now.isoformat()}"],
+    )
+
+
+async def send_updates(mint: str, updates: list[OrderUpdate | None]) -> None:
+    key = mint.encode()
+    for u in updates:
+        if u is not None:
+            await topic("order_updates").send(key=key, value=encode(u))
+
+
+@app.agent(topic("orders"))
+async def route_orders(stream: Any) -> None:
+    router = get_router()
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        EVENTS_IN.labels(topic="orders").inc(len(events))
+        decoded = await decode_batch(events, Order, "router")
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
+        for ev, order in decoded:
+            key = order.order_id.encode()
+            if key in changes or order_lifecycle.get(key) is not None:
+                continue  # replayed order: it was already routed (or refused) once
+            rec = new_record(order, router.paper)
+            updates: list[OrderUpdate | None] = [
+                OrderUpdate(order_id=order.order_id, state=OrderState.NEW, ts=rec.created_at)
+            ]
+            ORDERS.labels(state="new").inc()
+            active, why = kill_switch_active()
+            request = None
+            if active and order.intent is Intent.ENTRY:
+                updates.append(transition(rec, OrderState.REJECTED, f"kill switch active: {why}"))
+            else:
+                mark = load_mark(router_market.get(order.mint.encode()))
+                try:
+                    request = await router.route(order, mark)
+                except RouteFailed as exc:
+                    state = OrderState.REJECTED if exc.rejected else OrderState.FAILED
+                    updates.append(transition(rec, state, str(exc)))
+                else:
+                    rec.plan = dict(request.meta)
+                    updates.append(transition(rec, OrderState.ROUTED))
+            # Outputs first, state second: after a crash in between the order is routed again,
+            # with the same request id, which the signer refuses to sign twice.
+            await send_updates(order.mint, updates)
+            if request is not None:
+                signed = msgspec.structs.replace(request, hmac=sign_request(request, settings.hmac_secret))
+                await topic("exec_requests").send(key=order.mint.encode(), value=encode(signed))
+            changes[key] = (ev, dump(rec))
+        write_keys(order_lifecycle, changes)
+        BATCH_SECONDS.labels(stage="router").observe(time.perf_counter() - t0)
+
+
+@app.agent(topic("price"))
+async def track_prices(stream: Any) -> None:
+    """Last SOL price and decimals per mint, for the paper model (event time wins)."""
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        decoded = await decode_batch(events, PriceEvent, "router.price")
+        latest: dict[bytes, tuple[EventT, PriceEvent]] = {}
+        for ev, p in decoded:
+            k = p.mint.encode()
+            if k not in latest or p.ts >= latest[k][1].ts:
+                latest[k] = (ev, p)
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
+        for k, (ev, p) in latest.items():
+            mark = load_mark(router_market.get(k)) or MarketMark()
+            if mark.price_ts is not None and p.ts < mark.price_ts:
+                continue
+            mark.price_sol, mark.price_usd, mark.decimals, mark.price_ts = (
+                p.price_sol,
+                p.price_usd,
+                p.decimals,
+                p.ts,
+            )
+            if p.liquidity_usd > 0:
+                mark.liquidity_usd = p.liquidity_usd
+            changes[k] = (ev, dump(mark))
+        write_keys(router_market, changes)
+
+
+@app.agent(topic("depth"))
+async def track_depth(stream: Any) -> None:
+    """Last depth levels per mint (event time wins)."""
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        decoded = await decode_batch(events, DepthEvent, "router.depth")
+        latest: dict[bytes, tuple[EventT, DepthEvent]] = {}
+        for ev, d in decoded:
+            k = d.mint.encode()
+            if k not in latest or d.ts >= latest[k][1].ts:
+                latest[k] = (ev, d)
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
+        for k, (ev, d) in latest.items():
+            mark = load_mark(router_market.get(k)) or MarketMark()
+            if mark.depth_ts is not None and d.ts < mark.depth_ts:
+                continue
+            mark.levels = [(lv.size_usd, lv.impact_bps) for lv in d.levels]
+            if d.liquidity_usd > 0:
+                mark.liquidity_usd = d.liquidity_usd
+            mark.depth_ts = d.ts
+            changes[k] = (ev, dump(mark))
+        write_keys(router_market, changes)
+
+
+@app.agent(topic("killswitch"))
+async def track_killswitch(stream: Any) -> None:
+    """Latest kill-switch state (by its own ts) into a GlobalTable every worker reads."""
+    async for events in batches(stream, 100, settings.kafka.batch_within_s):
+        decoded = await decode_batch(events, KillSwitch, "router.killswitch")
+        for ev, ks in decoded:
+            cur = router_killswitch.get(KILL_KEY)
+            if cur is not None and msgspec.json.decode(cur, type=KillSwitch).ts > ks.ts:
+                continue
+            write_keys(router_killswitch, {KILL_KEY: (ev, ev.value)})
+            log.warning("router: kill switch %s (%s)", "ON" if ks.active else "off", ks.reason)

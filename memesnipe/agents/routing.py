@@ -1,0 +1,205 @@
+"""Route one order into an ExecutionRequest: plan, transaction, tip. No Faust in here, so the
+router's logic is tested directly; the router agent only adds Kafka and the tables.
+
+Paper without a quote (the default: no network): a real v0 transaction with the compute
+budget, the Jito tip transfer and a memo with the order id, fee payer = the signer's public key,
+blockhash = a placeholder derived from the order id (byte-identical on replay); the fill is the
+paper model's. Live (or paper with ``MEMESNIPE_JUPITER__PAPER_QUOTES``): a Jupiter quote and its
+swap instructions (or Drift's placePerpOrder) recompiled with their lookup tables, a real recent
+blockhash, a dynamic tip from Jito's tip floor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from solders.pubkey import Pubkey
+
+from memesnipe.core.order_plan import OrderInvalid, Plan, plan_order, validate
+from memesnipe.core.paper_fill import MarketView, PaperFillError, cu_price_for_budget
+from memesnipe.core.tip import dynamic_tip
+from memesnipe.core.tx_build import (
+    BuiltTx,
+    TxBuildError,
+    build_transaction,
+    paper_blockhash,
+    pick_tip_account,
+)
+from memesnipe.settings import Mode, Settings
+from memesnipe.streams.base import utcnow
+from memesnipe.streams.execution import ExecutionRequest
+from memesnipe.streams.trading import Order
+from memesnipe.tables.orders import MarketMark
+
+log = logging.getLogger(__name__)
+
+MEMO_PREFIX = "memesnipe:"
+
+
+class RouteFailed(Exception):
+    """The order cannot be routed. ``rejected``: refused by rule (REJECTED) rather than a venue or
+    network failure (FAILED)."""
+
+    def __init__(self, reason: str, *, rejected: bool = False) -> None:
+        super().__init__(reason)
+        self.rejected = rejected
+
+
+class LiveRoute(Protocol):
+    """Venue-specific live building (Jupiter / Drift), see ``memesnipe.agents.live_routing``."""
+
+    async def build(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]: ...
+
+
+WALLET_PUB = ("signer", "wallet.pub")
+"""Where the signer publishes the wallet's PUBLIC key (memesnipe.signer.keystore)."""
+
+
+def signer_pubkey(settings: Settings) -> str:
+    """The signer's public key: ``MEMESNIPE_SIGNER__WALLET_PUBKEY`` (or ``..__PUBKEY``), else the
+    public key the signer publishes at ``<data_dir>/signer/wallet.pub``. Never a key file."""
+    signer = getattr(settings, "signer", None)
+    for attr in ("wallet_pubkey", "pubkey"):
+        value = getattr(signer, attr, "") if signer is not None else ""
+        if value:
+            return str(value)
+    if os.environ.get("MEMESNIPE_SIGNER__PUBKEY"):
+        return os.environ["MEMESNIPE_SIGNER__PUBKEY"]
+    pub = Path(settings.data_dir, *WALLET_PUB)
+    try:
+        return pub.read_text().strip()
+    except OSError:
+        return ""
+
+
+def market_view(order: Order, mark: MarketMark | None) -> MarketView:
+    """Last price/depth of the mint, falling back to the price the order was sized at."""
+    price_sol = mark.price_sol if mark and mark.price_sol > 0 else order.price_sol
+    price_usd = mark.price_usd if mark and mark.price_usd > 0 else order.price_usd
+    return MarketView(
+        price_sol=price_sol,
+        price_usd=price_usd,
+        decimals=mark.decimals if mark else 6,
+        levels=tuple(mark.levels) if mark else (),
+        liquidity_usd=mark.liquidity_usd if mark else 0.0,
+    )
+
+
+@dataclass
+class Router:
+    settings: Settings
+    payer: str
+    live: LiveRoute | None = None
+    tip_accounts: list[str] = field(default_factory=list)
+
+    @property
+    def paper(self) -> bool:
+        return self.settings.mode is Mode.PAPER
+
+    def _payer(self) -> Pubkey:
+        if not self.payer:  # the signer may publish its key after we started
+            self.payer = signer_pubkey(self.settings)
+        if not self.payer:
+            raise RouteFailed(
+                "signer public key unknown: set MEMESNIPE_SIGNER__WALLET_PUBKEY or start the signer "
+                "(it publishes <data_dir>/signer/wallet.pub)",
+                rejected=True,
+            )
+        try:
+            return Pubkey.from_string(self.payer)
+        except ValueError:
+            raise RouteFailed(
+                f"MEMESNIPE_SIGNER__PUBKEY is not a base-58 public key: {self.payer!r}", rejected=True
+            ) from None
+
+    def paper_build(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
+        s = self.settings
+        cu_limit = s.execution.cu_limit_default
+        cu_price = cu_price_for_budget(s.paper.priority_fee_lamports, cu_limit)
+        tip = dynamic_tip(
+            None,
+            fallback_lamports=s.paper.jito_tip_lamports,
+            min_lamports=s.jito.tip_min_lamports,
+            max_lamports=s.jito.tip_max_lamports,
+        )
+        plan = plan_order(
+            order,
+            market,
+            fee_bps=s.paper.fee_bps,
+            flat_slippage_bps=s.paper.slippage_bps,
+            taker_fee_bps=s.drift.taker_fee_bps,
+            cu_limit=cu_limit,
+            cu_price_micro_lamports=cu_price,
+            tip_lamports=tip,
+        )
+        built = build_transaction(
+            payer=payer,
+            venue_ixs=[],
+            cu_limit=cu_limit,
+            cu_price_micro_lamports=cu_price,
+            tip_lamports=tip,
+            tip_account=pick_tip_account(self.tip_accounts or s.jito.tip_account_list, order.order_id),
+            memo=MEMO_PREFIX + order.order_id,
+            blockhash=paper_blockhash(order.order_id),
+        )
+        return built, plan
+
+    async def route(self, order: Order, mark: MarketMark | None) -> ExecutionRequest:
+        """The ExecutionRequest for ``order`` (without its HMAC), or RouteFailed."""
+        s = self.settings
+        try:
+            validate(order, s.execution.max_spend_lamports)
+        except OrderInvalid as exc:
+            raise RouteFailed(str(exc), rejected=True) from None
+        payer = self._payer()
+        market = market_view(order, mark)
+        built: BuiltTx | None = None
+        try:
+            if self.live is not None and (not self.paper or s.jupiter.paper_quotes):
+                try:
+                    built, plan = await self.live.build(order, market, payer)
+                except RouteFailed:
+                    if not self.paper:
+                        raise
+                    log.info("paper quote for %s unavailable; using the paper model", order.order_id)
+            if built is None:
+                if not self.paper:
+                    raise RouteFailed("live routing is not configured")
+                built, plan = self.paper_build(order, market, payer)
+        except (PaperFillError, TxBuildError) as exc:
+            raise RouteFailed(str(exc)) from None
+        meta: dict[str, Any] = {
+            **plan.to_meta(),
+            "instance_id": order.instance_id,
+            "family": order.family,
+            "side": order.side.value,
+            "venue": order.venue.value,
+            "tip_account": built.tip_account,
+            "blockhash": built.blockhash,
+            "slippage_bps": order.slippage_bps,
+        }
+        return ExecutionRequest(
+            request_id=order.order_id,
+            order_id=order.order_id,
+            mint=order.mint,
+            intent=order.intent,
+            tx_b64=built.tx_b64,
+            created_at=utcnow(),
+            spend_lamports=plan.spend_lamports,
+            tip_lamports=built.tip_lamports,
+            paper=self.paper,
+            meta=meta,
+        )
+
+
+def build_router(settings: Settings) -> Router:
+    live: LiveRoute | None = None
+    if settings.mode is Mode.LIVE or settings.jupiter.paper_quotes:
+        from memesnipe.agents.live_routing import build_live_route
+
+        live = build_live_route(settings)
+    return Router(settings=settings, payer=signer_pubkey(settings), live=live)

@@ -1,0 +1,174 @@
+"""What an order is expected to give, and the Fill it becomes once its transaction is signed
+(paper) or has landed (live). Pure: the router computes the plan, ships it in the
+ExecutionRequest's ``meta`` and keeps it in the lifecycle table; the fills agent turns it into
+exactly one Fill without any further lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from memesnipe.core.paper_fill import (
+    MarketView,
+    PaperFillError,
+    SimulatedSwap,
+    network_fee_lamports,
+    simulate_buy,
+    simulate_perp,
+    simulate_sell,
+)
+from memesnipe.streams.trading import Fill, Intent, Order, Side, Venue
+
+VENUE_SIDES = {Venue.JUPITER: {Side.BUY, Side.SELL}, Venue.DRIFT: {Side.SHORT, Side.COVER}}
+ENTRY_SIDES = {Side.BUY, Side.SHORT}
+
+
+class OrderInvalid(ValueError):
+    """The order cannot be routed as given (venue/side/intent mismatch, zero size)."""
+
+
+def validate(order: Order, max_spend_lamports: int) -> None:
+    """Refuse orders no venue could execute, before any work is done."""
+    if order.side not in VENUE_SIDES[order.venue]:
+        raise OrderInvalid(f"side {order.side.value} cannot trade on {order.venue.value}")
+    if (order.side in ENTRY_SIDES) != (order.intent is Intent.ENTRY):
+        raise OrderInvalid(f"side {order.side.value} does not match intent {order.intent.value}")
+    if order.amount_in <= 0:
+        raise OrderInvalid("amount_in must be positive")
+    if order.side in {Side.BUY, Side.SHORT} and order.amount_in > max_spend_lamports:
+        raise OrderInvalid(f"order spends {order.amount_in} lamports, above the cap of {max_spend_lamports}")
+    if order.venue is Venue.DRIFT and order.perp_market_index is None:
+        raise OrderInvalid("a Drift order needs perp_market_index")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Expected execution of one order: amounts, effective price, every cost, and how modelled."""
+
+    model: str
+    qty_tokens: int
+    notional_lamports: int
+    price_sol: float
+    price_usd: float
+    impact_bps: float
+    swap_fee_lamports: int
+    priority_fee_lamports: int
+    jito_tip_lamports: int
+    drift_fee_lamports: int
+    cu_limit: int
+    cu_price_micro_lamports: int
+    spend_lamports: int  # SOL leaving the wallet at most (buys: amount in + costs)
+    decimals: int = 6
+
+    def to_meta(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> Plan:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: meta[k] for k in fields if k in meta})
+
+
+def plan_order(
+    order: Order,
+    market: MarketView,
+    *,
+    fee_bps: int,
+    flat_slippage_bps: float,
+    taker_fee_bps: int,
+    cu_limit: int,
+    cu_price_micro_lamports: int,
+    tip_lamports: int,
+    swap: SimulatedSwap | None = None,
+) -> Plan:
+    """The plan from a quote (``swap``) when given, else from the paper model."""
+    if swap is None:
+        if order.side is Side.BUY:
+            swap = simulate_buy(
+                order.amount_in,
+                market,
+                fee_bps=fee_bps,
+                flat_slippage_bps=flat_slippage_bps,
+                slippage_limit_bps=None,
+            )
+        elif order.side is Side.SELL:
+            swap = simulate_sell(
+                order.amount_in,
+                market,
+                fee_bps=fee_bps,
+                flat_slippage_bps=flat_slippage_bps,
+                slippage_limit_bps=None,
+            )
+        else:
+            swap = simulate_perp(
+                order.amount_in,
+                market,
+                opening=order.side is Side.SHORT,
+                taker_fee_bps=taker_fee_bps,
+                flat_slippage_bps=flat_slippage_bps,
+            )
+    network = network_fee_lamports(cu_limit, cu_price_micro_lamports)
+    drift = order.venue is Venue.DRIFT
+    costs = network + tip_lamports + swap.swap_fee_lamports
+    spend = (order.amount_in if order.side is Side.BUY else 0) + costs
+    if order.side is Side.SHORT:
+        spend += order.amount_in  # collateral at risk is bounded by the notional at 1x
+    usd = swap.price_sol * market.sol_usd if market.sol_usd else 0.0
+    return Plan(
+        model=swap.model,
+        qty_tokens=swap.qty_tokens,
+        notional_lamports=swap.notional_lamports,
+        price_sol=swap.price_sol,
+        price_usd=usd,
+        impact_bps=round(swap.impact_bps, 3),
+        swap_fee_lamports=0 if drift else swap.swap_fee_lamports,
+        priority_fee_lamports=network,
+        jito_tip_lamports=tip_lamports,
+        drift_fee_lamports=swap.swap_fee_lamports if drift else 0,
+        cu_limit=cu_limit,
+        cu_price_micro_lamports=cu_price_micro_lamports,
+        spend_lamports=spend,
+        decimals=market.decimals,
+    )
+
+
+def fill_from_plan(
+    *,
+    order_id: str,
+    instance_id: str,
+    family: str,
+    mint: str,
+    side: Side,
+    intent: Intent,
+    plan: Plan,
+    ts: datetime,
+    paper: bool,
+    signature: str = "",
+    reason: str = "",
+) -> Fill:
+    """The one Fill of an order: ``fill_id = order_id`` so every consumer can deduplicate."""
+    if plan.qty_tokens <= 0:
+        raise PaperFillError(f"order {order_id}: planned quantity is {plan.qty_tokens}")
+    return Fill(
+        fill_id=order_id,
+        order_id=order_id,
+        instance_id=instance_id,
+        family=family,
+        mint=mint,
+        ts=ts,
+        side=side,
+        intent=intent,
+        qty_tokens=plan.qty_tokens,
+        notional_lamports=plan.notional_lamports,
+        price_sol=plan.price_sol,
+        price_usd=plan.price_usd,
+        swap_fee_lamports=plan.swap_fee_lamports,
+        priority_fee_lamports=plan.priority_fee_lamports,
+        jito_tip_lamports=plan.jito_tip_lamports,
+        drift_fee_lamports=plan.drift_fee_lamports,
+        paper=paper,
+        signature=signature,
+        reason=reason,
+    )
