@@ -94,6 +94,25 @@ class RiskSettings(BaseModel):
     default_entry_fraction: float = Field(
         0.05, gt=0, le=1, description="share of capital for a full-strength signal before allocation"
     )
+    # --- pre-trade risk gate (memesnipe.core.risk) ---
+    min_order_lamports: int = Field(10_000_000, ge=0, description="entries sized below this are refused")
+    exploration_weight: float = Field(0.02, ge=0, le=1, description="weight of a strategy with no allocation")
+    min_lp_locked_pct: float = Field(90.0, ge=0, le=100, description="share of LP burned/locked required")
+    require_safety_data: bool = Field(True, description="refuse entries on mints with unknown safety facts")
+    require_depth: bool = Field(True, description="refuse entries on mints with no known depth")
+    max_market_data_age_s: float = Field(600.0, gt=0, description="depth older than this (event time) is stale")
+    pending_ttl_s: float = Field(180.0, gt=0, description="an order unfilled this long stops counting")
+    seen_signals_per_mint: int = Field(1024, ge=16, description="replay guard: signal ids kept per mint")
+    # --- meta-allocator (memesnipe.core.allocator) ---
+    period_s: int = Field(3600, ge=1, description="ledger return period (event time)")
+    sharpe_window: int = Field(168, ge=2, description="periods in the rolling Sharpe window")
+    sharpe_min_samples: int = Field(24, ge=2, description="periods before a Sharpe counts fully")
+    max_strategy_weight: float = Field(0.25, gt=0, le=1, description="per-strategy allocation cap")
+    max_total_weight: float = Field(1.0, gt=0, le=1, description="allocations sum to at most this")
+    allocation_interval_s: float = Field(60.0, gt=0, description="wall-clock publish interval")
+    mark_interval_s: float = Field(5.0, gt=0, description="ledger marks per position at most this often")
+    # --- portfolio monitor ---
+    flatten_on_drawdown: bool = Field(False, description="the drawdown kill switch also asks to flatten")
 
 
 class WebSettings(BaseModel):

@@ -1,0 +1,124 @@
+"""Risk gate: signals -> sized orders | rejections (with the rule and reason, never silent).
+
+Inputs, all keyed by mint and co-partitioned: ``signals``, ``depth`` and ``onchain`` (one
+multi-topic stream, applied in offset order per partition into ``risk_mint[mint]``). The
+kill switch, allocations and the cross-partition exposure book come from the process-wide
+global views (:mod:`memesnipe.tables.risk`); the agent waits until they have caught up
+before its first decision, so a restarted worker never trades past an active kill switch.
+
+Exactly-once effect: a signal at or below the mint's last applied offset, or whose id is in
+the mint's recent-id set, or whose order id the book has already seen, is skipped; the order
+id derives from the signal id (``core.ids.order_id``). Outputs are sent and acknowledged
+before the state is written, so a crash in between re-emits the *same* ids, never new ones.
+
+Global limits (open positions, per-strategy exposure, order rate) are enforced against the
+global book, which every worker builds from all partitions of orders/fills/positions plus
+the orders it has just emitted itself. The race that remains: two workers deciding on
+different mints within the propagation delay (produce + fetch, typically < 100 ms) do not
+see each other's new orders, so a global limit can be overshot by at most the orders other
+workers emit in that window. Per-mint limits (token cap, liquidity, safety, block) are exact:
+one worker owns a mint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from faust.types import EventT
+
+from memesnipe.agents.batching import batches, decode_batch
+from memesnipe.agents.channels import names, topic
+from memesnipe.app import app, settings
+from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
+from memesnipe.core.risk import RiskLimits
+from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
+from memesnipe.streams.codec import encode
+from memesnipe.streams.market import DepthEvent, OnChainEvent
+from memesnipe.streams.trading import Order, OrderRejection, Signal
+from memesnipe.tables.partitioned import write_keys
+from memesnipe.tables.risk import RiskViews, declare_mint_table, decode_state, encode_state
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "risk_gate"
+INPUTS = {"signals": Signal, "depth": DepthEvent, "onchain": OnChainEvent}
+
+risk_mint = declare_mint_table()
+views = RiskViews(settings)
+gate = RiskGate(RiskLimits.from_settings(settings.risk), seen_max=settings.risk.seen_signals_per_mint)
+source = app.topic(
+    *(names(n) for n in INPUTS),
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+)
+_short = {names(n): n for n in INPUTS}
+
+
+async def _decode(events: list[EventT]) -> list[tuple[EventT, str, Any]]:
+    """Decode each event by its topic; bad ones go to the dead-letter topic. Keeps offset order."""
+    by_topic: dict[str, list[EventT]] = {}
+    for ev in events:
+        by_topic.setdefault(_short[ev.message.topic], []).append(ev)
+    decoded: dict[int, tuple[EventT, str, Any]] = {}
+    for short, evs in by_topic.items():
+        for ev, msg in await decode_batch(evs, INPUTS[short], CONSUMER):
+            decoded[id(ev)] = (ev, short, msg)
+    return [decoded[id(ev)] for ev in events if id(ev) in decoded]
+
+
+@app.agent(source, name="risk_gate")
+async def risk_gate(stream: Any) -> None:
+    for name in ("killswitch", "allocations", "positions", "orders", "fills", "order_updates"):
+        await topic(name).maybe_declare()
+    await views.ensure_started()
+    log.info("risk gate ready: kill switch %s", "ACTIVE" if views.control.kill_active else "off")
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        states: dict[bytes, MintRiskState] = {}
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
+        touched: dict[bytes, EventT] = {}
+        sends = []
+        for ev, short, msg in await _decode(list(events)):
+            EVENTS_IN.labels(topic=short).inc()
+            key = ev.key if isinstance(ev.key, bytes) else msg.mint.encode()
+            st = states.get(key)
+            if st is None:
+                st = states[key] = decode_state(risk_mint.get(key))
+            off = ev.message.offset
+            if st.already_applied(short, off):
+                continue
+            if short == "depth":
+                apply_depth(st, msg)
+            elif short == "onchain":
+                apply_onchain(st, msg)
+            else:
+                out = gate.on_signal(
+                    st, msg, views.book, views.control.kill_switch(), views.control.allocations
+                )
+                if isinstance(out, Order):
+                    ORDERS.labels(state="new").inc()
+                    sends.append(await topic("orders").send(key=key, value=encode(out)))
+                elif isinstance(out, OrderRejection):
+                    REJECTIONS.labels(rule=out.rule).inc()
+                    log.info(
+                        "rejected %s %s on %s: %s (%s)",
+                        out.instance_id,
+                        out.side,
+                        out.mint,
+                        out.rule,
+                        out.reason,
+                    )
+                    sends.append(await topic("rejections").send(key=key, value=encode(out)))
+            st.mark_applied(short, off)
+            touched[key] = ev
+        if sends:
+            await asyncio.gather(*sends)  # outputs durable before the state that says "done"
+        for key, ev in touched.items():
+            changes[key] = (ev, encode_state(states[key]))
+        write_keys(risk_mint, changes)
+        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)

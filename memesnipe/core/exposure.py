@@ -1,0 +1,176 @@
+"""Open exposure across all strategies and mints, for the risk gate's global limits (pure).
+
+Fed with every order, fill, order update and position update (all partitions, see
+``memesnipe.tables.views``). Exposure of a strategy on a mint is its open position's marked
+notional plus its *pending* entries: an entry order counts from the moment the gate emits it
+until the position reflects its fill (a position update at or after the fill's time), or until
+it fails or ``pending_ttl_s`` of event time passes without a fill. So an order is never counted
+zero times in between, which is what would let two quick entries both pass a cap.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+
+from memesnipe.streams.trading import (
+    Fill,
+    Intent,
+    Order,
+    OrderState,
+    OrderUpdate,
+    PositionStatus,
+    PositionUpdate,
+    Side,
+)
+
+TERMINAL_FAILURES = frozenset({OrderState.FAILED, OrderState.EXPIRED, OrderState.REJECTED})
+RATE_WINDOW_S = 60.0
+
+
+@dataclass(slots=True)
+class Held:
+    side: Side
+    qty_tokens: int
+    exposure: int
+    ts: float
+    perp_market_index: int | None = None
+
+
+@dataclass(slots=True)
+class Pending:
+    instance_id: str
+    mint: str
+    intent: Intent
+    lamports: int
+    ts: float
+    filled_ts: float | None = None
+
+
+def position_exposure(p: PositionUpdate) -> int:
+    """Marked notional in lamports: basis plus gross unrealized PnL (long) or minus it (short)."""
+    if p.status is not PositionStatus.OPEN or p.qty_tokens <= 0:
+        return 0
+    if p.side in (Side.SHORT, Side.COVER):
+        return max(0, p.cost_lamports - p.unrealized_gross_pnl_lamports)
+    return max(0, p.cost_lamports + p.unrealized_gross_pnl_lamports)
+
+
+class ExposureBook:
+    """Open positions, pending orders and the recent order rate, with O(1) aggregates."""
+
+    def __init__(self, pending_ttl_s: float = 180.0, remember_orders: int = 100_000) -> None:
+        self.pending_ttl_s = pending_ttl_s
+        self.remember_orders = remember_orders
+        self.held: dict[tuple[str, str], Held] = {}
+        self.pending: dict[str, Pending] = {}
+        self._pending_by_pos: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._by_mint: dict[str, int] = defaultdict(int)
+        self._by_instance: dict[str, int] = defaultdict(int)
+        self._order_ts: OrderedDict[str, float] = OrderedDict()  # every order seen, oldest first
+
+    # ------------------------------------------------------------ aggregates
+
+    def _add(self, instance_id: str, mint: str, lamports: int) -> None:
+        self._by_mint[mint] += lamports
+        self._by_instance[instance_id] += lamports
+
+    def token_exposure(self, mint: str) -> int:
+        return self._by_mint.get(mint, 0)
+
+    def strategy_exposure(self, instance_id: str) -> int:
+        return self._by_instance.get(instance_id, 0)
+
+    def holds(self, instance_id: str, mint: str) -> bool:
+        return (instance_id, mint) in self.held or bool(self._pending_entries(instance_id, mint))
+
+    def open_positions(self) -> int:
+        """Open (strategy, mint) positions plus pending entries that would open a new one."""
+        extra = sum(
+            1
+            for pos, ids in self._pending_by_pos.items()
+            if pos not in self.held and any(self.pending[i].intent is Intent.ENTRY for i in ids)
+        )
+        return len(self.held) + extra
+
+    def position(self, instance_id: str, mint: str) -> Held | None:
+        return self.held.get((instance_id, mint))
+
+    def exit_pending(self, instance_id: str, mint: str) -> bool:
+        return any(
+            self.pending[i].intent is Intent.EXIT for i in self._pending_by_pos.get((instance_id, mint), ())
+        )
+
+    def _pending_entries(self, instance_id: str, mint: str) -> list[str]:
+        ids = self._pending_by_pos.get((instance_id, mint), ())
+        return [i for i in ids if self.pending[i].intent is Intent.ENTRY]
+
+    def orders_in_window(self, now: float) -> int:
+        """Orders (any intent) with event time in ``(now - 60 s, now]``."""
+        lo = now - RATE_WINDOW_S
+        return sum(1 for ts in self._order_ts.values() if lo < ts <= now)
+
+    def knows_order(self, order_id: str) -> bool:
+        return order_id in self._order_ts
+
+    # ------------------------------------------------------------ folds
+
+    def apply_order(self, o: Order) -> None:
+        if o.order_id in self._order_ts:
+            return
+        ts = o.ts.timestamp()
+        self._order_ts[o.order_id] = ts
+        while len(self._order_ts) > self.remember_orders:
+            self._order_ts.popitem(last=False)
+        lamports = o.amount_in if o.intent is Intent.ENTRY else 0
+        self.pending[o.order_id] = Pending(o.instance_id, o.mint, o.intent, lamports, ts)
+        self._pending_by_pos[(o.instance_id, o.mint)].add(o.order_id)
+        self._add(o.instance_id, o.mint, lamports)
+
+    def _drop_pending(self, order_id: str) -> None:
+        p = self.pending.pop(order_id, None)
+        if p is None:
+            return
+        self._add(p.instance_id, p.mint, -p.lamports)
+        key = (p.instance_id, p.mint)
+        ids = self._pending_by_pos.get(key)
+        if ids is not None:
+            ids.discard(order_id)
+            if not ids:
+                del self._pending_by_pos[key]
+
+    def apply_fill(self, f: Fill) -> None:
+        p = self.pending.get(f.order_id)
+        if p is not None:
+            p.filled_ts = f.ts.timestamp()
+            held = self.held.get((p.instance_id, p.mint))
+            if held is not None and held.ts >= p.filled_ts:
+                self._drop_pending(f.order_id)
+
+    def apply_update(self, u: OrderUpdate) -> None:
+        if u.state in TERMINAL_FAILURES:
+            self._drop_pending(u.order_id)
+
+    def apply_position(self, p: PositionUpdate) -> None:
+        key = (p.instance_id, p.mint)
+        ts = p.ts.timestamp()
+        old = self.held.pop(key, None)
+        if old is not None:
+            if old.ts > ts:  # an older update arriving late: keep the newer state
+                self.held[key] = old
+                return
+            self._add(p.instance_id, p.mint, -old.exposure)
+        if p.status is PositionStatus.OPEN and p.qty_tokens > 0:
+            exp = position_exposure(p)
+            self.held[key] = Held(p.side, p.qty_tokens, exp, ts, p.perp_market_index)
+            self._add(p.instance_id, p.mint, exp)
+        for oid in list(self._pending_by_pos.get(key, ())):
+            pend = self.pending[oid]
+            if pend.filled_ts is not None and ts >= pend.filled_ts:
+                self._drop_pending(oid)
+
+    def expire(self, now: float) -> None:
+        """Drop pending orders older than the TTL (event time) and old rate-window entries."""
+        cutoff = now - self.pending_ttl_s
+        for oid in [oid for oid, p in self.pending.items() if p.ts < cutoff]:
+            self._drop_pending(oid)

@@ -1,0 +1,136 @@
+"""Risk-gate state: the per-mint table and the process-wide global views.
+
+``risk_mint[mint]`` (a Faust table, co-partitioned with signals/depth/onchain by mint) holds
+what one worker needs to decide on a mint's signals exactly once: last applied offset per
+input topic, the recent signal ids (replay guard), the entry block flag, the latest depth and
+token-safety facts, and the perp market of open shorts.
+
+The global views (every partition, every worker) hold the control plane (kill switch,
+allocations) and the cross-partition exposure book (positions, orders, fills, order updates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import msgspec
+
+from memesnipe import metrics
+from memesnipe.core.exposure import ExposureBook
+from memesnipe.core.gate import MintRiskState
+from memesnipe.settings import Settings
+from memesnipe.streams.base import utcnow
+from memesnipe.streams.codec import DecodeError, decode
+from memesnipe.streams.control import KillSwitch, StrategyAllocation
+from memesnipe.streams.topics import topic_names
+from memesnipe.streams.trading import Fill, Order, OrderUpdate, PositionUpdate
+from memesnipe.tables.views import GlobalView, Handler, bootstrap_servers, latest_by_key
+
+log = logging.getLogger(__name__)
+
+KILL_KEY = "global"
+
+
+_state_encoder = msgspec.json.Encoder()
+_state_decoder = msgspec.json.Decoder(MintRiskState)
+
+
+def encode_state(st: MintRiskState) -> bytes:
+    return _state_encoder.encode(st)
+
+
+def decode_state(raw: bytes | None) -> MintRiskState:
+    return MintRiskState() if raw is None else _state_decoder.decode(raw)
+
+
+def _kill_or_fail_closed(raw: bytes) -> KillSwitch:
+    """An unreadable kill-switch message turns the switch ON: not knowing is treated as stop."""
+    try:
+        return decode(raw, KillSwitch)
+    except DecodeError as exc:
+        return KillSwitch(active=True, ts=utcnow(), by="risk_gate", reason=f"unreadable kill switch: {exc}")
+
+
+class ControlPlane:
+    """Latest kill switch and allocations, read from their compacted topics."""
+
+    def __init__(self) -> None:
+        self.kill: dict[str, KillSwitch] = {}
+        self.allocations: dict[str, StrategyAllocation] = {}
+
+    def kill_switch(self) -> KillSwitch | None:
+        return self.kill.get(KILL_KEY)
+
+    @property
+    def kill_active(self) -> bool:
+        ks = self.kill.get(KILL_KEY)
+        return ks is not None and ks.active
+
+    def handlers(self) -> dict[str, Handler]:
+        kill = latest_by_key(self.kill, _kill_or_fail_closed)
+        allocs = latest_by_key(self.allocations, lambda b: decode(b, StrategyAllocation))
+
+        def on_kill(key: bytes | None, value: bytes | None, partition: int, offset: int, ts: int) -> None:
+            kill(key, value, partition, offset, ts)
+            metrics.KILL_SWITCH.set(1 if self.kill_active else 0)
+
+        return {"killswitch": on_kill, "allocations": allocs}
+
+
+def book_handlers(book: ExposureBook) -> dict[str, Handler]:
+    """Fold positions, orders, fills and order updates of every partition into ``book``."""
+
+    def folder(tp: type, apply: object) -> Handler:
+        def handle(key: bytes | None, value: bytes | None, partition: int, offset: int, ts: int) -> None:
+            if value is not None:
+                apply(decode(value, tp))  # type: ignore[operator]
+
+        return handle
+
+    return {
+        "positions": folder(PositionUpdate, book.apply_position),
+        "orders": folder(Order, book.apply_order),
+        "fills": folder(Fill, book.apply_fill),
+        "order_updates": folder(OrderUpdate, book.apply_update),
+    }
+
+
+class RiskViews:
+    """The process-wide views the risk gate reads; started once, shared by all its actors."""
+
+    def __init__(self, settings: Settings) -> None:
+        names = topic_names(settings)
+        self.control = ControlPlane()
+        self.book = ExposureBook(pending_ttl_s=settings.risk.pending_ttl_s)
+        handlers = {**self.control.handlers(), **book_handlers(self.book)}
+        self.view = GlobalView(
+            bootstrap_servers(settings.kafka.broker), {names(k): v for k, v in handlers.items()}
+        )
+        self._lock = asyncio.Lock()
+        self._started = False
+
+    async def ensure_started(self, timeout_s: float = 120.0) -> None:
+        async with self._lock:
+            if not self._started:
+                await self.view.start()
+                self._started = True
+        await self.view.wait_ready(timeout_s)
+
+    async def stop(self) -> None:
+        await self.view.stop()
+        self._started = False
+
+
+def declare_mint_table():  # type: ignore[no-untyped-def]
+    """``risk_mint``: mint -> MintRiskState JSON. Declared on the app when the gate loads."""
+    from memesnipe.app import app, settings
+
+    return app.Table(
+        "risk_mint",
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
+        partitions=settings.kafka.partitions,
+        help="mint -> MintRiskState (msgspec JSON): offsets, replay guard, block, depth, safety",
+    )

@@ -1,0 +1,24 @@
+"""A Faust worker running only the risk agents (gate, allocator, portfolio monitor), for
+integration tests that must not depend on other stages: ``python -m tests.agents.risk_worker``.
+``MEMESNIPE_TEST_AGENTS`` (comma-separated modules) adds stages, e.g. the router and fills."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+from memesnipe.app import app
+
+WANTED = [
+    "memesnipe.agents.risk_gate",
+    "memesnipe.agents.allocator",
+    "memesnipe.agents.portfolio_monitor",
+    *[m for m in os.environ.get("MEMESNIPE_TEST_AGENTS", "").split(",") if m],
+]
+MODULES = [m for m in WANTED if importlib.util.find_spec(m) is not None]
+
+if __name__ == "__main__":
+    app.conf.autodiscover = MODULES
+    sys.argv = ["memesnipe", "worker", "-l", "info", "--without-web"]
+    app.main()

@@ -1,0 +1,73 @@
+"""Risk gate on the real broker: sized orders, the kill switch (entries stop, exits pass,
+resume restores), rejections with their rule on the rejections topic, replay idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from memesnipe.core.ids import order_id
+from memesnipe.streams.codec import decode, encode
+from memesnipe.streams.trading import Order, OrderRejection, Side, Venue
+from tests.agents import riskmsgs as m
+from tests.support.kafka import IsolatedEnv, Process, consume, create_topics, free_port, produce
+
+pytestmark = pytest.mark.integration
+
+M1, M2, M3 = "Mint1pump", "Mint2pump", "Mint3pump"
+FULL = 100 * 10**9 * 0.02 * 0.05  # capital x exploration weight x entry fraction = 0.1 SOL
+
+
+def start(env: IsolatedEnv, name: str) -> Process:
+    e = env.env
+    e["MEMESNIPE_WEB_PORT"] = str(free_port())
+    p = Process(["tests.agents.risk_worker"], e, env.data_dir / f"{name}.log")
+    p.wait_for("risk gate ready", timeout_s=120)
+    return p
+
+
+async def send(env: IsolatedEnv, name: str, msgs: list, key: bytes | None = None) -> None:
+    await produce(env.bootstrap, env.topic(name), [(key or x.mint.encode(), encode(x)) for x in msgs])
+
+
+async def orders_and_rejections(env: IsolatedEnv, n_orders: int, n_rej: int) -> tuple[list, list]:
+    o = await consume(env.bootstrap, env.topic("orders"), min_count=n_orders, timeout_s=60, idle_s=1.5)
+    r = await consume(env.bootstrap, env.topic("rejections"), min_count=n_rej, timeout_s=60, idle_s=0.5)
+    return [decode(x.value, Order) for x in o], [decode(x.value, OrderRejection) for x in r]
+
+
+async def test_kill_switch_blocks_entries_allows_exits_and_resume_restores(isolated_env: IsolatedEnv) -> None:
+    env = isolated_env
+    await create_topics(env)
+    w = start(env, "w1")
+    try:
+        await send(env, "onchain", [m.safe(M1), m.safe(M2)])
+        await send(env, "depth", [m.depth(M1), m.depth(M2)])
+        await asyncio.sleep(1.0)
+        await send(env, "signals", [m.signal("s1", M1, t=1)])
+        orders, rej = await orders_and_rejections(env, 1, 0)
+        assert [(o.order_id, o.amount_in, o.venue) for o in orders] == [
+            (order_id("inst-a", M1, "s1"), FULL, Venue.JUPITER)
+        ]
+        assert rej == []
+
+        # the position manager reports the filled position; then the kill switch goes on
+        await send(env, "positions", [m.position(M1, 1_000_000, t=2)])
+        await send(env, "killswitch", [m.kill(True, by="portfolio_monitor", reason="drawdown 21%")], b"global")
+        await asyncio.sleep(1.5)
+        await send(env, "signals", [m.signal("s2", M2, t=3), m.signal("s3", M1, side=Side.SELL, t=3)])
+        orders, rej = await orders_and_rejections(env, 2, 1)
+        assert [(o.signal_id, o.side, o.amount_in) for o in orders[1:]] == [("s3", Side.SELL, 1_000_000)]
+        assert [(r.signal_id, r.rule) for r in rej] == [("s2", "kill_switch")]
+        assert "drawdown 21%" in rej[0].reason
+
+        # resume: entries flow again; a replayed signal gives no second order
+        await send(env, "killswitch", [m.kill(False, by="ops", reason="reviewed")], b"global")
+        await asyncio.sleep(1.5)
+        await send(env, "signals", [m.signal("s4", M2, t=4), m.signal("s1", M1, t=1)])
+        orders, rej = await orders_and_rejections(env, 3, 1)
+        assert [o.signal_id for o in orders] == ["s1", "s3", "s4"]
+        assert len(rej) == 1
+    finally:
+        w.stop()
