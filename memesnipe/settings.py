@@ -285,6 +285,76 @@ class ExecutionSettings(BaseModel):
     order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
 
 
+SIGNER_TIP_ACCOUNTS = (
+    "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5,HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe,"
+    "Cw8CFyM9FkoMi7K7Crf6HNQqf4uEMzpKw6QNghXLvLkY,ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49,"
+    "DfXygSm4jCyNCybVYYK6DwvWqjKee8pbDmJGcLWNDXjh,ADuUkR4vqLUMWXxW9gh6D6L8pMSawimctcNZ5pGwDcEt,"
+    "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL,3AVi9Tg9Uo68tJfuvoKvqKNWKkC5wPdSSdeBnizKZ6jT"
+)
+"""The eight mainnet Jito tip accounts (Jito getTipAccounts): the signer's own allowlist of
+transfer targets, deliberately independent of the router's refreshed list."""
+SIGNER_PROGRAM_ALLOWLIST = (
+    "ComputeBudget111111111111111111111111111111,11111111111111111111111111111111,"
+    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA,TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb,"
+    "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL,JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4,"
+    "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH,MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"
+)
+"""Programs the signer will sign for: Compute Budget, System, Token, Token-2022, ATA, Jupiter v6,
+Drift v2, Memo v2."""
+
+
+class SignerSettings(BaseModel):
+    """The isolated signer (memesnipe/signer): where the key is, spend caps, transaction policy."""
+
+    key_path: Path | None = Field(
+        None, description="live keypair (solana-keygen JSON), mode 0600, owned by the signer's user"
+    )
+    paper_key_path: Path | None = Field(None, description="default <data_dir>/signer/paper-key.json")
+    wallet_pubkey: str = Field("", description="expected wallet pubkey; start-up fails on a mismatch")
+    group_id: str = Field("", description="consumer group; default <app_id>-signer")
+    per_tx_cap_lamports: int = Field(2_100_000_000, gt=0, description="most one transaction may spend")
+    daily_cap_lamports: int = Field(50 * 10**9, gt=0, description="entry spend per UTC day")
+    tip_accounts: str = Field(SIGNER_TIP_ACCOUNTS, description="comma-separated; the only transfer targets")
+    program_allowlist: str = Field(SIGNER_PROGRAM_ALLOWLIST, description="comma-separated program ids")
+    batch_size: int = Field(256, ge=1, le=10_000, description="requests per poll (one fsync per batch)")
+
+    @field_validator("tip_accounts", "program_allowlist", "wallet_pubkey")
+    @classmethod
+    def _pubkeys(cls, v: str) -> str:
+        from solders.pubkey import Pubkey
+
+        for item in (a.strip() for a in v.split(",")):
+            if item:
+                try:
+                    Pubkey.from_string(item)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not a base58 public key") from None
+        return v
+
+    @model_validator(mode="after")
+    def _caps(self) -> SignerSettings:
+        if self.per_tx_cap_lamports > self.daily_cap_lamports:
+            raise ValueError("per_tx_cap_lamports must be <= daily_cap_lamports")
+        if not self.tip_account_list:
+            raise ValueError("tip_accounts must name at least one account")
+        return self
+
+    @property
+    def tip_account_list(self) -> list[str]:
+        return [a.strip() for a in self.tip_accounts.split(",") if a.strip()]
+
+    @property
+    def program_list(self) -> list[str]:
+        return [a.strip() for a in self.program_allowlist.split(",") if a.strip()]
+
+
+class AnalyticsSettings(BaseModel):
+    """The analytics process (``memesnipe analytics``): ClickHouse sink, JSON API, cockpit, /metrics."""
+
+    host: str = Field("127.0.0.1", description="bind address of the JSON API / cockpit / metrics")
+    port: int = Field(8787, ge=1, le=65535, description="HTTP port of the JSON API, cockpit and /metrics")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -313,6 +383,7 @@ class Settings(BaseSettings):
     jito: JitoSettings = JitoSettings()
     drift: DriftSettings = DriftSettings()
     execution: ExecutionSettings = ExecutionSettings()
+    signer: SignerSettings = SignerSettings()
 
     @field_validator("log_level")
     @classmethod

@@ -17,6 +17,7 @@ COMMANDS = [
     "memesnipe.cli.report",
     "memesnipe.cli.connect",
     "memesnipe.cli.strategies",
+    "memesnipe.cli.signer",
 ]
 
 

@@ -1,0 +1,252 @@
+"""One request in, one decision out: decode, authenticate, deduplicate, kill switch, policy,
+caps, sign. No I/O except the journal's in-memory booking (the worker makes it durable).
+
+Order of checks, and what is journaled (one decision per request id, forever):
+1. undecodable / wrong schema version / bad HMAC / request_id != order_id: refused, NOT
+   journaled (an unauthenticated message must not burn a real order's id);
+2. request id already journaled: the same request (same HMAC) gets the ORIGINAL result bytes
+   again (a restarted router gets its answer; nothing is signed again); a different request
+   under that id is refused "duplicate request_id";
+3. everything else (mode mismatch, kill switch, transaction policy, caps, signed) is journaled.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+
+from memesnipe.signer.journal import Journal, JournalLine
+from memesnipe.signer.keystore import SealedKey
+from memesnipe.signer.killswitch import KillState
+from memesnipe.signer.policy import PolicyConfig, Refusal, check_spend, inspect_transaction
+from memesnipe.signer.programs import wsol_ata
+from memesnipe.signer.transaction import TransactionError, parse_transaction, sign_slot
+from memesnipe.streams.auth import verify_request
+from memesnipe.streams.base import utcnow
+from memesnipe.streams.codec import DecodeError, decode, encode
+from memesnipe.streams.deadletter import DeadLetter
+from memesnipe.streams.execution import ExecutionRequest, ExecutionResult, ExecutionStatus
+from memesnipe.streams.trading import Intent
+
+log = logging.getLogger("memesnipe.signer")
+
+REQUEST_SCHEMA_VERSION = 1
+MAX_ID_LEN = 128
+
+
+class _Ids(msgspec.Struct):
+    """Lenient view of a request that failed validation, to address the refusal."""
+
+    request_id: str = ""
+    order_id: str = ""
+    mint: str = ""
+
+
+_ids_decoder = msgspec.json.Decoder(_Ids)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What to publish for one request: ``value`` on exec_results under ``key`` (the mint)."""
+
+    request_id: str
+    status: ExecutionStatus
+    reason: str
+    key: bytes
+    value: bytes
+    replayed: bool = False
+    deadletter: bytes | None = None
+
+
+@dataclass(slots=True)
+class Stats:
+    signed: int = 0
+    refused: int = 0
+    replayed: int = 0
+
+
+class SigningService:
+    def __init__(
+        self,
+        key: SealedKey,
+        cfg: PolicyConfig,
+        secret: str,
+        journal: Journal,
+        *,
+        paper: bool,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if key.pubkey != cfg.wallet:
+            raise ValueError("policy wallet differs from the signing key's public key")
+        self._key = key
+        self.cfg = cfg
+        self._secret = secret
+        self.journal = journal
+        self.paper = paper
+        self.clock = clock
+        self.kill = KillState()
+        self.stats = Stats()
+        self._wsol = bytes(wsol_ata(cfg.wallet))
+
+    # ------------------------------------------------------------------------------------
+    def handle(
+        self, raw: bytes, *, key: bytes | None = None, topic: str = "", partition: int = -1, offset: int = -1
+    ) -> Outcome:
+        now = self.clock()
+        try:
+            req = decode(raw, ExecutionRequest)
+        except DecodeError as exc:
+            return self._undecodable(raw, key, f"undecodable request: {exc}", now, topic, partition, offset)
+        if req.v != REQUEST_SCHEMA_VERSION:
+            return self._refuse(req, f"unsupported request version {req.v}", now, journal=False)
+        if not verify_request(req, self._secret):
+            return self._refuse(req, "bad hmac", now, journal=False)
+        if not req.request_id or len(req.request_id) > MAX_ID_LEN or req.request_id != req.order_id:
+            return self._refuse(req, "request_id must equal order_id (1-128 chars)", now, journal=False)
+
+        entry = self.journal.get(req.request_id)
+        if entry is not None:
+            if entry.hmac == req.hmac:
+                self.stats.replayed += 1
+                log.info("replayed", extra={"request_id": req.request_id, "status": entry.status})
+                return Outcome(
+                    req.request_id,
+                    ExecutionStatus(entry.status),
+                    "",
+                    req.mint.encode(),
+                    self.journal.result_bytes(entry),
+                    replayed=True,
+                )
+            return self._refuse(
+                req, f"duplicate request_id (first decision: {entry.status})", now, journal=False
+            )
+
+        source = f"{topic}/{partition}/{offset}" if topic else ""
+        try:
+            spend, signed_tx, signature = self._decide(req, now)
+        except Refusal as r:
+            return self._refuse(req, r.reason, now, journal=True, source=source)
+        result = ExecutionResult(
+            request_id=req.request_id,
+            order_id=req.order_id,
+            mint=req.mint,
+            status=ExecutionStatus.SIGNED,
+            ts=now,
+            signature=signature,
+            signed_tx_b64=base64.b64encode(signed_tx).decode("ascii"),
+        )
+        value = encode(result)
+        self.journal.record(
+            JournalLine(
+                request_id=req.request_id,
+                hmac=req.hmac,
+                day=now.date().isoformat(),
+                spend=spend,
+                status=ExecutionStatus.SIGNED.value,
+                result=value.decode(),
+                source=source,
+            )
+        )
+        self.stats.signed += 1
+        log.debug(
+            "signed", extra={"request_id": req.request_id, "spend_lamports": spend, "signature": signature}
+        )
+        return Outcome(req.request_id, ExecutionStatus.SIGNED, "", req.mint.encode(), value)
+
+    def _decide(self, req: ExecutionRequest, now: datetime) -> tuple[int, bytes, str]:
+        if req.paper != self.paper:
+            raise Refusal(
+                "live request to a paper signer" if not req.paper else "paper request to a live signer"
+            )
+        exit_intent = req.intent is Intent.EXIT
+        if self.kill.active and not exit_intent:
+            raise Refusal(f"kill switch active: entries refused ({self.kill.reason})")
+        try:
+            parsed = parse_transaction(req.tx_b64)
+        except TransactionError as exc:
+            raise Refusal(str(exc)) from None
+        facts = inspect_transaction(parsed.message, self.cfg, self._wsol)
+        spend = check_spend(
+            facts,
+            declared_spend=req.spend_lamports,
+            declared_tip=req.tip_lamports,
+            exit_intent=exit_intent,
+            spent_today=self.journal.spent(now.date().isoformat()),
+            cfg=self.cfg,
+        )
+        signed, sig = sign_slot(parsed, self._key, facts.signer_slot)
+        return spend, signed, str(sig)
+
+    # ------------------------------------------------------------------------------------
+    def _refuse(
+        self, req: ExecutionRequest, reason: str, now: datetime, *, journal: bool, source: str = ""
+    ) -> Outcome:
+        result = ExecutionResult(
+            request_id=req.request_id,
+            order_id=req.order_id,
+            mint=req.mint,
+            status=ExecutionStatus.REFUSED,
+            ts=now,
+            reason=reason,
+        )
+        value = encode(result)
+        if journal:
+            self.journal.record(
+                JournalLine(
+                    request_id=req.request_id,
+                    hmac=req.hmac,
+                    day=now.date().isoformat(),
+                    spend=0,
+                    status=ExecutionStatus.REFUSED.value,
+                    result=value.decode(),
+                    source=source,
+                )
+            )
+        self.stats.refused += 1
+        log.warning("refused", extra={"request_id": req.request_id, "reason": reason})
+        return Outcome(req.request_id, ExecutionStatus.REFUSED, reason, req.mint.encode(), value)
+
+    def _undecodable(
+        self,
+        raw: bytes,
+        key: bytes | None,
+        reason: str,
+        now: datetime,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> Outcome:
+        try:
+            ids = _ids_decoder.decode(raw)
+        except msgspec.DecodeError:
+            ids = _Ids()
+        mint = ids.mint if isinstance(ids.mint, str) else ""
+        result = ExecutionResult(
+            request_id=ids.request_id,
+            order_id=ids.order_id,
+            mint=mint,
+            status=ExecutionStatus.REFUSED,
+            ts=now,
+            reason=reason,
+        )
+        dead = DeadLetter(
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            key=key.decode("utf-8", "replace") if key is not None else None,
+            reason=reason,
+            payload=raw[:65536].decode("utf-8", "replace"),
+            ts=now,
+            consumer="signer",
+        )
+        self.stats.refused += 1
+        log.warning("refused", extra={"request_id": ids.request_id, "reason": reason})
+        out_key = mint.encode() if mint else (key or b"")
+        return Outcome(
+            ids.request_id, ExecutionStatus.REFUSED, reason, out_key, encode(result), deadletter=encode(dead)
+        )

@@ -1,0 +1,289 @@
+"""The signer process: Kafka in (exec_requests, killswitch), Kafka out (exec_results, deadletter).
+
+No other network: the signer never talks to an RPC node or a block engine. Per batch:
+decide every request -> journal write + fsync -> publish results and wait for the acks ->
+commit the offsets. A crash anywhere replays the batch; journaled ids are answered from the
+journal (same bytes), so nothing is signed twice and every consumer sees identical results.
+
+The kill switch is read from the beginning of its topic before the first request is consumed,
+then polled (non-blocking) before every batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
+from solders.pubkey import Pubkey
+
+from memesnipe.settings import Mode, Settings
+from memesnipe.signer import keystore
+from memesnipe.signer.journal import Journal
+from memesnipe.signer.policy import PolicyConfig
+from memesnipe.signer.signing import SigningService
+from memesnipe.streams.topics import COMPACTED, topic_names
+
+log = logging.getLogger("memesnipe.signer")
+
+READY = "signer ready"
+"""Logged once the kill switch is known and the request consumer runs (tests wait for it)."""
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    return ",".join(u.removeprefix("kafka://") for u in settings.kafka.broker.split(";"))
+
+
+def group_id(settings: Settings) -> str:
+    return settings.signer.group_id or f"{settings.kafka.app_id}-signer"
+
+
+def journal_path(settings: Settings) -> Path:
+    name = "journal-paper.jsonl" if settings.mode is Mode.PAPER else "journal-live.jsonl"
+    return keystore.signer_dir(settings.data_dir) / name
+
+
+def load_key(settings: Settings) -> keystore.SealedKey:
+    """The live key from MEMESNIPE_SIGNER__KEY_PATH, or the throwaway paper key."""
+    if settings.mode is Mode.LIVE:
+        if settings.signer.key_path is None:
+            raise keystore.KeyStoreError(
+                "signer: live mode needs MEMESNIPE_SIGNER__KEY_PATH (the wallet keypair)"
+            )
+        kp = keystore.load_keypair(settings.signer.key_path)
+    else:
+        kp = keystore.load_paper_keypair(
+            keystore.paper_key_path(settings.data_dir, settings.signer.paper_key_path)
+        )
+    key = keystore.SealedKey(kp)
+    del kp
+    expected = settings.signer.wallet_pubkey
+    if expected and Pubkey.from_string(expected) != key.pubkey:
+        raise keystore.KeyStoreError(
+            f"signer: the key's public key {key.pubkey} differs from "
+            f"MEMESNIPE_SIGNER__WALLET_PUBKEY {expected}"
+        )
+    return key
+
+
+def build_service(settings: Settings, key: keystore.SealedKey, journal: Journal) -> SigningService:
+    s = settings.signer
+    cfg = PolicyConfig.build(
+        key.pubkey,
+        tip_accounts=s.tip_account_list,
+        programs=s.program_list,
+        per_tx_cap_lamports=s.per_tx_cap_lamports,
+        daily_cap_lamports=s.daily_cap_lamports,
+    )
+    return SigningService(key, cfg, settings.hmac_secret, journal, paper=settings.mode is Mode.PAPER)
+
+
+@dataclass(slots=True)
+class Topics:
+    requests: str
+    results: str
+    killswitch: str
+    deadletter: str
+
+
+class SignerWorker:
+    def __init__(self, settings: Settings, service: SigningService) -> None:
+        self.settings = settings
+        self.service = service
+        names = topic_names(settings)
+        self.topics = Topics(
+            names("exec_requests"), names("exec_results"), names("killswitch"), names("deadletter")
+        )
+        self.bootstrap = bootstrap_servers(settings)
+        self.group_id = group_id(settings)
+        self._producer: AIOKafkaProducer | None = None
+        self._requests: AIOKafkaConsumer | None = None
+        self._kill: AIOKafkaConsumer | None = None
+        self.batches = 0
+
+    # -- start-up ---------------------------------------------------------------------------
+    async def ensure_topics(self) -> None:
+        """Create our four topics if missing, declared as the Faust app declares them."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            k = self.settings.kafka
+            new = [
+                NewTopic(
+                    self.settings.kafka.topic_prefix + short,
+                    num_partitions=k.partitions,
+                    replication_factor=k.replication,
+                    topic_configs={"cleanup.policy": "compact"} if short in COMPACTED else {},
+                )
+                for short in ("exec_requests", "exec_results", "killswitch", "deadletter")
+                if self.settings.kafka.topic_prefix + short not in existing
+            ]
+            if new:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(new)
+        finally:
+            await admin.close()
+
+    async def start(self) -> None:
+        await self.ensure_topics()
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=1,
+            client_id=f"{self.group_id}-producer",
+        )
+        await self._producer.start()
+        await self._load_killswitch()
+        self._requests = AIOKafkaConsumer(
+            self.topics.requests,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            client_id=f"{self.group_id}-requests",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.signer.batch_size,
+        )
+        await self._requests.start()
+        log.info(
+            READY,
+            extra={
+                "wallet": str(self.service.cfg.wallet),
+                "mode": self.settings.mode.value,
+                "group_id": self.group_id,
+                "journaled": len(self.service.journal),
+                "kill_switch": self.service.kill.active,
+            },
+        )
+
+    async def _load_killswitch(self) -> None:
+        """Read the whole killswitch topic so the current state is known before any signing."""
+        self._kill = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=f"{self.group_id}-killswitch",
+        )
+        await self._kill.start()
+        parts: set[int] | None = None
+        for _ in range(50):
+            parts = self._kill.partitions_for_topic(self.topics.killswitch)
+            if parts:
+                break
+            await self._kill._client.force_metadata_update()
+            await asyncio.sleep(0.1)
+        if not parts:
+            raise RuntimeError(f"signer: killswitch topic {self.topics.killswitch} has no partitions")
+        tps = [TopicPartition(self.topics.killswitch, p) for p in sorted(parts)]
+        self._kill.assign(tps)
+        await self._kill.seek_to_beginning(*tps)
+        ends = await self._kill.end_offsets(tps)
+        while True:
+            behind = [tp for tp in tps if await self._kill.position(tp) < ends[tp]]
+            if not behind:
+                break
+            batch = await self._kill.getmany(*behind, timeout_ms=500)
+            self._apply_kill(batch)
+        log.info("kill switch state loaded", extra={"active": self.service.kill.active})
+
+    def _apply_kill(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+        kill = self.service.kill
+        for records in batch.values():
+            for rec in records:
+                was = kill.active
+                kill.apply(rec.value)
+                if kill.active != was:
+                    log.warning("kill switch changed", extra={"active": kill.active, "reason": kill.reason})
+
+    async def _poll_kill(self) -> None:
+        assert self._kill is not None
+        batch = await self._kill.getmany(timeout_ms=0)
+        if batch:
+            self._apply_kill(batch)
+
+    # -- the loop ---------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        assert self._requests is not None
+        while not stop.is_set():
+            await self._poll_kill()
+            batch = await self._requests.getmany(timeout_ms=200, max_records=self.settings.signer.batch_size)
+            if batch:
+                await self._poll_kill()
+                await self.process(batch)
+
+    async def process(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+        """Decide, journal (fsync), publish (acked), then commit. Any failure raises: nothing
+        is committed, the batch is redelivered and answered from the journal."""
+        assert self._producer is not None and self._requests is not None
+        t0 = time.perf_counter()
+        svc = self.service
+        outcomes = []
+        offsets: dict[TopicPartition, int] = {}
+        for tp, records in batch.items():
+            for rec in records:
+                outcomes.append(
+                    svc.handle(
+                        rec.value or b"",
+                        key=rec.key,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        offset=rec.offset,
+                    )
+                )
+            if records:
+                offsets[tp] = records[-1].offset + 1
+        if svc.journal.pending:
+            await asyncio.to_thread(svc.journal.flush)
+        futures = []
+        for o in outcomes:
+            futures.append(await self._producer.send(self.topics.results, value=o.value, key=o.key))
+            if o.deadletter is not None:
+                futures.append(
+                    await self._producer.send(self.topics.deadletter, value=o.deadletter, key=o.key)
+                )
+        await asyncio.gather(*futures)
+        try:
+            await self._requests.commit(offsets)
+        except CommitFailedError as exc:  # rebalanced: the new owner replays from the journal
+            log.warning("offset commit failed; batch will be replayed", extra={"error": str(exc)})
+        self.batches += 1
+        log.info(
+            "batch",
+            extra={
+                "requests": len(outcomes),
+                "signed": sum(1 for o in outcomes if o.status == "signed" and not o.replayed),
+                "refused": sum(1 for o in outcomes if o.status == "refused" and not o.replayed),
+                "replayed": sum(1 for o in outcomes if o.replayed),
+                "ms": round((time.perf_counter() - t0) * 1000, 2),
+            },
+        )
+
+    async def stop(self) -> None:
+        for client in (self._requests, self._kill):
+            if client is not None:
+                await client.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Load the key, open the journal, run until ``stop`` is set."""
+    key = load_key(settings)
+    keystore.write_public_key(settings.data_dir, key.pubkey)
+    journal = Journal(journal_path(settings))
+    worker = SignerWorker(settings, build_service(settings, key, journal))
+    try:
+        await worker.start()
+        await worker.run(stop)
+    finally:
+        await worker.stop()
+        journal.close()
+        log.info("signer stopped", extra=asdict(worker.service.stats))

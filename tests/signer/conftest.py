@@ -1,0 +1,56 @@
+"""Fixtures for signer tests: a policy, a journal, a signing service with a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from solders.keypair import Keypair
+
+from memesnipe.settings import SIGNER_PROGRAM_ALLOWLIST, SIGNER_TIP_ACCOUNTS
+from memesnipe.signer.journal import Journal
+from memesnipe.signer.keystore import SealedKey
+from memesnipe.signer.policy import PolicyConfig
+from memesnipe.signer.signing import SigningService
+from tests.signer.helpers import SECRET, T0
+
+PER_TX_CAP = 1_000_000_000
+DAILY_CAP = 3_000_000_000
+
+
+def policy_for(key: SealedKey, **over: int) -> PolicyConfig:
+    return PolicyConfig.build(
+        key.pubkey,
+        tip_accounts=SIGNER_TIP_ACCOUNTS.split(","),
+        programs=SIGNER_PROGRAM_ALLOWLIST.split(","),
+        per_tx_cap_lamports=over.get("per_tx_cap", PER_TX_CAP),
+        daily_cap_lamports=over.get("daily_cap", DAILY_CAP),
+    )
+
+
+@pytest.fixture
+def keypair() -> Keypair:
+    return Keypair()
+
+
+@pytest.fixture
+def key(keypair: Keypair) -> SealedKey:
+    return SealedKey(keypair)
+
+
+@pytest.fixture
+def make_service(key: SealedKey, tmp_path: Path) -> Iterator[Callable[..., SigningService]]:
+    """Factory: a SigningService over a journal in tmp_path (re-opened = a restart)."""
+    opened: list[Journal] = []
+
+    def _make(*, paper: bool = True, path: Path | None = None, clock=lambda: T0, **caps: int) -> SigningService:
+        for j in opened:
+            j.close()
+        journal = Journal(path or tmp_path / "journal.jsonl")
+        opened.append(journal)
+        return SigningService(key, policy_for(key, **caps), SECRET, journal, paper=paper, clock=clock)
+
+    yield _make
+    for j in opened:
+        j.close()
