@@ -16,6 +16,7 @@ AGENT_MODULES = [
     "memesnipe.agents.router",
     "memesnipe.agents.fills",
     "memesnipe.agents.clickhouse_sink",
+    "memesnipe.agents.position_manager",
 ]
 
 

@@ -134,8 +134,9 @@ class MintBook(msgspec.Struct, kw_only=True):
         effect = apply_fill(pos, fill)
         self._remember(fill.fill_id)
         pos.seq += 1
+        pos.updated_ts_s = max(pos.updated_ts_s, fill.ts.timestamp())
         pos.published_mark = pos.mark_price
-        pos.published_ts_s = max(pos.mark_ts_s, fill.ts.timestamp())
+        pos.published_ts_s = pos.updated_ts_s
         if effect.closed:
             del self.positions[key]
         exit_order = None
@@ -169,6 +170,7 @@ class MintBook(msgspec.Struct, kw_only=True):
                 continue  # older than what we know: neither a mark nor a new best price
             pos.mark_price = price
             pos.mark_ts_s = ts_s
+            pos.updated_ts_s = max(pos.updated_ts_s, ts_s)
             if decimals >= 0:
                 pos.decimals = decimals
             pos.best_price = update_best(pos.best_price, price, pos.direction)

@@ -128,6 +128,7 @@ class Position(msgspec.Struct, kw_only=True):
     # last published update (throttling marks)
     published_mark: float = 0.0
     published_ts_s: float = 0.0
+    updated_ts_s: float = 0.0  # latest event time applied; updates never go back in time
     seq: int = 0
 
     @property

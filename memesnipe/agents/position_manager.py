@@ -1,0 +1,390 @@
+"""Position manager: fills open and close positions, price marks move their stops, and exits
+leave as signals through the same risk gate / router / signer path as entries.
+
+One agent reads ``fills``, ``price`` and ``signals`` (all keyed by mint, co-partitioned) so a
+mint's book is only ever touched by one coroutine. Per batch: decode, apply each input to its
+mint's book in order (skipping inputs at or below the book's applied offset for that topic),
+send the outputs and wait for the broker to take them, then write each changed book once.
+Output ids derive from inputs (``exit|instance|direction|topic/partition/offset``), so a crash
+anywhere in a batch replays into the same ids.
+
+Outputs: a ``PositionUpdate`` on ``positions`` after every fill (the risk gate sizes exits from
+it) and, throttled, on marks; an exit ``Signal`` (intent EXIT, SELL or COVER, strength 1.0,
+``meta.exit_reason``) when a stop, take-profit, max hold or rug fires. A strategy's spec may
+override the default exits with ``params["exits"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from faust.types import EventT
+
+from memesnipe.agents.batching import batches, dead_letter, decode_batch, source_id
+from memesnipe.agents.channels import names, topic
+from memesnipe.app import app, settings
+from memesnipe.core.exits import ExitRules
+from memesnipe.core.position_book import BookError, BookPolicy, ExitOrder, MintBook, decode_book, encode_book
+from memesnipe.core.positions import Position
+from memesnipe.core.trailing_stop import Direction, TrailingStop
+from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
+from memesnipe.settings import ExitSettings
+from memesnipe.streams.codec import DecodeError, decode, encode
+from memesnipe.streams.control import StrategySpec
+from memesnipe.streams.market import PriceEvent
+from memesnipe.streams.trading import (
+    Fill,
+    Intent,
+    PositionStatus,
+    PositionUpdate,
+    Side,
+    Signal,
+)
+from memesnipe.tables.partitioned import write_keys
+from memesnipe.tables.positions import position_books, position_exit_params
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "position_manager"
+SOURCES = ("fills", "price", "signals")
+RUG_FAMILY = "rug_pull_sniffer"
+
+source = app.topic(
+    *(names(t) for t in SOURCES),
+    key_type=bytes,
+    value_type=bytes,
+    key_serializer="raw",
+    value_serializer="raw",
+    partitions=settings.kafka.partitions,
+    internal=False,
+)
+SHORT_NAME = {names(t): t for t in SOURCES}
+
+
+def default_rules(s: ExitSettings) -> ExitRules:
+    return ExitRules(
+        stop=TrailingStop(stop_loss=s.stop_loss, activation_offset=s.activation_offset, trail=s.trail),
+        take_profit=s.take_profit,
+        max_hold_s=s.max_hold_s,
+    )
+
+
+def book_policy(s: ExitSettings) -> BookPolicy:
+    return BookPolicy(
+        exit_retry_s=s.exit_retry_s,
+        publish_min_change=s.publish_min_change,
+        publish_interval_s=s.publish_interval_s,
+        rug_ttl_s=s.rug_ttl_s,
+    )
+
+
+class RulesLookup:
+    """instance_id -> ExitRules: the defaults with the spec's ``params["exits"]`` applied.
+    Parsed once per distinct stored value, so a mark costs one dict lookup."""
+
+    def __init__(self, default: ExitRules, table: Any) -> None:
+        self.default = default
+        self.table = table
+        self._cache: dict[str, tuple[bytes, ExitRules]] = {}
+
+    def __call__(self, instance_id: str) -> ExitRules:
+        raw = self.table.get(instance_id.encode()) if self.table is not None else None
+        if not raw:
+            return self.default
+        hit = self._cache.get(instance_id)
+        if hit is not None and hit[0] == raw:
+            return hit[1]
+        try:
+            rules = self.default.with_overrides(json.loads(raw))
+        except ValueError as exc:  # validated on the way in; keep the defaults if not
+            log.error("exit params of %s unusable (%s); using defaults", instance_id, exc)
+            rules = self.default
+        self._cache[instance_id] = (raw, rules)
+        return rules
+
+
+# ------------------------------------------------------------------------ wire messages
+
+
+def _dt(ts_s: float) -> datetime:
+    return datetime.fromtimestamp(ts_s, UTC)
+
+
+def position_update(pos: Position, rules: ExitRules) -> PositionUpdate:
+    long = pos.direction is Direction.LONG
+    open_ = pos.is_open
+    return PositionUpdate(
+        instance_id=pos.instance_id,
+        mint=pos.mint,
+        ts=_dt(pos.updated_ts_s or pos.opened_at_s),
+        status=PositionStatus.OPEN if open_ else PositionStatus.CLOSED,
+        side=Side.BUY if long else Side.SHORT,
+        qty_tokens=pos.qty,
+        entry_price_sol=pos.entry_price,
+        mark_price_sol=pos.mark_price,
+        cost_lamports=pos.basis_lamports,
+        realized_pnl_lamports=pos.realized_net_lamports,
+        unrealized_pnl_lamports=pos.unrealized_net_lamports(),
+        fees_lamports=pos.costs.total,
+        stop_price_sol=rules.stop.stop_price(pos.entry_price, pos.best_price, pos.direction)
+        if open_
+        else None,
+        peak_price_sol=pos.best_price or None,
+        exit_reason=pos.exit_reason if not open_ else pos.pending_exit_reason,
+        position_id=pos.position_id,
+        family=pos.family,
+        realized_gross_pnl_lamports=pos.realized_gross_lamports,
+        unrealized_gross_pnl_lamports=pos.unrealized_gross_lamports(),
+        exit_pending=bool(pos.pending_exit_id),
+        perp_market_index=pos.perp_market_index,
+        seq=pos.seq,
+    )
+
+
+def exit_signal(order: ExitOrder, ts: datetime, price_usd: float = 0.0) -> Signal:
+    pos = order.position
+    long = pos.direction is Direction.LONG
+    return Signal(
+        signal_id=order.signal_id,
+        instance_id=pos.instance_id,
+        family=pos.family,
+        mint=pos.mint,
+        ts=ts,
+        side=Side.SELL if long else Side.COVER,
+        intent=Intent.EXIT,
+        strength=1.0,
+        reason=order.decision.detail,
+        price_usd=price_usd,
+        price_sol=pos.mark_price,
+        perp_market_index=pos.perp_market_index,
+        meta={
+            "exit_reason": order.decision.reason.value,
+            "qty_tokens": pos.qty,
+            "position_id": pos.position_id,
+            "source": CONSUMER,
+        },
+    )
+
+
+def wants_signal(sig: Signal) -> bool:
+    """Signals the book needs: rug alarms, and short entries (their Drift market)."""
+    return is_rug(sig) or (
+        sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None
+    )
+
+
+def is_rug(sig: Signal) -> bool:
+    """A rug alarm for the token: entries blocked, or the rug sniffer's own call (not its exits)."""
+    return sig.block_entries or (sig.family == RUG_FAMILY and sig.intent is Intent.ENTRY)
+
+
+# ------------------------------------------------------------------------ batch processing
+
+
+@dataclass
+class BatchResult:
+    """What one batch produced: messages to send, books to write, inputs to dead-letter."""
+
+    sends: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # (topic short name, key, value)
+    changes: dict[bytes, tuple[EventT, bytes]] = field(default_factory=dict)
+    dead: list[tuple[EventT, str]] = field(default_factory=list)
+    realized: dict[str, int] = field(default_factory=dict)  # instance -> realized net PnL change
+    exits: int = 0
+    applied: int = 0
+    skipped: int = 0
+
+
+class PositionProcessor:
+    """Applies a batch of raw events to the mints' books. No I/O: ``load`` reads a stored book."""
+
+    def __init__(
+        self,
+        load: Callable[[bytes], bytes | None],
+        rules_for: Callable[[str], ExitRules],
+        policy: BookPolicy,
+    ) -> None:
+        self.load = load
+        self.rules_for = rules_for
+        self.policy = policy
+
+    def process(self, events: Sequence[EventT]) -> BatchResult:
+        res = BatchResult()
+        books: dict[bytes, MintBook | None] = {}
+        touched: dict[bytes, EventT] = {}
+        updates: dict[tuple[bytes, str], Position] = {}  # latest state to publish per position
+        for ev in events:
+            msg = ev.message
+            short = SHORT_NAME.get(msg.topic)
+            if short is None:
+                continue
+            try:
+                if short == "price":
+                    item: Any = decode(ev.value, PriceEvent)
+                elif short == "fills":
+                    item = decode(ev.value, Fill)
+                else:
+                    item = decode(ev.value, Signal)
+            except DecodeError as exc:
+                res.dead.append((ev, f"{short}: {exc}"))
+                continue
+            key = item.mint.encode()
+            if msg.key is not None and msg.key != key:
+                res.dead.append((ev, f"{short}: key {msg.key!r} is not the message's mint {item.mint!r}"))
+                continue
+            if short == "signals" and not wants_signal(item):
+                continue  # not for us; no book to touch
+            book = books[key] if key in books else self._load(key, books)
+            if book is None:
+                if short == "price":
+                    continue  # a mark for a token we hold nothing in
+                book = books[key] = MintBook(mint=item.mint)
+            if book.is_applied(msg.topic, msg.offset):
+                res.skipped += 1
+                continue
+            sid = source_id(ev)
+            try:
+                if short == "fills":
+                    self._fill(book, item, sid, res, updates, key)
+                elif short == "price":
+                    self._mark(book, item, sid, res, updates, key)
+                else:
+                    self._signal(book, item, sid, res, updates, key)
+            except BookError as exc:
+                res.dead.append((ev, str(exc)))
+            book.record(msg.topic, msg.offset)
+            touched[key] = ev
+            res.applied += 1
+        for (_key, _pid), pos in updates.items():
+            res.sends.append(
+                (
+                    "positions",
+                    pos.mint.encode(),
+                    encode(position_update(pos, self.rules_for(pos.instance_id))),
+                )
+            )
+        for key, ev in touched.items():
+            book = books[key]
+            assert book is not None
+            res.changes[key] = (ev, encode_book(book))
+        return res
+
+    def _load(self, key: bytes, books: dict[bytes, MintBook | None]) -> MintBook | None:
+        raw = self.load(key)
+        book = books[key] = decode_book(raw) if raw is not None else None
+        return book
+
+    def _fill(
+        self, book: MintBook, fill: Fill, sid: str, res: BatchResult, updates: dict, key: bytes
+    ) -> None:
+        out = book.apply_fill(fill, sid, self.policy)
+        if out is None:
+            return
+        updates[(key, out.position.position_id)] = out.position
+        if out.effect.realized_net_lamports:
+            res.realized[fill.instance_id] = (
+                res.realized.get(fill.instance_id, 0) + out.effect.realized_net_lamports
+            )
+        if out.effect.excess_qty:
+            log.warning(
+                "fill %s %s %d tokens more than %s held in %s",
+                fill.fill_id,
+                fill.side,
+                out.effect.excess_qty,
+                fill.instance_id,
+                fill.mint,
+            )
+        if out.exit is not None:
+            self._exit(out.exit, fill.ts, fill.price_usd, res)
+
+    def _mark(
+        self, book: MintBook, ev: PriceEvent, sid: str, res: BatchResult, updates: dict, key: bytes
+    ) -> None:
+        if not book.positions:
+            return
+        for o in book.apply_mark(
+            ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, self.rules_for, self.policy
+        ):
+            if o.publish:
+                updates[(key, o.position.position_id)] = o.position
+            if o.exit is not None:
+                self._exit(o.exit, ev.ts, ev.price_usd, res)
+
+    def _signal(
+        self, book: MintBook, sig: Signal, sid: str, res: BatchResult, updates: dict, key: bytes
+    ) -> None:
+        if sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None:
+            book.note_perp_market(sig.instance_id, sig.perp_market_index)
+        if is_rug(sig):
+            for order in book.apply_rug(sig.reason, sig.ts.timestamp(), sid, self.policy):
+                updates[(key, order.position.position_id)] = order.position
+                self._exit(order, sig.ts, sig.price_usd, res)
+
+    def _exit(self, order: ExitOrder, ts: datetime, price_usd: float, res: BatchResult) -> None:
+        sig = exit_signal(order, ts, price_usd)
+        res.sends.append(("signals", sig.mint.encode(), encode(sig)))
+        res.exits += 1
+        SIGNALS.labels(strategy=sig.instance_id, intent="exit").inc()
+
+
+# ------------------------------------------------------------------------ the agents
+
+processor = PositionProcessor(
+    load=position_books.get,
+    rules_for=RulesLookup(default_rules(settings.exits), position_exit_params),
+    policy=book_policy(settings.exits),
+)
+
+
+async def publish(sends: list[tuple[str, bytes, bytes]]) -> None:
+    """Send and wait until the broker has every message, before the books are written: a crash
+    between the two replays the batch into the same ids instead of losing an exit."""
+    futs = [await topic(name).send(key=k, value=v) for name, k, v in sends]
+    if futs:
+        await asyncio.gather(*futs)
+
+
+@app.agent(source, name="memesnipe.agents.position_manager.manage_positions")
+async def manage_positions(stream: Any) -> None:
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        res = processor.process(events)
+        for ev, reason in res.dead:
+            DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
+            await dead_letter(ev, reason, CONSUMER)
+        await publish(res.sends)
+        write_keys(position_books, res.changes)
+        for name in SOURCES:
+            n = sum(1 for ev in events if SHORT_NAME.get(ev.message.topic) == name)
+            if n:
+                EVENTS_IN.labels(topic=name).inc(n)
+        for inst, delta in res.realized.items():
+            PNL_REALIZED.labels(strategy=inst).inc(delta)
+        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+
+
+@app.agent(topic("specs"), name="memesnipe.agents.position_manager.track_exit_params")
+async def track_exit_params(stream: Any) -> None:
+    """Each spec's ``params["exits"]`` into a GlobalTable every worker reads; bad ones are
+    dead-lettered with the reason and the defaults stay in force for that strategy."""
+    default = default_rules(settings.exits)
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        for ev, spec in await decode_batch(events, StrategySpec, f"{CONSUMER}.specs"):
+            params = spec.params.get("exits") or {}
+            try:
+                if not isinstance(params, dict):
+                    raise ValueError(f"params['exits'] must be an object, got {type(params).__name__}")
+                default.with_overrides(params)
+            except ValueError as exc:
+                await dead_letter(ev, f"spec {spec.instance_id}: {exc}; default exits apply", CONSUMER)
+                params = {}
+            value = json.dumps(params, sort_keys=True).encode()
+            key = spec.instance_id.encode()
+            if position_exit_params.get(key) != value:
+                write_keys(position_exit_params, {key: (ev, value)})
