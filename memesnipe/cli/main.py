@@ -16,6 +16,7 @@ COMMANDS = [
     "memesnipe.cli.replay",
     "memesnipe.cli.report",
     "memesnipe.cli.connect",
+    "memesnipe.cli.record",
     "memesnipe.cli.strategies",
     "memesnipe.cli.signer",
 ]

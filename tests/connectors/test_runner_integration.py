@@ -36,7 +36,9 @@ async def test_events_keyed_by_mint_and_bad_payload_dead_lettered(isolated_env) 
 
     base = isolated_env.settings()
     settings = base.model_copy(
-        update={"connectors": base.connectors.model_copy(update={"mints": POPDOG, "dexscreener_interval_s": 0.01})}
+        update={
+            "connectors": base.connectors.model_copy(update={"mints": POPDOG, "dexscreener_interval_s": 0.01})
+        }
     )
     conn = DexScreenerConnector(settings, transport=httpx.MockTransport(handler))
     async with Publisher(settings) as pub:

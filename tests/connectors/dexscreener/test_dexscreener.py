@@ -86,6 +86,6 @@ async def test_client_requests_the_documented_path_and_retries_a_429() -> None:
 
 async def test_client_refuses_more_than_30_addresses() -> None:
     client = DexScreenerClient("https://api.dexscreener.com", transport=httpx.MockTransport(lambda r: None))
-    with pytest.raises(ValueError, match="1..30"):
+    with pytest.raises(ValueError, match=r"1\.\.30"):
         await client.token_pairs(["x"] * 31)
     await client.aclose()
