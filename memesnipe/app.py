@@ -15,7 +15,6 @@ AGENT_MODULES = [
     "memesnipe.agents.risk_gate",
     "memesnipe.agents.router",
     "memesnipe.agents.fills",
-    "memesnipe.agents.clickhouse_sink",
     "memesnipe.agents.position_manager",
 ]
 

@@ -23,6 +23,18 @@ ALLOCATION = Gauge("memesnipe_allocation_ratio", "Capital share per strategy", [
 KILL_SWITCH = Gauge("memesnipe_kill_switch_active", "1 while the kill switch is on")
 CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
 SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")
+SINK_ROWS = Counter("memesnipe_sink_rows_total", "Rows inserted into ClickHouse", ["table"])
+SINK_RETRIES = Counter("memesnipe_sink_insert_retries_total", "ClickHouse inserts retried", ["table"])
+SINK_INSERT_SECONDS = Histogram(
+    "memesnipe_sink_insert_seconds",
+    "Time of one ClickHouse insert",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
+SINK_DELAY = Histogram(
+    "memesnipe_sink_delay_seconds",
+    "Time from a message's Kafka timestamp to its row being inserted",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
+)
 
 CONNECTOR_EVENTS = Counter(
     "memesnipe_connector_events_total", "Events published by a live connector", ["source", "topic"]

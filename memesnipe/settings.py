@@ -373,6 +373,7 @@ class Settings(BaseSettings):
 
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     paper: PaperSettings = PaperSettings()
     risk: RiskSettings = RiskSettings()

@@ -15,6 +15,7 @@ COMMANDS = [
     "memesnipe.cli.topics",
     "memesnipe.cli.replay",
     "memesnipe.cli.report",
+    "memesnipe.cli.analytics",
     "memesnipe.cli.connect",
     "memesnipe.cli.record",
     "memesnipe.cli.strategies",
