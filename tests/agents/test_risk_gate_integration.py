@@ -54,7 +54,9 @@ async def test_kill_switch_blocks_entries_allows_exits_and_resume_restores(isola
 
         # the position manager reports the filled position; then the kill switch goes on
         await send(env, "positions", [m.position(M1, 1_000_000, t=2)])
-        await send(env, "killswitch", [m.kill(True, by="portfolio_monitor", reason="drawdown 21%")], b"global")
+        await send(
+            env, "killswitch", [m.kill(True, by="portfolio_monitor", reason="drawdown 21%")], b"global"
+        )
         await asyncio.sleep(1.5)
         await send(env, "signals", [m.signal("s2", M2, t=3), m.signal("s3", M1, side=Side.SELL, t=3)])
         orders, rej = await orders_and_rejections(env, 2, 1)
