@@ -1,0 +1,121 @@
+"""Solana JSON-RPC client (I/O only) over the shared HTTP seam.
+
+JSON-RPC errors are translated once here: node-side transient codes (behind, unhealthy, slot
+skipped, min-context-slot not reached) are TemporaryError; everything else, including a
+sendTransaction preflight failure, is RejectedError with the node's message. Resending the same
+signed transaction is safe (same signature), so HTTP-level retries also cover sendTransaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from memesnipe.connectors.errors import RejectedError, TemporaryError
+from memesnipe.connectors.http import HttpClient
+from memesnipe.connectors.runner import validate
+from memesnipe.connectors.solana_rpc.schemas import (
+    AccountInfoResult,
+    BalanceResult,
+    BlockhashResult,
+    Envelope,
+    LargestAccountsResult,
+    SignatureStatusesResult,
+    TokenSupplyResult,
+)
+
+PROVIDER = "solana_rpc"
+TEMPORARY_CODES = frozenset({-32004, -32005, -32007, -32009, -32014, -32016})
+M = TypeVar("M", bound=BaseModel)
+
+
+class SolanaRpcClient:
+    def __init__(
+        self,
+        url: str,
+        *,
+        commitment: str = "confirmed",
+        timeout_s: float = 10.0,
+        rate_per_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.commitment = commitment
+        parsed = httpx.URL(url)  # keep an ?api-key=... query out of the base URL join
+        self._params = dict(parsed.params)
+        self.http = HttpClient(
+            PROVIDER,
+            str(parsed.copy_with(query=None)),
+            timeout_s=timeout_s,
+            rate_per_s=rate_per_s,
+            transport=transport,
+        )
+        self._ids = itertools.count(1)
+
+    async def call(self, method: str, params: list[Any]) -> Any:
+        """One JSON-RPC call; returns ``result`` or raises a ProviderError naming the method."""
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        env = validate(Envelope, await self.http.post("", json=body, params=self._params), PROVIDER)
+        if env.error is not None:
+            msg = f"{method}: JSON-RPC error {env.error.code}: {env.error.message}"
+            if env.error.code in TEMPORARY_CODES:
+                raise TemporaryError(PROVIDER, msg)
+            raise RejectedError(PROVIDER, msg)
+        return env.result
+
+    async def _typed(self, model: type[M], method: str, params: list[Any]) -> M:
+        return validate(model, await self.call(method, params), PROVIDER)
+
+    # reading (token safety)
+    async def get_account_info_parsed(self, pubkey: str) -> AccountInfoResult:
+        cfg = {"encoding": "jsonParsed", "commitment": self.commitment}
+        return await self._typed(AccountInfoResult, "getAccountInfo", [pubkey, cfg])
+
+    async def get_token_largest_accounts(self, mint: str) -> LargestAccountsResult:
+        return await self._typed(
+            LargestAccountsResult, "getTokenLargestAccounts", [mint, {"commitment": self.commitment}]
+        )
+
+    async def get_token_supply(self, mint: str) -> TokenSupplyResult:
+        return await self._typed(TokenSupplyResult, "getTokenSupply", [mint, {"commitment": self.commitment}])
+
+    # live execution (router / submitter)
+    async def get_latest_blockhash(self, commitment: str | None = None) -> BlockhashResult:
+        cfg = {"commitment": commitment or self.commitment}
+        return await self._typed(BlockhashResult, "getLatestBlockhash", [cfg])
+
+    async def get_balance(self, pubkey: str) -> int:
+        """Lamports held by ``pubkey``."""
+        return (
+            await self._typed(BalanceResult, "getBalance", [pubkey, {"commitment": self.commitment}])
+        ).value
+
+    async def send_transaction(
+        self, signed_tx_base64: str, *, skip_preflight: bool = False, max_retries: int | None = None
+    ) -> str:
+        """Submit a signed, base64-encoded transaction; returns its signature."""
+        cfg: dict[str, Any] = {
+            "encoding": "base64",
+            "skipPreflight": skip_preflight,
+            "preflightCommitment": self.commitment,
+        }
+        if max_retries is not None:
+            cfg["maxRetries"] = max_retries
+        sig = await self.call("sendTransaction", [signed_tx_base64, cfg])
+        if not isinstance(sig, str) or not sig:
+            raise RejectedError(PROVIDER, f"sendTransaction: expected a signature string, got {sig!r}")
+        return sig
+
+    async def get_signature_statuses(
+        self, signatures: Sequence[str], *, search_history: bool = False
+    ) -> SignatureStatusesResult:
+        if len(signatures) > 256:
+            raise ValueError("at most 256 signatures per getSignatureStatuses call")
+        params = [list(signatures), {"searchTransactionHistory": search_history}]
+        return await self._typed(SignatureStatusesResult, "getSignatureStatuses", params)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
