@@ -1,0 +1,55 @@
+"""Fixtures: a seeded chDB, and the cockpit served on a free port against it and real Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from memesnipe.settings import Settings
+from memesnipe.sinks.client import Store
+from memesnipe.web.cockpit import Cockpit, setup_routes
+from tests.support.kafka import IsolatedEnv, create_topics, free_port
+from tests.web.seed import Seeder, open_store, queries, seed_session
+
+TOKEN = "test-operator-token-0123456789"
+
+
+@dataclass
+class Served:
+    url: str
+    env: IsolatedEnv
+    settings: Settings
+    store: Store
+    seeder: Seeder
+    cockpit: Cockpit
+
+
+@pytest.fixture
+def seeded_store(tmp_path: Path) -> Iterator[tuple[Store, Seeder]]:
+    store = open_store(tmp_path / "clickhouse")
+    seeder = seed_session(store)
+    yield store, seeder
+    store.close()
+
+
+@pytest.fixture
+async def served(isolated_env: IsolatedEnv, seeded_store: tuple[Store, Seeder]) -> AsyncIterator[Served]:
+    """The cockpit mounted on a plain aiohttp app, as the analytics process mounts it."""
+    isolated_env.extra.update({"MEMESNIPE_WEB__TOKEN": TOKEN, "MEMESNIPE_WEB__POLL_S": "0.3"})
+    await create_topics(isolated_env, ["killswitch"])
+    settings = isolated_env.settings()
+    store, seeder = seeded_store
+    app = web.Application()
+    cockpit = setup_routes(app, queries(store), settings=settings)
+    runner = web.AppRunner(app, shutdown_timeout=5)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield Served(f"http://127.0.0.1:{port}/", isolated_env, settings, store, seeder, cockpit)
+    finally:
+        await runner.cleanup()
