@@ -44,7 +44,9 @@ def make_service(key: SealedKey, tmp_path: Path) -> Iterator[Callable[..., Signi
     """Factory: a SigningService over a journal in tmp_path (re-opened = a restart)."""
     opened: list[Journal] = []
 
-    def _make(*, paper: bool = True, path: Path | None = None, clock=lambda: T0, **caps: int) -> SigningService:
+    def _make(
+        *, paper: bool = True, path: Path | None = None, clock=lambda: T0, **caps: int
+    ) -> SigningService:
         for j in opened:
             j.close()
         journal = Journal(path or tmp_path / "journal.jsonl")

@@ -28,8 +28,15 @@ MINT = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def paper_ixs(payer: Pubkey, *, tip: int = 1_000, cu_limit: int = 200_000, cu_price: int = 50_000,
-              tip_to: Pubkey = TIP, memo: bytes = b"order") -> list[Instruction]:
+def paper_ixs(
+    payer: Pubkey,
+    *,
+    tip: int = 1_000,
+    cu_limit: int = 200_000,
+    cu_price: int = 50_000,
+    tip_to: Pubkey = TIP,
+    memo: bytes = b"order",
+) -> list[Instruction]:
     """The router's paper transaction: CU limit + CU price + Jito tip + memo with the order id."""
     return [
         set_compute_unit_limit(cu_limit),
@@ -39,14 +46,12 @@ def paper_ixs(payer: Pubkey, *, tip: int = 1_000, cu_limit: int = 200_000, cu_pr
     ]
 
 
-def unsigned_tx(payer: Pubkey, ixs: list[Instruction], *, blockhash: Hash | None = None,
-                legacy: bool = False) -> bytes:
+def unsigned_tx(
+    payer: Pubkey, ixs: list[Instruction], *, blockhash: Hash | None = None, legacy: bool = False
+) -> bytes:
     bh = blockhash or Hash.new_unique()
     msg: Message | MessageV0
-    if legacy:
-        msg = Message.new_with_blockhash(ixs, payer, bh)
-    else:
-        msg = MessageV0.try_compile(payer, ixs, [], bh)
+    msg = Message.new_with_blockhash(ixs, payer, bh) if legacy else MessageV0.try_compile(payer, ixs, [], bh)
     n = msg.header.num_required_signatures
     return bytes(VersionedTransaction.populate(msg, [Signature.default()] * n))
 
@@ -55,14 +60,30 @@ def priority_fee(cu_limit: int, cu_price: int) -> int:
     return -(-cu_limit * cu_price // 1_000_000)
 
 
-def request(tx: bytes | str, *, order_id: str | None = None, intent: Intent = Intent.ENTRY,
-            spend: int | None = None, tip: int = 1_000, paper: bool = True, secret: str = SECRET,
-            sign: bool = True, **over: Any) -> ExecutionRequest:
+def request(
+    tx: bytes | str,
+    *,
+    order_id: str | None = None,
+    intent: Intent = Intent.ENTRY,
+    spend: int | None = None,
+    tip: int = 1_000,
+    paper: bool = True,
+    secret: str = SECRET,
+    sign: bool = True,
+    **over: Any,
+) -> ExecutionRequest:
     tx_b64 = tx if isinstance(tx, str) else base64.b64encode(tx).decode()
     oid = order_id or hashlib.sha256(tx_b64.encode()).hexdigest()[:32]
     fields: dict[str, Any] = dict(
-        request_id=oid, order_id=oid, mint=MINT, intent=intent, tx_b64=tx_b64, created_at=T0,
-        spend_lamports=spend if spend is not None else 100_000_000, tip_lamports=tip, paper=paper,
+        request_id=oid,
+        order_id=oid,
+        mint=MINT,
+        intent=intent,
+        tx_b64=tx_b64,
+        created_at=T0,
+        spend_lamports=spend if spend is not None else 100_000_000,
+        tip_lamports=tip,
+        paper=paper,
     )
     fields.update(over)
     req = ExecutionRequest(**fields)

@@ -14,6 +14,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
+from memesnipe.streams.base import utcnow
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import Intent
@@ -45,15 +46,21 @@ async def test_signs_paper_requests_and_answers_restart_from_journal(isolated_en
     signer = start_signer(env)
     try:
         me = wallet(env)
-        reqs = [request(unsigned_tx(me, paper_ixs(me, memo=f"o{i}".encode())), spend=20_000) for i in range(5)]
+        reqs = [
+            request(unsigned_tx(me, paper_ixs(me, memo=f"o{i}".encode())), spend=20_000) for i in range(5)
+        ]
         bad = request(unsigned_tx(me, paper_ixs(me)), spend=20_000, secret="x" * 20)  # wrong HMAC key
-        await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(r)) for r in [*reqs, bad]])
+        await produce(
+            env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(r)) for r in [*reqs, bad]]
+        )
         got = results(await consume(env.bootstrap, env.topic("exec_results"), min_count=6, idle_s=1.0))
     finally:
         signer.stop()
     by_id = {r.request_id: r for r in got}
     assert len(got) == 6
-    assert by_id[bad.request_id].status is ExecutionStatus.REFUSED and by_id[bad.request_id].reason == "bad hmac"
+    assert (
+        by_id[bad.request_id].status is ExecutionStatus.REFUSED and by_id[bad.request_id].reason == "bad hmac"
+    )
     for r in reqs:
         res = by_id[r.request_id]
         assert res.status is ExecutionStatus.SIGNED, res.reason
@@ -80,7 +87,7 @@ async def test_signs_paper_requests_and_answers_restart_from_journal(isolated_en
 async def test_kill_switch_known_before_first_request(isolated_env: IsolatedEnv) -> None:
     env = isolated_env
     await create_topics(env)
-    ks = KillSwitch(active=True, ts=__import__("memesnipe.streams.base").streams.base.utcnow(), by="test", reason="dd")
+    ks = KillSwitch(active=True, ts=utcnow(), by="test", reason="dd")
     await produce(env.bootstrap, env.topic("killswitch"), [(b"global", msgspec.json.encode(ks))])
     # Requests are already waiting when the signer starts: the entry must still be refused.
     from memesnipe.signer.keystore import load_paper_keypair, paper_key_path
@@ -88,10 +95,17 @@ async def test_kill_switch_known_before_first_request(isolated_env: IsolatedEnv)
     me = load_paper_keypair(paper_key_path(env.data_dir, None)).pubkey()  # the signer will reuse it
     entry = request(unsigned_tx(me, paper_ixs(me, memo=b"e")), spend=20_000)
     exit_ = request(unsigned_tx(me, paper_ixs(me, memo=b"x")), spend=20_000, intent=Intent.EXIT)
-    await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(entry)), (MINT.encode(), wire(exit_))])
+    await produce(
+        env.bootstrap,
+        env.topic("exec_requests"),
+        [(MINT.encode(), wire(entry)), (MINT.encode(), wire(exit_))],
+    )
     signer = start_signer(env)
     try:
-        got = {r.request_id: r for r in results(await consume(env.bootstrap, env.topic("exec_results"), min_count=2, idle_s=1.0))}
+        got = {
+            r.request_id: r
+            for r in results(await consume(env.bootstrap, env.topic("exec_results"), min_count=2, idle_s=1.0))
+        }
         assert got[entry.request_id].status is ExecutionStatus.REFUSED
         assert got[entry.request_id].reason.startswith("kill switch active")
         assert got[exit_.request_id].status is ExecutionStatus.SIGNED
@@ -101,7 +115,10 @@ async def test_kill_switch_known_before_first_request(isolated_env: IsolatedEnv)
         time.sleep(1.0)
         again = request(unsigned_tx(me, paper_ixs(me, memo=b"e2")), spend=20_000)
         await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(again))])
-        got = {r.request_id: r for r in results(await consume(env.bootstrap, env.topic("exec_results"), min_count=3, idle_s=1.0))}
+        got = {
+            r.request_id: r
+            for r in results(await consume(env.bootstrap, env.topic("exec_results"), min_count=3, idle_s=1.0))
+        }
         assert got[again.request_id].status is ExecutionStatus.SIGNED
     finally:
         signer.stop()
