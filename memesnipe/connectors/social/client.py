@@ -1,0 +1,53 @@
+"""X API v2 client (I/O only): app-only bearer auth; recent counts are limited to 300 requests
+per 15 minutes for the whole app, so the bucket is one request per 3 s."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from memesnipe.connectors.http import HttpClient
+
+GRANULARITY_S = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class XCountsClient:
+    def __init__(
+        self,
+        base_url: str,
+        bearer_token: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.http = HttpClient(
+            "x_api",
+            base_url,
+            headers={"Authorization": f"Bearer {bearer_token}"},
+            timeout_s=timeout_s,
+            rate_per_s=1 / 3,
+            burst=1,
+            transport=transport,
+        )
+
+    async def recent_counts(
+        self, query: str, start: datetime, end: datetime, granularity: str = "minute"
+    ) -> Any:
+        if granularity not in GRANULARITY_S:
+            raise ValueError(f"granularity must be one of {sorted(GRANULARITY_S)}")
+        params = {
+            "query": query,
+            "start_time": _iso(start),
+            "end_time": _iso(end),
+            "granularity": granularity,
+        }
+        return await self.http.get("/2/tweets/counts/recent", params=params)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
