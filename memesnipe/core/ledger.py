@@ -1,0 +1,149 @@
+"""Performance ledger: per-strategy realized and unrealized PnL from fills and marks, and the
+per-period returns the allocator's Sharpe is computed on (pure, event time).
+
+Two levels, matching the two Faust stages that keep them:
+
+- :class:`PositionPnl` (per strategy instance and mint, in the mint's partition): average-cost
+  accounting from fills (BUY/SHORT open, SELL/COVER reduce) and marks from price events.
+  ``realized`` is cumulative for the (instance, mint) pair and never resets, net of every
+  cost; ``unrealized`` is the open quantity at the latest mark against its basis.
+- :class:`StrategyLedger` (per instance, in the single-partition ledger stage): the latest
+  (realized, unrealized) of each of its mints; closes a period each time event time crosses a
+  ``period_s`` boundary, recording ``return = (PnL at close - PnL at previous close) / capital``
+  where PnL = realized + unrealized summed over mints and ``capital`` is the portfolio's base
+  capital (constant, so the Sharpe is the Sharpe of the PnL stream). Periods in which nothing
+  happened are zero returns; a late mark (older than the open period) is applied to the open
+  period. Only the last ``keep`` returns are kept.
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+
+from memesnipe.streams.base import LAMPORTS_PER_SOL
+
+OPEN_SIDES = {"buy": "long", "short": "short"}
+REDUCE_SIDES = {"sell": "long", "cover": "short"}
+
+
+class PositionPnl(msgspec.Struct, kw_only=True):
+    """One strategy's PnL on one mint. ``mark_lpu`` is the mark in lamports per base unit."""
+
+    direction: str = ""  # "long" | "short" | "" when flat
+    qty: int = 0
+    basis: int = 0
+    realized: int = 0
+    mark_lpu: float = 0.0
+    ts: float = 0.0
+    seq: int = 0  # bumped at every change; the ledger stage keeps the highest
+    emitted_ts: float = -math.inf
+
+    @property
+    def unrealized(self) -> int:
+        if self.qty <= 0 or self.mark_lpu <= 0:
+            return 0
+        value = round(self.qty * self.mark_lpu)
+        return value - self.basis if self.direction == "long" else self.basis - value
+
+    def apply_fill(self, side: str, qty: int, notional: int, cost: int, ts: float) -> None:
+        """Average cost: opens add qty and basis; reduces release basis pro rata."""
+        self.realized -= cost
+        if side in OPEN_SIDES:
+            direction = OPEN_SIDES[side]
+            if self.qty > 0 and self.direction != direction:
+                raise ValueError(f"{side} fill while a {self.direction} position is open")
+            self.direction = direction
+            self.qty += qty
+            self.basis += notional
+        elif side in REDUCE_SIDES:
+            q = min(qty, self.qty)
+            if q > 0:
+                released = self.basis * q // self.qty
+                pnl = notional * q // qty - released
+                self.realized += pnl if self.direction == "long" else -pnl
+                self.qty -= q
+                self.basis -= released
+            if self.qty == 0:
+                self.basis = 0
+                self.direction = ""
+        else:
+            raise ValueError(f"unknown fill side {side!r}")
+        if qty > 0 and notional > 0:
+            self.mark_lpu = notional / qty
+        self.ts = max(self.ts, ts)
+        self.seq += 1
+
+    def apply_mark(self, price_sol: float, decimals: int, ts: float) -> bool:
+        """Mark to ``price_sol`` per whole token; True if the position is open (PnL moved)."""
+        if self.qty <= 0 or price_sol <= 0 or ts < self.ts:
+            return False
+        self.mark_lpu = price_sol * LAMPORTS_PER_SOL / 10**decimals
+        self.ts = ts
+        self.seq += 1
+        return True
+
+
+class MintPnl(msgspec.Struct, array_like=True):
+    realized: int
+    unrealized: int
+    seq: int
+
+
+class StrategyLedger(msgspec.Struct, kw_only=True):
+    """One strategy's PnL by mint and its closed per-period returns."""
+
+    mints: dict[str, MintPnl] = {}
+    period: int = -1  # index of the open period (ts // period_s); -1 before the first mark
+    close_pnl: int = 0  # PnL at the close of the previous period
+    returns: list[float] = []
+
+    @property
+    def realized(self) -> int:
+        return sum(p.realized for p in self.mints.values())
+
+    @property
+    def unrealized(self) -> int:
+        return sum(p.unrealized for p in self.mints.values())
+
+    @property
+    def pnl(self) -> int:
+        return sum(p.realized + p.unrealized for p in self.mints.values())
+
+    def advance(self, period: int, capital: int, keep: int) -> int:
+        """Close every period before ``period``; returns how many closed."""
+        if self.period < 0:
+            self.period = period
+            return 0
+        gap = period - self.period
+        if gap <= 0:
+            return 0
+        pnl = self.pnl
+        self.returns.append((pnl - self.close_pnl) / capital)
+        self.returns.extend([0.0] * min(gap - 1, keep))
+        if len(self.returns) > keep:
+            del self.returns[: len(self.returns) - keep]
+        self.close_pnl = pnl
+        self.period = period
+        return gap
+
+    def apply(
+        self,
+        mint: str,
+        realized: int,
+        unrealized: int,
+        seq: int,
+        ts: float,
+        *,
+        period_s: int,
+        capital: int,
+        keep: int,
+    ) -> bool:
+        """Apply one mark (closing periods first); False for a stale or duplicate mark."""
+        self.advance(int(ts // period_s), capital, keep)
+        cur = self.mints.get(mint)
+        if cur is not None and seq <= cur.seq:
+            return False
+        self.mints[mint] = MintPnl(realized, unrealized, seq)
+        return True
