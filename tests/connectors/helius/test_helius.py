@@ -1,0 +1,122 @@
+"""Helius enhanced transactions: a real pump.fun swap, the docs' example, dev sells, LP and
+pool events, large transfers, bad payloads, and the polling cursor."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from memesnipe.connectors.errors import MissingApiKeyError, ParseError
+from memesnipe.connectors.helius.connector import HeliusConnector
+from memesnipe.connectors.helius.parse import parse_enhanced
+from memesnipe.settings import load_settings
+from memesnipe.streams.market import OnChainKind
+
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "helius"
+TOKEN = "DgWA3F1w6fzhf4jtphvBAcSqbK9iXHqmMRH6Sr1Gpump"
+BUYER = "4bHUoZY36hmtW1FbJ1XJ5umWmFWXxx9voAe94M8PWNpL"
+CURVE = "6JxtrwtV3uB7PCrADNvZV3yTs4RbJ74CQNZHR9meScvT"
+
+
+def swap() -> list[dict]:
+    return json.loads((FIX / "webhook_swap_pump_fun.json").read_text())
+
+
+def test_real_pump_fun_swap_becomes_a_swap_event_at_block_time() -> None:
+    [ev] = parse_enhanced(swap())
+    assert ev.kind is OnChainKind.SWAP and ev.mint == TOKEN and ev.wallet == BUYER
+    assert ev.amount_tokens == pytest.approx(71334900.280873)
+    assert ev.signature.startswith("49aJJJXK") and ev.ts == datetime.fromtimestamp(1786997480, UTC)
+
+
+def test_creator_sending_the_token_in_a_swap_is_a_dev_sell() -> None:
+    evs = parse_enhanced(swap(), creators={TOKEN: CURVE})
+    assert sorted(e.kind for e in evs) == [OnChainKind.DEV_SELL, OnChainKind.SWAP]
+    dev = next(e for e in evs if e.kind is OnChainKind.DEV_SELL)
+    assert dev.wallet == CURVE and dev.amount_tokens == pytest.approx(71334900.280873)
+    assert parse_enhanced(swap(), creators={TOKEN: BUYER})[0].kind is OnChainKind.SWAP  # buyer, not seller
+
+
+@pytest.mark.parametrize(
+    ("tx_type", "kind"),
+    [
+        ("CREATE", OnChainKind.NEW_MINT),
+        ("CREATE_POOL", OnChainKind.NEW_POOL),
+        ("ADD_LIQUIDITY", OnChainKind.LP_ADD),
+        ("WITHDRAW_LIQUIDITY", OnChainKind.LP_REMOVE),
+    ],
+)
+def test_lifecycle_types_map_to_their_kind(tx_type: str, kind: OnChainKind) -> None:
+    txs = swap()
+    txs[0]["type"] = tx_type
+    assert [e.kind for e in parse_enhanced(txs)] == [kind]
+
+
+def test_large_transfers_only_above_the_threshold() -> None:
+    txs = swap()
+    txs[0]["type"] = "TRANSFER"
+    assert parse_enhanced(txs) == []  # no threshold set
+    [ev] = parse_enhanced(txs, large_transfer_tokens=1_000_000)
+    assert ev.kind is OnChainKind.TRANSFER and ev.wallet == CURVE and ev.recipients == 1
+    assert parse_enhanced(txs, large_transfer_tokens=1e9) == []
+
+
+def test_docs_example_failed_and_unknown_type_yields_nothing() -> None:
+    doc = json.loads((FIX / "enhanced_tx_doc_example.json").read_text())
+    assert parse_enhanced(doc) == []
+    doc[0]["type"] = "SWAP"  # still failed: transactionError is set
+    assert parse_enhanced(doc) == []
+    doc[0]["transactionError"] = None
+    assert [e.mint for e in parse_enhanced(doc)] == ["DsfCsbbPH77p6yeLS1i4ag9UA5gP9xWSvdCx72FJjLsx"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda t: t[0].pop("timestamp"), "timestamp"),
+        (lambda t: t[0]["tokenTransfers"][0].update(tokenAmount="many"), "tokenAmount"),
+        (lambda t: t.__setitem__(0, "not an object"), "EnhancedTransactions"),
+    ],
+)
+def test_malformed_transactions_raise(mutate, needle) -> None:
+    txs = swap()
+    mutate(txs)
+    with pytest.raises(ParseError, match=needle):
+        parse_enhanced(txs)
+
+
+def test_a_webhook_object_instead_of_a_list_is_refused() -> None:
+    with pytest.raises(ParseError):
+        parse_enhanced(swap()[0])
+
+
+def test_missing_key_names_the_setting() -> None:
+    with pytest.raises(MissingApiKeyError, match="MEMESNIPE_CONNECTORS__HELIUS_API_KEY"):
+        HeliusConnector(load_settings())
+
+
+async def test_polling_resumes_after_the_newest_signature_seen() -> None:
+    seen: list[httpx.Request] = []
+    newer = copy.deepcopy(swap()[0]) | {"signature": "5newer", "slot": 439916300, "timestamp": 1786997490}
+    pages = [swap(), [newer]]
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return httpx.Response(200, json=pages.pop(0))
+
+    settings = load_settings(
+        connectors={"helius_api_key": "hk", "helius_addresses": "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"}
+    )
+    conn = HeliusConnector(settings, transport=httpx.MockTransport(handler))
+    a = [e for i in await conn.fetch() for e in conn.parse(i)]
+    b = [e for i in await conn.fetch() for e in conn.parse(i)]
+    await conn.aclose()
+    assert seen[0].url.path == "/v0/addresses/6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P/transactions"
+    assert seen[0].url.params["api-key"] == "hk" and "until" not in seen[0].url.params
+    assert seen[1].url.params["until"] == swap()[0]["signature"]
+    assert [e.signature for e in a] == [swap()[0]["signature"]] and [e.signature for e in b] == ["5newer"]
