@@ -1,0 +1,102 @@
+"""Service behaviour beyond single refusals: exits under the kill switch and the daily cap,
+kill-switch decoding, what is signed, and what is journaled."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import msgspec
+from solders.transaction import VersionedTransaction
+
+from memesnipe.signer.killswitch import KillState
+from memesnipe.signer.signing import SigningService
+from memesnipe.streams.base import utcnow
+from memesnipe.streams.control import KillSwitch
+from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
+from memesnipe.streams.trading import Intent
+from tests.signer.conftest import DAILY_CAP, PER_TX_CAP
+from tests.signer.helpers import T0, paper_ixs, request, unsigned_tx, wire
+
+
+def _tx(svc: SigningService, tag: str, **kw: object) -> bytes:
+    return unsigned_tx(svc.cfg.wallet, paper_ixs(svc.cfg.wallet, memo=tag.encode(), **kw))  # type: ignore[arg-type]
+
+
+def test_signed_result_carries_a_valid_signature_over_the_same_message(
+    make_service: Callable[..., SigningService],
+) -> None:
+    svc = make_service()
+    tx = _tx(svc, "o1")
+    out = svc.handle(wire(request(tx, spend=20_000)))
+    res = msgspec.json.decode(out.value, type=ExecutionResult)
+    signed = VersionedTransaction.from_bytes(base64.b64decode(res.signed_tx_b64))
+    assert signed.verify_with_results() == [True]
+    assert bytes(signed)[65:] == tx[65:]  # message bytes untouched, only our slot filled
+    assert str(signed.signatures[0]) == res.signature
+    assert out.key == res.mint.encode()
+
+
+def test_kill_switch_refuses_entries_but_signs_exits(make_service: Callable[..., SigningService]) -> None:
+    svc = make_service()
+    svc.kill.apply(msgspec.json.encode(KillSwitch(active=True, ts=utcnow(), by="monitor", reason="drawdown")))
+    entry = svc.handle(wire(request(_tx(svc, "e"), spend=20_000)))
+    exit_ = svc.handle(wire(request(_tx(svc, "x"), spend=20_000, intent=Intent.EXIT)))
+    assert entry.status is ExecutionStatus.REFUSED and "drawdown" in entry.reason
+    assert exit_.status is ExecutionStatus.SIGNED
+
+
+def test_exits_pass_the_daily_cap_but_count_and_still_obey_the_per_tx_cap(
+    make_service: Callable[..., SigningService],
+) -> None:
+    svc = make_service()
+    for i in range(DAILY_CAP // PER_TX_CAP):
+        assert svc.handle(wire(request(_tx(svc, f"b{i}"), spend=PER_TX_CAP))).status is ExecutionStatus.SIGNED
+    exit_ = svc.handle(wire(request(_tx(svc, "x"), spend=20_000, intent=Intent.EXIT)))
+    assert exit_.status is ExecutionStatus.SIGNED
+    assert svc.journal.spent(T0.date().isoformat()) == DAILY_CAP + 20_000
+    big = svc.handle(wire(request(_tx(svc, "x2"), spend=PER_TX_CAP + 1, intent=Intent.EXIT)))
+    assert big.status is ExecutionStatus.REFUSED and "per-transaction cap" in big.reason
+
+
+def test_authenticated_refusals_are_journaled_and_final(make_service: Callable[..., SigningService]) -> None:
+    svc = make_service()
+    svc.kill.active = True
+    raw = wire(request(_tx(svc, "e"), spend=20_000))
+    first = svc.handle(raw)
+    svc.kill.active = False  # resumed: the SAME request still gets its first answer
+    again = svc.handle(raw)
+    assert first.status is ExecutionStatus.REFUSED and again.replayed and again.value == first.value
+
+
+def test_unauthenticated_refusals_do_not_burn_the_request_id(
+    make_service: Callable[..., SigningService],
+) -> None:
+    svc = make_service()
+    tx = _tx(svc, "e")
+    forged = svc.handle(wire(request(tx, spend=20_000, secret="attacker-secret-123456")))
+    real = svc.handle(wire(request(tx, spend=20_000)))
+    assert forged.reason == "bad hmac" and real.status is ExecutionStatus.SIGNED
+
+
+def test_priority_fee_is_part_of_the_spend(make_service: Callable[..., SigningService]) -> None:
+    svc = make_service()
+    # 1,400,000 CU at 1e9 micro-lamports = 1.4 SOL of priority fee (+ 1,000 tip): over the 1 SOL cap
+    out = svc.handle(wire(request(_tx(svc, "p", cu_limit=1_400_000, cu_price=10**9), spend=1_400_001_000)))
+    assert out.status is ExecutionStatus.REFUSED and out.reason.startswith("spend 1400001000 over")
+    low = svc.handle(wire(request(_tx(svc, "q", cu_limit=1_400_000, cu_price=10**9), spend=1_000)))
+    assert low.reason.startswith("declared spend_lamports 1000 below the 1400001000")
+
+
+def test_kill_state_latest_wins_and_unreadable_means_on() -> None:
+    k = KillState()
+    on = msgspec.json.encode(KillSwitch(active=True, ts=utcnow(), by="a", reason="r1"))
+    off = msgspec.json.encode(KillSwitch(active=False, ts=utcnow(), by="b", reason="r2"))
+    k.apply(on)
+    k.apply(off)
+    assert not k.active
+    k.apply(b"{broken")
+    assert k.active and "undecodable" in k.reason
+    k.apply(off)
+    k.apply(None)
+    assert k.active and "tombstone" in k.reason
