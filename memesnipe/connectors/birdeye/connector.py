@@ -1,0 +1,37 @@
+"""``memesnipe connect birdeye``: USD prices (and liquidity) of the watched mints, SOL included."""
+
+from __future__ import annotations
+
+import httpx
+
+from memesnipe.connectors.birdeye.client import MAX_ADDRESSES, BirdeyeClient
+from memesnipe.connectors.birdeye.parse import parse_multi_price
+from memesnipe.connectors.runner import Connector, Fetched, batched, now_utc, require_key, watched_mints
+from memesnipe.settings import Settings
+from memesnipe.streams.base import SOL_MINT
+from memesnipe.streams.market import MarketEvent
+
+
+class BirdeyePriceConnector(Connector):
+    name = "birdeye"
+    topic = "price"
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        cfg = settings.connectors
+        key = require_key(cfg.birdeye_api_key, "MEMESNIPE_CONNECTORS__BIRDEYE_API_KEY", self.name)
+        self.mints = watched_mints(settings, self.name)
+        self.interval_s = cfg.birdeye_interval_s
+        self.client = BirdeyeClient(cfg.birdeye_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
+
+    async def fetch(self) -> list[Fetched]:
+        out = []
+        for batch in batched(self.mints, MAX_ADDRESSES - 1):
+            ids = batch if SOL_MINT in batch else [*batch, SOL_MINT]
+            out.append(Fetched(await self.client.multi_price(ids), now_utc(), context={"mints": batch}))
+        return out
+
+    def parse(self, item: Fetched) -> list[MarketEvent]:
+        return list(parse_multi_price(item.payload, set(item.context["mints"])))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
