@@ -57,6 +57,7 @@ class KillSwitchControl:
         self._listeners: list[Callable[[KillSwitch | None], None]] = []
         self._producer: AIOKafkaProducer | None = None
         self._tail: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KillSwitchControl:
@@ -80,8 +81,14 @@ class KillSwitchControl:
             enable_idempotence=True,
             request_timeout_ms=int(self.timeout_s * 1000),
         )
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
         self._producer = producer
+        self._ready.set()
         self._tail = asyncio.create_task(self._follow(), name="cockpit-killswitch-tail")
 
     async def stop(self) -> None:
@@ -91,13 +98,17 @@ class KillSwitchControl:
                 await self._tail
             self._tail = None
         if self._producer is not None:
+            self._ready.clear()
             await self._producer.stop()
             self._producer = None
 
     async def publish(self, *, active: bool, by: str, reason: str, flatten: bool = False) -> KillSwitch:
         """Send and wait for the broker's acknowledgement (``acks=all``), or raise ControlError."""
-        if self._producer is None:
-            raise ControlError("cockpit control is not connected to Kafka")
+        try:  # just after start-up the producer may still be connecting: wait, within the timeout
+            await asyncio.wait_for(self._ready.wait(), self.timeout_s)
+        except TimeoutError:
+            raise ControlError(f"cockpit control is not connected to Kafka ({self.bootstrap})") from None
+        assert self._producer is not None
         msg = KillSwitch(active=active, ts=utcnow(), by=by, reason=reason, flatten=flatten and active)
         try:
             fut = await self._producer.send(self.topic, key=KILLSWITCH_KEY, value=encode(msg))

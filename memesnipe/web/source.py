@@ -134,8 +134,8 @@ def strategy_rows(perf: Mapping[str, Any]) -> list[view.StrategyRow]:
             costs_lamports=int(s["costs_lamports"]),
             trades=int(s["trades"]),
             wins=int(s["wins"]),
-            win_rate=_num(s.get("win_rate")),
-            sharpe=_num(s.get("sharpe")),
+            win_rate=s.get("win_rate"),
+            sharpe=s.get("sharpe"),
         )
         for s in perf["strategies"]
     ]
@@ -155,7 +155,7 @@ def totals(perf: Mapping[str, Any], equity: list[view.EquityPoint], positions: i
         drawdown=equity[-1].drawdown if equity else 0.0,
         max_drawdown=max(_num(t.get("max_drawdown")), max((p.drawdown for p in equity), default=0.0)),
         trades=int(t["trades"]),
-        win_rate=_num(t.get("win_rate")),
+        win_rate=t.get("win_rate"),
         open_positions=positions,
     )
 

@@ -20,7 +20,7 @@ class Totals(msgspec.Struct, kw_only=True):
     drawdown: float = 0.0
     max_drawdown: float = 0.0
     trades: int = 0
-    win_rate: float = 0.0
+    win_rate: float | None = None
     open_positions: int = 0
 
 
@@ -40,8 +40,8 @@ class StrategyRow(msgspec.Struct, kw_only=True):
     costs_lamports: int = 0
     trades: int = 0
     wins: int = 0
-    win_rate: float = 0.0
-    sharpe: float = 0.0
+    win_rate: float | None = None  # None until a trade closed
+    sharpe: float | None = None  # None with fewer than two trades or no variance
 
 
 class AllocationRow(msgspec.Struct, kw_only=True):

@@ -114,6 +114,11 @@ async def test_cockpit_shows_seeded_data_updates_live_and_kill_pauses(served: Se
         assert msgs[0].by.startswith("cockpit:operator@127.0.0.1")
         assert records[0].key == b"global"
         assert await page.eval("document.getElementById('kill-badge').dataset.state") == "on"
+        await page.wait_for(
+            "document.getElementById('control-msg').textContent === 'kill confirmed on the killswitch topic'",
+            5,
+            "confirmation shown",
+        )
         assert page.errors == []
 
         ARTIFACTS.mkdir(exist_ok=True)

@@ -16,7 +16,8 @@ function signed(lamports, digits = 3) {
   const s = sol(lamports, digits);
   return lamports > 0 ? "+" + s : s;
 }
-function pct(x, digits = 1) { return (x * 100).toFixed(digits) + "%"; }
+function pct(x, digits = 1) { return x === null || x === undefined ? "—" : (x * 100).toFixed(digits) + "%"; }
+function fixed(x, digits = 2) { return x === null || x === undefined ? "—" : x.toFixed(digits); }
 function price(p) {
   if (p === null || p === undefined) return "—";
   return p === 0 ? "0" : p.toPrecision(4);
@@ -79,6 +80,10 @@ function renderKill(k) {
   const box = $("kill-state");
   box.dataset.state = st;
   box.textContent = label;
+  const msg = $("control-msg");
+  if (msg.dataset.pending && msg.dataset.pending === st) {
+    controlMsg(st === "on" ? "kill confirmed on the killswitch topic" : "resume confirmed on the killswitch topic", true);
+  }
   const badge = $("kill-badge");
   badge.dataset.state = st;
   badge.textContent = st === "on" ? "PAUSED" : st === "off" ? "TRADING" : "KILL SWITCH ?";
@@ -97,7 +102,7 @@ function renderStrategies(s) {
       td(sol(r.costs_lamports, 4), "num opt"),
       td(r.trades, "num"),
       td(pct(r.win_rate, 0), "num"),
-      td(r.sharpe.toFixed(2), "num " + tone(r.sharpe)),
+      td(fixed(r.sharpe), "num " + tone(r.sharpe || 0)),
       td(weights.has(r.instance_id) ? pct(weights.get(r.instance_id)) : "—", "num opt")));
   fillBody("strategies", rows, "no strategy has traded yet", 8);
 }
@@ -307,6 +312,7 @@ function controlMsg(text, ok) {
   const m = $("control-msg");
   m.textContent = text;
   m.className = "small " + (ok ? "ok" : "err");
+  delete m.dataset.pending;
 }
 
 async function sendSwitch(path, body) {
@@ -327,7 +333,10 @@ async function sendSwitch(path, body) {
       controlMsg(`refused (${res.status}): ${msg}`, false);
       return;
     }
-    controlMsg(path.endsWith("kill") ? "kill published — waiting for the topic to confirm" : "resume published", true);
+    const kill = path.endsWith("kill");
+    controlMsg(kill ? "kill published — waiting for the topic to confirm" : "resume published — waiting for the topic", true);
+    $("control-msg").dataset.pending = kill ? "on" : "off";
+    if (state.snap) renderKill(state.snap.kill);  // the feed may have confirmed it already
   } catch (err) {
     controlMsg("could not reach the cockpit: " + err, false);
   } finally {

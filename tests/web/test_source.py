@@ -1,0 +1,55 @@
+"""Snapshot building: the equity curve's drawdown and thinning, and which kill switch wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from memesnipe.web import view
+from memesnipe.web.source import HealthRates, equity_points, newer_kill
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_drawdown_is_measured_from_the_running_peak() -> None:
+    rows = [
+        {"ts": T0 + timedelta(minutes=i), "equity_lamports": e} for i, e in enumerate([100, 120, 90, 130])
+    ]
+    pts = equity_points(rows)
+    assert [p.drawdown for p in pts] == [0.0, 0.0, 0.25, 0.0]
+    assert pts[1].t == int((T0 + timedelta(minutes=1)).timestamp() * 1000)
+
+
+def test_thinning_keeps_the_worst_drawdown_and_the_last_point() -> None:
+    equity = [1000 + (i % 7) for i in range(5000)]
+    equity[2345] = 500  # one deep, brief drawdown
+    rows = [{"ts": T0 + timedelta(seconds=i), "equity_lamports": e} for i, e in enumerate(equity)]
+    pts = equity_points(rows, limit=200)
+    assert len(pts) <= 202
+    worst = max(p.drawdown for p in equity_points(rows, limit=10_000))
+    assert worst > 0.5 and max(p.drawdown for p in pts) == worst
+    assert pts[-1].equity == equity[-1] and pts[-1].t == int(rows[-1]["ts"].timestamp() * 1000)
+    assert [p.t for p in pts] == sorted(p.t for p in pts)
+
+
+def kill(active: bool, ts: datetime) -> view.KillState:
+    return view.KillState(active=active, ts=ts.isoformat(), known=True)
+
+
+def test_the_later_kill_switch_reading_wins_and_a_tie_goes_to_the_kill() -> None:
+    assert newer_kill(kill(False, T0 + timedelta(seconds=1)), kill(True, T0)).active is False
+    assert newer_kill(kill(False, T0), kill(True, T0)).active is True
+    assert newer_kill(kill(True, T0), kill(False, T0)).active is True
+    assert newer_kill(view.KillState(), kill(True, T0)).active is True
+
+
+def test_pipeline_rates_are_rows_per_second_between_reads() -> None:
+    now = [0.0]
+    rates = HealthRates(lambda: now[0])
+    health = {"tables": [{"table": "fills", "rows": 10, "last_ts": T0}, {"table": "dead_letters", "rows": 0}]}
+    assert rates.rows(health)[0].rate_per_s == 0.0
+    now[0] = 2.0
+    health["tables"][0]["rows"] = 30
+    health["tables"][1]["rows"] = 1
+    fills, dead = rates.rows(health)
+    assert fills.rate_per_s == 10.0 and fills.last_ts == T0.isoformat()
+    assert dead.status == "stale"
