@@ -30,7 +30,7 @@ from memesnipe.agents.batching import dead_letter
 from memesnipe.agents.channels import names, topic
 from memesnipe.app import app, settings
 from memesnipe.core.strategies import SpecError, StrategyEngine
-from memesnipe.core.strategies.engine import Item, order_key
+from memesnipe.core.strategies.engine import Item, order_batch
 from memesnipe.core.strategies.specs import parse_spec
 from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, SIGNALS
 from memesnipe.streams.codec import encode
@@ -127,14 +127,15 @@ async def strategy_runner(stream: faust.StreamT) -> None:
             short, dec = _decoders[m.topic]
             counts[short] = counts.get(short, 0) + 1
             try:
-                items.append((m.topic, m.partition, m.offset, dec.decode(ev.value), ev))
+                obj = dec.decode(ev.value)
             except (msgspec.DecodeError, TypeError) as exc:
                 DEAD_LETTERS.labels(topic=short).inc()
                 await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
+                continue
+            items.append((obj.ts.timestamp(), m.topic, m.partition, m.offset, obj, ev))
         for short, n in counts.items():
             EVENTS_IN.labels(topic=short).inc(n)
-        items.sort(key=order_key)
-        res = engine.process(items, _load_state, _load_context)
+        res = engine.process(order_batch(items), _load_state, _load_context)
         if res.signals:
             futs = []
             for _ref, sig in res.signals:

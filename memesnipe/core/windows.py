@@ -183,6 +183,19 @@ def last_ago(r: list[float], k: int) -> float:
     return 0.0
 
 
+def last_oldest(r: list[float]) -> float:
+    """The oldest value still in the ring; 0.0 when none."""
+    h = r[0]
+    if h == EMPTY:
+        return 0.0
+    n = len(r) - 1
+    for j in range(n - 1, -1, -1):
+        v = r[1 + int((h - j) % n)]
+        if v != 0.0:
+            return v
+    return 0.0
+
+
 # --- Welford ring -----------------------------------------------------------------------------
 
 

@@ -3,7 +3,18 @@
 Importing this package registers every family; see docs/STRATEGY_TEMPLATE.md to add one.
 """
 
-from memesnipe.core.strategies import momentum_5m  # noqa: F401  (registers the family)
+from memesnipe.core.strategies import (  # noqa: F401  (importing registers each family)
+    airdrop_rotation,
+    bridge_inflow,
+    dev_wallet_drain,
+    korean_time_burst,
+    liquidity_migration,
+    mean_revert_1h,
+    momentum_5m,
+    perp_basis_arb,
+    rug_pull_sniffer,
+    social_buzz,
+)
 from memesnipe.core.strategies.base import (
     INTERFACE_VERSION,
     NO_EMITS,

@@ -14,32 +14,71 @@ so re-emitted signals carry the same ids and downstream deduplicates them.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from memesnipe.core.strategies.base import Emit, SpecError, State, Strategy, build_strategy, subscribed_types
 from memesnipe.streams.control import StrategySpec
-from memesnipe.streams.market import FundingEvent, MarketEvent, PriceEvent
+from memesnipe.streams.market import (
+    BridgeEvent,
+    DepthEvent,
+    FundingEvent,
+    MarketEvent,
+    PriceEvent,
+    SocialEvent,
+    SolPriceEvent,
+)
 from memesnipe.streams.trading import Intent, Side, Signal
 
 NO_PERP_REASON = "no Drift perp market for this token: closing longs and blocking new entries"
 
-Item = tuple[str, int, int, MarketEvent, Any]
-"""One input: (topic, partition, offset, decoded event, caller's reference e.g. the Faust event)."""
+Item = tuple[float, str, int, int, MarketEvent, Any]
+"""One input: (event time as epoch seconds, topic, partition, offset, decoded event, caller's
+reference e.g. the Faust event). The time is computed once, where the event is decoded."""
 
 Loader = Callable[[str], State | None]
 
 
 def new_context() -> State:
     """A mint's market context: last spot price (USD, SOL), its time, and the Drift perp market."""
-    return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1, "_off": {}}
+    return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1}
 
 
-def order_key(item: Item) -> tuple[datetime, str, int]:
-    """Event time first, then topic and offset: a deterministic order within a batch."""
-    return (item[3].ts, item[0], item[2])
+def order_batch(items: list[Item]) -> list[Item]:
+    """Event-time order across topics, never reordering one partition's own messages.
+
+    A stable sort on (event time, type rank) is exact when each partition's timestamps are non-decreasing
+    (the normal case, checked in one pass); otherwise the partitions' runs are merged by time,
+    so the per-partition offset guard can never see a later offset before an earlier one.
+    """
+    items.sort(key=_order_key)
+    last: dict[tuple[str, int], int] = {}
+    for it in items:
+        tp = (it[1], it[2])
+        if last.get(tp, -1) > it[3]:
+            break
+        last[tp] = it[3]
+    else:
+        return items
+    runs: dict[tuple[str, int], list[Item]] = {}
+    for it in sorted(items, key=_offset_of):
+        runs.setdefault((it[1], it[2]), []).append(it)
+    return list(heapq.merge(*runs.values(), key=_order_key))
+
+
+_RANK = {PriceEvent: 0, SolPriceEvent: 1, DepthEvent: 2, FundingEvent: 3, SocialEvent: 4, BridgeEvent: 5}
+"""Tie-break for inputs with the same event time: prices first (the rest then sees the price
+of that instant), then a fixed order, so equal times never depend on arrival order."""
+
+
+def _order_key(item: Item) -> tuple[float, int]:
+    return (item[0], _RANK.get(type(item[4]), 6))
+
+
+def _offset_of(item: Item) -> tuple[str, int, int]:
+    return (item[1], item[2], item[3])
 
 
 @dataclass(slots=True)
@@ -129,73 +168,139 @@ class StrategyEngine:
 
     def process(
         self,
-        items: Sequence[Item],
+        items: Iterable[Item],
         load_state: Loader,
         load_context: Loader,
     ) -> BatchResult:
-        """Apply a batch of inputs (already in the order to apply them)."""
+        """Apply a batch of inputs in the given order (see :func:`order_batch`)."""
         res = BatchResult()
-        cache: dict[str, State] = {}
-        ctxs: dict[str, State] = {}
-        changed = res.states
-        ctx_changed = res.contexts
         routes = self.routes
         price_t = PriceEvent
         funding_t = FundingEvent
-        applied = skipped = 0
+        # per event type and mint: a route [slots, topic, guard, last offset, last ref], where a slot
+        # is [step, state, offsets, instance, key, ref-of-last-input-applied-by-the-slow-path].
+        # ``guard`` is the highest offset any of the slots has already applied for ``topic``: an
+        # input above it is new to all of them (the normal case) and skips the per-slot check.
+        by_type: dict[type, dict[str, list[Any]]] = {tp: {} for tp in routes}
+        slots_by_key: dict[str, list[Any]] = {}
+        fast_routes: list[list[Any]] = []
+        ctxs: dict[str, State] = {}
+        ctx_ref: dict[str, Any] = {}
+        signals = res.signals
+        skipped = 0
 
-        for topic, part, off, ev, ref in items:
+        for t, topic, part, off, ev, ref in items:
             cls = type(ev)
+            if cls is price_t:
+                mint = ev.mint
+                ctx = ctxs.get(mint)
+                if ctx is None:
+                    ctx = ctxs[mint] = load_context(mint) or new_context()
+                if ev.price_usd > 0.0 and t >= ctx["pt"]:  # type: ignore[attr-defined]
+                    ctx["px"] = ev.price_usd  # type: ignore[attr-defined]
+                    ctx["ps"] = ev.price_sol  # type: ignore[attr-defined]
+                    ctx["pt"] = t
+                    ctx_ref[mint] = ref
+            elif cls is funding_t and ev.market_index >= 0:  # type: ignore[attr-defined]
+                mint = ev.mint
+                ctx = ctxs.get(mint)
+                if ctx is None:
+                    ctx = ctxs[mint] = load_context(mint) or new_context()
+                if ctx["pm"] != ev.market_index:  # type: ignore[attr-defined]
+                    ctx["pm"] = ev.market_index  # type: ignore[attr-defined]
+                    ctx_ref[mint] = ref
             subs = routes.get(cls)
-            is_px = cls is price_t
-            if not is_px and cls is not funding_t and subs is None:
-                continue
-            mint = ev.mint
-            t = ev.ts.timestamp()
-            ctx = ctxs.get(mint)
-            if ctx is None:
-                ctx = load_context(mint) or new_context()
-                ctxs[mint] = ctx
-            if is_px or cls is funding_t:
-                coff = ctx["_off"]
-                if coff.get(topic, -1) < off:
-                    if is_px:
-                        if ev.price_usd > 0.0:  # type: ignore[attr-defined]
-                            ctx["px"] = ev.price_usd  # type: ignore[attr-defined]
-                            ctx["ps"] = ev.price_sol  # type: ignore[attr-defined]
-                            ctx["pt"] = t
-                    elif ev.market_index >= 0:  # type: ignore[attr-defined]
-                        ctx["pm"] = ev.market_index  # type: ignore[attr-defined]
-                    coff[topic] = off
-                    ctx_changed[mint] = (ref, ctx)
             if subs is None:
                 continue
-            for inst in subs:
-                key = inst.key_prefix + mint
-                st = cache.get(key)
-                if st is None:
-                    st = self._load(key, inst, load_state)
-                    cache[key] = st
-                offs = st["_off"]
+            mint = ev.mint
+            per_mint = by_type[cls]
+            route = per_mint.get(mint)
+            if route is None:
+                slots = [self._slot(inst, mint, slots_by_key, load_state) for inst in subs]
+                guard = max(s[2].get(topic, -1) for s in slots)
+                route = per_mint[mint] = [slots, topic, guard, -1, None]
+                fast_routes.append(route)
+            if off > route[2] and topic == route[1]:
+                route[3] = off
+                route[4] = ref
+                for slot in route[0]:
+                    st = slot[1]
+                    new, emits = slot[0](st, ev, t)
+                    if new is not st:
+                        self._replace(slot, new)
+                    if emits:
+                        self._emit(signals, slot[3], ev, emits, ctxs, load_context, topic, part, off, ref)
+                continue
+            for slot in route[0]:  # replayed input (or a second topic for this type): per-slot guard
+                offs = slot[2]
                 if offs.get(topic, -1) >= off:
                     skipped += 1
                     continue
-                new, emits = inst.step(st, ev, t)
-                if new is not st:
-                    new["_off"] = offs
-                    new["_fp"] = inst.fingerprint
-                    cache[key] = st = new
+                st = slot[1]
+                new, emits = slot[0](st, ev, t)
                 offs[topic] = off
-                changed[key] = (ref, st)
-                applied += 1
+                slot[5] = ref
+                if new is not st:
+                    self._replace(slot, new)
                 if emits:
-                    for i, e in enumerate(emits):
-                        sig = self._signal(inst, ev, e, ctx, f"{topic}/{part}/{off}|{inst.instance_id}", i)
-                        if sig is not None:
-                            res.signals.append((ref, sig))
-        res.applied = applied
+                    self._emit(signals, slot[3], ev, emits, ctxs, load_context, topic, part, off, ref)
+        for route in fast_routes:
+            if route[4] is None:
+                continue
+            topic, last = route[1], route[3]
+            for slot in route[0]:
+                offs = slot[2]
+                if offs.get(topic, -1) < last:
+                    offs[topic] = last
+                slot[5] = route[4]
+        for key, slot in slots_by_key.items():
+            if slot[5] is not None:
+                res.states[key] = (slot[5], slot[1])
+                res.applied += 1
+        for mint, ref in ctx_ref.items():
+            res.contexts[mint] = (ref, ctxs[mint])
         res.skipped = skipped
         return res
+
+    @staticmethod
+    def _replace(slot: list[Any], new: State) -> None:
+        """A step returned a new state object: carry the engine's bookkeeping over to it."""
+        new["_off"] = slot[2]
+        new["_fp"] = slot[3].fingerprint
+        slot[1] = new
+
+    def _emit(
+        self,
+        out: list[tuple[Any, Signal]],
+        inst: Strategy[Any],
+        ev: MarketEvent,
+        emits: Sequence[Emit],
+        ctxs: dict[str, State],
+        load_context: Loader,
+        topic: str,
+        part: int,
+        off: int,
+        ref: Any,
+    ) -> None:
+        mint = ev.mint
+        ctx = ctxs.get(mint)
+        if ctx is None:
+            ctx = ctxs[mint] = load_context(mint) or new_context()
+        base = f"{topic}/{part}/{off}|{inst.instance_id}"
+        for i, e in enumerate(emits):
+            sig = self._signal(inst, ev, e, ctx, base, i)
+            if sig is not None:
+                out.append((ref, sig))
+
+    def _slot(
+        self, inst: Strategy[Any], mint: str, slots_by_key: dict[str, list[Any]], load_state: Loader
+    ) -> list[Any]:
+        key = inst.key_prefix + mint
+        slot = slots_by_key.get(key)
+        if slot is None:
+            st = self._load(key, inst, load_state)
+            slot = slots_by_key[key] = [inst.step, st, st["_off"], inst, key, None]
+        return slot
 
     @staticmethod
     def _load(key: str, inst: Strategy[Any], load_state: Loader) -> State:
@@ -252,8 +357,9 @@ class InProcessRunner:
         self.states: dict[str, State] = {}
         self.contexts: dict[str, State] = {}
 
-    def run(self, items: Sequence[Item]) -> list[Signal]:
-        res = self.engine.process(items, self.states.get, self.contexts.get)
+    def run(self, items: list[Item]) -> list[Signal]:
+        """Apply items (put in event-time order first)."""
+        res = self.engine.process(order_batch(items), self.states.get, self.contexts.get)
         for k, (_, st) in res.states.items():
             self.states[k] = st
         for k, (_, ctx) in res.contexts.items():
@@ -268,8 +374,7 @@ class InProcessRunner:
             tp = type(ev).__struct_config__.tag  # e.g. "price"
             off = counters.get(tp, start_offset)
             counters[tp] = off + 1
-            items.append((str(tp), 0, off, ev, None))
-        items.sort(key=order_key)
+            items.append((ev.ts.timestamp(), str(tp), 0, off, ev, None))
         return self.run(items)
 
 

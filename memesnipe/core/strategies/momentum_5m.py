@@ -67,18 +67,30 @@ class Momentum5m(Strategy[Momentum5mParams]):
         self.cooldown = float(p.cooldown_s)
 
     def initial_state(self) -> State:
-        return {"p": last_ring(self.n_px), "v": sum2_ring(self.n_vol), "pos": 0, "tin": 0.0, "cd": 0.0}
+        return {
+            "p": last_ring(self.n_px),
+            "past": 0.0,  # price k buckets before the head bucket, refreshed when the head moves
+            "v": sum2_ring(self.n_vol),
+            "pos": 0,
+            "tin": 0.0,
+            "cd": 0.0,
+        }
 
     def step(self, s: State, ev: Any, t: float) -> tuple[State, Sequence[Emit]]:
         px = ev.price_usd
         if not px > 0.0:
             return s, NO_EMITS
         pr = s["p"]
-        last_set(pr, self.bw, t, px)
+        b = t // self.bw
+        if b == pr[0]:  # same bucket as the last event (most events): the price k buckets ago holds
+            pr[1 + int(b % self.n_px)] = px
+            past = s["past"]
+        else:
+            last_set(pr, self.bw, t, px)
+            past = s["past"] = last_ago(pr, self.k)
         vol = ev.volume_usd_5m
         vr = s["v"]
         sum2_add(vr, self.vw, t, vol, 1.0)
-        past = last_ago(pr, self.k)
         if past == 0.0:
             return s, NO_EMITS
         ret = px / past - 1.0
