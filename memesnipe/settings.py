@@ -173,6 +173,8 @@ class ConnectorSettings(BaseModel):
     x_base_url: str = "https://api.x.com"
     social_queries: str = Field("", description="mint=query pairs separated by ';' (default: the mint)")
     social_interval_s: float = Field(60.0, gt=0, description="300 requests per 15 min, app-wide")
+    bridge_base_url: str = Field("https://api.wormholescan.io", description="Wormholescan API")
+    bridge_interval_s: float = Field(30.0, gt=0)
     record_dir: str = Field("", description="recorder output directory; empty = <data_dir>/recordings")
     record_flush_rows: int = Field(20_000, ge=1, description="rows buffered per event type per file")
     record_flush_s: float = Field(10.0, gt=0, description="longest time a row waits in the buffer")
