@@ -204,6 +204,25 @@ def test_rug_signal_forces_the_long_out() -> None:
     assert (sig.side, sig.meta["exit_reason"], sig.reason) == (Side.SELL, "rug", "rug: dev wallet dumped 40%")
 
 
+def test_entry_blocking_alarm_without_a_perp_market_is_a_rug_too() -> None:
+    log, store = Log(), Store()
+    store.run([log.ev("fills", fill(Side.BUY, 1000 * TOK, 1 * SOL, 0.001, 0, "o1"))])
+    alarm = Signal(
+        signal_id="r2",
+        instance_id="guard-1",
+        family="token_guard",
+        mint=MINT,
+        ts=T0 + timedelta(seconds=4),
+        side=Side.SELL,
+        intent=Intent.EXIT,
+        strength=1.0,
+        reason="LP removed",
+        block_entries=True,
+    )
+    (sig,) = sent(store.run([log.ev("signals", alarm)]), "signals", Signal)
+    assert (sig.side, sig.instance_id, sig.reason) == (Side.SELL, "mom-1", "rug: LP removed")
+
+
 def test_other_signals_are_ignored_without_touching_state() -> None:
     log, store = Log(), Store()
     s = Signal(

@@ -111,6 +111,8 @@ def test_short_via_drift_with_fees_and_funding() -> None:
     assert e.closed and pos.realized_gross_lamports == 2 * SOL
     assert pos.realized_costs_lamports == 10_005_000 + 8_005_000 - 50_000_000
     assert pos.realized_net_lamports == 2 * SOL + 31_990_000
+    assert (pos.costs.drift_fee, pos.costs.funding) == (18_000_000, 50_000_000)
+    assert pos.costs.total == pos.realized_costs_lamports == -31_990_000
 
 
 def test_selling_more_than_held_books_only_the_held_part() -> None:
