@@ -470,7 +470,19 @@ def _dead_letter(run: str, data: bytes, src: Source) -> Row:
             _ms_to_dt(src.timestamp_ms),
             0,
         )
-    return (run, m.topic, m.partition, m.offset, m.key or "", m.reason, m.payload, m.consumer, m.ts, 0)
+    # A replay dead-letters the same message again, later: the first letter is kept.
+    return (
+        run,
+        m.topic,
+        m.partition,
+        m.offset,
+        m.key or "",
+        m.reason,
+        m.payload,
+        m.consumer,
+        m.ts,
+        _REVERSE - micros(m.ts),
+    )
 
 
 def _market_fields(m: MarketEvent) -> tuple[float, float, float, float, float, str]:
