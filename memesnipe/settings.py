@@ -208,7 +208,7 @@ class JupiterSettings(BaseModel):
     """Jupiter swap routing (router agent). The swap is built ourselves from /build (or the
     deprecated /swap-instructions) so the Jito tip and the signer's policy apply."""
 
-    base_url: str = Field("https://api.jup.ag/swap/v1", description="Swap API base URL")
+    base_url: str = Field("https://api.jup.ag", description="api.jup.ag host; paths /swap/v2/build, /swap/v1/quote")
     api_key: str = Field("", description="x-api-key header for api.jup.ag (required live)")
     timeout_s: float = Field(5.0, gt=0, le=60)
     rate_per_s: float = Field(1.0, gt=0, le=1000, description="requests per second (plan limit)")

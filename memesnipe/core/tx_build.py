@@ -126,7 +126,9 @@ def build_transaction(
     blockhash: Hash,
     lookup_tables: Sequence[AddressLookupTableAccount] = (),
 ) -> BuiltTx:
-    """Compute budget + venue instructions + tip + memo, compiled as v0."""
+    """Compute budget + venue instructions + tip + memo, compiled as v0. The tip account is kept
+    out of the lookup tables: Jito asks that tip accounts are never loaded through an ALT."""
+    lookup_tables = [_without(t, tip_account) for t in lookup_tables]
     ixs = [
         *compute_budget_ixs(cu_limit, cu_price_micro_lamports),
         *[ix for ix in venue_ixs if ix.program_id != COMPUTE_BUDGET_ID],
@@ -137,6 +139,15 @@ def build_transaction(
     return BuiltTx(
         to_b64(tx), cu_limit, cu_price_micro_lamports, tip_lamports, str(tip_account), str(blockhash)
     )
+
+
+def _without(table: AddressLookupTableAccount, key: Pubkey) -> AddressLookupTableAccount:
+    """The table with ``key`` masked (same indexes for every other address), so the compiler
+    must place ``key`` among the static account keys."""
+    if key not in table.addresses:
+        return table
+    masked = [Pubkey.new_unique() if a == key else a for a in table.addresses]
+    return AddressLookupTableAccount(table.key, masked)
 
 
 # ---- decoding (tests, the submitter and audits read transactions back) ----------------------

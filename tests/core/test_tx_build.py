@@ -106,3 +106,15 @@ def test_tip_account_choice_is_deterministic_and_spread():
     accts = [str(Pubkey.new_unique()) for _ in range(8)]
     assert pick_tip_account(accts, "a") == pick_tip_account(accts, "a")
     assert len({pick_tip_account(accts, f"o{i}") for i in range(64)}) > 4
+
+
+def test_tip_account_is_never_loaded_through_a_lookup_table():
+    tip = Pubkey.from_string(TIP)
+    other = Pubkey.new_unique()
+    table = AddressLookupTableAccount(Pubkey.new_unique(), [other, tip])
+    venue = Instruction(Pubkey.new_unique(), b"\x07", [AccountMeta(other, False, True)])
+    tx = from_b64(_build(venue_ixs=[venue], lookup_tables=[table]).tx_b64)
+    assert tip in list(tx.message.account_keys)
+    lookup = tx.message.address_table_lookups[0]
+    assert bytes(lookup.writable_indexes) == b"\x00" and bytes(lookup.readonly_indexes) == b""
+    assert find_tip(resolve_instructions(tx, [table]), [TIP]) == (TIP, 7_000)
