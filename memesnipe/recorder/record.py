@@ -44,6 +44,7 @@ def recording_dir(settings: Settings) -> Path:
 
 def to_row(record: Any) -> dict[str, Any]:
     """A Kafka record -> a recording row, with the event's own time (broker time if undecodable)."""
+    mint: str | None
     try:
         ev = decode_market(record.value)
         ts, mint, valid = ev.ts.astimezone(UTC), ev.mint, True
