@@ -60,7 +60,17 @@ class PerpBasisArb(Strategy[PerpBasisArbParams]):
         self.cooldown = float(p.cooldown_s)
 
     def initial_state(self) -> State:
-        return {"spot": 0.0, "st": 0.0, "ok": 0, "pos": 0, "pm": -1, "tin": 0.0, "cd": 0.0, "pair": ""}
+        return {
+            "spot": 0.0,
+            "st": 0.0,
+            "ok": 0,
+            "pos": 0,
+            "pm": -1,
+            "tin": 0.0,
+            "cd": 0.0,
+            "pair": "",
+            "n": 0,
+        }
 
     def step(self, s: State, ev: Any, t: float) -> tuple[State, Sequence[Emit]]:
         if type(ev) is PriceEvent:
@@ -115,7 +125,8 @@ class PerpBasisArb(Strategy[PerpBasisArbParams]):
         if s["ok"] < self.conf:
             return s, NO_EMITS
         pm = ev.market_index
-        pair = f"{self.instance_id}|{ev.mint}|{int(t)}"
+        s["n"] += 1
+        pair = f"{self.instance_id}|{ev.mint}|{s['n']}"  # the n-th pair on this mint
         s["pos"] = 1
         s["pm"] = pm
         s["tin"] = t
