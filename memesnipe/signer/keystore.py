@@ -18,6 +18,7 @@ import os
 import stat
 from pathlib import Path
 
+from nacl.signing import SigningKey
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
@@ -128,17 +129,22 @@ def write_public_key(data_dir: Path, pubkey: Pubkey) -> Path:
 
 
 class SealedKey:
-    """Holds the keypair; its repr/str show only the public key, so no log line, traceback
-    or debugger print can reveal the secret (solders' own Keypair repr prints it)."""
+    """Holds the signing key; its repr/str show only the public key, so no log line, traceback
+    or debugger print can reveal the secret (solders' Keypair and PyNaCl's SigningKey both
+    print it). Signs with libsodium (PyNaCl), twice as fast as solders for the same RFC 8032
+    signature."""
 
-    __slots__ = ("__keypair", "pubkey")
+    __slots__ = ("__signer", "pubkey")
 
     def __init__(self, keypair: Keypair) -> None:
-        self.__keypair = keypair
+        signer = SigningKey(bytes(keypair)[:32])
+        if bytes(signer.verify_key) != bytes(keypair.pubkey()):  # pragma: no cover - defensive
+            raise KeyStoreError("signer: libsodium derived a different public key")
+        self.__signer = signer
         self.pubkey: Pubkey = keypair.pubkey()
 
     def sign(self, message: bytes) -> Signature:
-        return self.__keypair.sign_message(message)
+        return Signature.from_bytes(self.__signer.sign(message).signature)
 
     def __repr__(self) -> str:
         return f"SealedKey(pubkey={self.pubkey})"

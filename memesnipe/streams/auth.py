@@ -9,7 +9,6 @@ verifies here.
 
 from __future__ import annotations
 
-import hashlib
 import hmac as _hmac
 import json
 from datetime import UTC, datetime
@@ -32,13 +31,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot canonicalise {type(value).__name__} in an ExecutionRequest")
 
 
+_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_default)
+
+
 def canonical_bytes(req: Any) -> bytes:
     """The bytes the MAC covers: all struct fields except ``hmac``, canonical JSON."""
     fields = {name: getattr(req, name) for name in req.__struct_fields__ if name != "hmac"}
-    # Enum members that are also str would be emitted by json as their value anyway; datetimes
-    # and nested values go through _default.
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_default)
-    return DOMAIN + text.encode("ascii")
+    # str-valued enums encode as their value; datetimes (UTC ISO) and the rest via _default.
+    return DOMAIN + _encoder.encode(fields).encode("ascii")
 
 
 def _key(secret: str | bytes) -> bytes:
@@ -50,7 +50,7 @@ def _key(secret: str | bytes) -> bytes:
 
 def sign_request(req: Any, secret: str | bytes) -> str:
     """Hex HMAC-SHA256 of the request's canonical form; set it as the request's ``hmac``."""
-    return _hmac.new(_key(secret), canonical_bytes(req), hashlib.sha256).hexdigest()
+    return _hmac.digest(_key(secret), canonical_bytes(req), "sha256").hex()
 
 
 def verify_request(req: Any, secret: str | bytes) -> bool:
