@@ -159,6 +159,9 @@ class ConnectorSettings(BaseModel):
         description="addresses whose enhanced transactions are polled (pump.fun, Raydium AMM v4)",
     )
     helius_interval_s: float = Field(5.0, gt=0)
+    helius_webhook_auth: str = Field("", description="the webhook's authHeader (sent as Authorization)")
+    helius_webhook_host: str = "0.0.0.0"
+    helius_webhook_port: int = Field(8787, ge=0, le=65535, description="receiver port (0 = any free port)")
     creator_wallets: str = Field("", description="mint=creator wallet pairs, comma-separated (dev sells)")
     large_transfer_tokens: float = Field(0.0, ge=0, description="report transfers of at least N tokens")
     solana_rpc_url: str = "https://api.mainnet-beta.solana.com"

@@ -16,6 +16,7 @@ SOURCES: dict[str, str] = {
     "pyth": "memesnipe.connectors.pyth.connector:PythSolPriceConnector",
     "depth": "memesnipe.connectors.depth.connector:DepthConnector",
     "helius": "memesnipe.connectors.helius.connector:HeliusConnector",
+    "helius_webhook": "memesnipe.connectors.helius.webhook:HeliusWebhookConnector",
     "safety": "memesnipe.connectors.solana_rpc.connector:TokenSafetyConnector",
     "drift": "memesnipe.connectors.drift_data.connector:DriftFundingConnector",
     "social": "memesnipe.connectors.social.connector:XMentionsConnector",
