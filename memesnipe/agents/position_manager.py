@@ -224,6 +224,10 @@ class PositionProcessor:
             short = SHORT_NAME.get(msg.topic)
             if short is None:
                 continue
+            if short == "price" and msg.key is not None:
+                held = books[msg.key] if msg.key in books else self._load(msg.key, books)
+                if held is None:
+                    continue  # most marks are for tokens we hold nothing in: not even decoded
             try:
                 if short == "price":
                     item: Any = decode(ev.value, PriceEvent)

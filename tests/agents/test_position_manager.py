@@ -170,7 +170,7 @@ def test_bad_messages_go_to_dead_letters_with_the_reason_and_the_rest_is_applied
     res = store.run(
         [
             log.ev("fills", b"{not json"),
-            log.ev("price", encode(price(0.001, 1)), key=b"OtherMint"),
+            log.ev("fills", fill(Side.BUY, 1 * TOK, 1000, 0.001, 1, "o0"), key=b"OtherMint"),
             log.ev("fills", fill(Side.SELL, 5, 5, 0.001, 2, "o9")),
             log.ev("fills", fill(Side.BUY, 1000 * TOK, 1 * SOL, 0.001, 3, "o1")),
         ]
