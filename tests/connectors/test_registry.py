@@ -21,6 +21,7 @@ ALL_KEYS = {
     "birdeye_api_key": "b",
     "helius_api_key": "h",
     "x_bearer_token": "x",
+    "helius_webhook_auth": "w",
 }
 
 
