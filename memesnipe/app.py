@@ -13,6 +13,9 @@ from memesnipe.settings import Settings, get_settings
 AGENT_MODULES = [
     "memesnipe.agents.strategy_runner",
     "memesnipe.agents.risk_gate",
+    "memesnipe.agents.ledger",
+    "memesnipe.agents.allocator",
+    "memesnipe.agents.portfolio_monitor",
     "memesnipe.agents.router",
     "memesnipe.agents.fills",
     "memesnipe.agents.position_manager",

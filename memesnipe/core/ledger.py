@@ -49,12 +49,15 @@ class PositionPnl(msgspec.Struct, kw_only=True):
 
     def apply_fill(self, side: str, qty: int, notional: int, cost: int, ts: float) -> None:
         """Average cost: opens add qty and basis; reduces release basis pro rata."""
+        if side not in OPEN_SIDES and side not in REDUCE_SIDES:
+            raise ValueError(f"unknown fill side {side!r}")
+        if side in OPEN_SIDES and self.qty > 0 and self.direction != OPEN_SIDES[side]:
+            raise ValueError(f"{side} fill while a {self.direction} position is open")
+        if side in REDUCE_SIDES and self.qty > 0 and self.direction != REDUCE_SIDES[side]:
+            raise ValueError(f"{side} fill cannot reduce a {self.direction} position")
         self.realized -= cost
         if side in OPEN_SIDES:
-            direction = OPEN_SIDES[side]
-            if self.qty > 0 and self.direction != direction:
-                raise ValueError(f"{side} fill while a {self.direction} position is open")
-            self.direction = direction
+            self.direction = OPEN_SIDES[side]
             self.qty += qty
             self.basis += notional
         elif side in REDUCE_SIDES:
@@ -68,8 +71,6 @@ class PositionPnl(msgspec.Struct, kw_only=True):
             if self.qty == 0:
                 self.basis = 0
                 self.direction = ""
-        else:
-            raise ValueError(f"unknown fill side {side!r}")
         if qty > 0 and notional > 0:
             self.mark_lpu = notional / qty
         self.ts = max(self.ts, ts)

@@ -12,6 +12,7 @@ from memesnipe.app import app
 
 WANTED = [
     "memesnipe.agents.risk_gate",
+    "memesnipe.agents.ledger",
     "memesnipe.agents.allocator",
     "memesnipe.agents.portfolio_monitor",
     *[m for m in os.environ.get("MEMESNIPE_TEST_AGENTS", "").split(",") if m],

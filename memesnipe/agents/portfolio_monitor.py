@@ -1,0 +1,120 @@
+"""Portfolio monitor: ledger marks -> equity, high-water mark, drawdown -> the kill switch.
+
+Reads the single-partition ledger topic (every strategy's PnL on every mint) into
+``portfolio[b"global"]``: equity = capital + realized + unrealized PnL (see
+:mod:`memesnipe.core.portfolio`), evaluated after every mark. When the drawdown reaches
+``risk.max_drawdown`` it publishes ``KillSwitch(active=True, by="portfolio_monitor", ...)`` to
+``killswitch`` (key ``global``), with ``flatten`` = ``risk.flatten_on_drawdown``; the gate, the
+router and the signer then refuse new entries (exits still pass). It trips once; after an
+operator's ``memesnipe resume`` (a later inactive KillSwitch) it re-arms and measures drawdown
+from the equity at that point.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from memesnipe import metrics
+from memesnipe.agents.batching import batches, decode_batch
+from memesnipe.agents.channels import names, topic
+from memesnipe.app import app, settings
+from memesnipe.core.ledger import MintPnl
+from memesnipe.core.portfolio import Portfolio
+from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
+from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
+from memesnipe.streams.codec import encode
+from memesnipe.streams.control import KillSwitch
+from memesnipe.streams.ledger import LedgerMark
+from memesnipe.tables.ledger import (
+    PORTFOLIO_KEY,
+    PortfolioState,
+    dump,
+    ledger_topic,
+    load_portfolio,
+    portfolio,
+)
+from memesnipe.tables.partitioned import write_keys
+from memesnipe.tables.risk import KILL_KEY, ControlPlane
+from memesnipe.tables.views import GlobalView, bootstrap_servers
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "portfolio_monitor"
+R = settings.risk
+control = ControlPlane()
+kill_view = GlobalView(
+    bootstrap_servers(settings.kafka.broker), {names("killswitch"): control.handlers()["killswitch"]}
+)
+
+
+def kill_message(pf: Portfolio) -> KillSwitch:
+    return KillSwitch(
+        active=True,
+        ts=utcnow(),
+        by="portfolio_monitor",
+        reason=(
+            f"drawdown {pf.drawdown:.2%} >= {R.max_drawdown:.2%}"
+            f" (equity {pf.equity / LAMPORTS_PER_SOL:.4f} SOL, HWM {pf.hwm / LAMPORTS_PER_SOL:.4f} SOL)"
+        ),
+        flatten=R.flatten_on_drawdown,
+        drawdown=pf.drawdown,
+    )
+
+
+def apply_marks(st: PortfolioState, pf: Portfolio, marks: list[tuple[int, LedgerMark]]) -> KillSwitch | None:
+    """Fold marks (offset, mark) in order; return the kill switch if this batch trips it."""
+    trip: KillSwitch | None = None
+    for off, m in marks:
+        if off <= st.offset:
+            continue
+        st.offset = off
+        key = f"{m.instance_id}|{m.mint}"
+        cur = st.marks.get(key)
+        if cur is not None and m.seq <= cur.seq:
+            continue
+        old = cur.realized + cur.unrealized if cur is not None else 0
+        st.marks[key] = MintPnl(m.realized_lamports, m.unrealized_lamports, m.seq)
+        st.pnl += m.realized_lamports + m.unrealized_lamports - old
+        if pf.update(st.pnl) and trip is None:
+            trip = kill_message(pf)
+    return trip
+
+
+def maybe_rearm(st: PortfolioState, pf: Portfolio, ks: KillSwitch | None) -> bool:
+    """A resume (inactive kill switch) newer than our trip re-arms the monitor."""
+    if st.tripped and ks is not None and not ks.active and ks.ts.timestamp() > st.trip_ts:
+        pf.rearm()
+        return True
+    return False
+
+
+@app.agent(ledger_topic, name="portfolio_monitor")
+async def portfolio_monitor(stream: Any) -> None:
+    await topic("killswitch").maybe_declare()
+    await kill_view.start()
+    await kill_view.wait_ready(120)
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        EVENTS_IN.labels(topic="ledger").inc(len(events))
+        decoded = await decode_batch(events, LedgerMark, CONSUMER)
+        if not decoded:
+            continue
+        st = load_portfolio(portfolio.get(PORTFOLIO_KEY))
+        pf = Portfolio(R.capital_lamports, R.max_drawdown, hwm=st.hwm, equity=st.equity, tripped=st.tripped)
+        if maybe_rearm(st, pf, control.kill.get(KILL_KEY)):
+            log.info(
+                "portfolio monitor re-armed after resume; HWM reset to %.4f SOL", pf.hwm / LAMPORTS_PER_SOL
+            )
+        trip = apply_marks(st, pf, [(ev.message.offset, m) for ev, m in decoded])
+        if trip is not None:
+            await (await topic("killswitch").send(key=KILL_KEY.encode(), value=encode(trip)))
+            st.trip_ts = trip.ts.timestamp()
+            st.trips += 1
+            log.warning("KILL SWITCH: %s", trip.reason)
+        st.hwm, st.equity, st.tripped = pf.hwm, pf.equity, pf.tripped
+        metrics.PORTFOLIO_EQUITY.set(pf.equity)
+        metrics.PORTFOLIO_DRAWDOWN.set(pf.drawdown)
+        write_keys(portfolio, {PORTFOLIO_KEY: (decoded[-1][0], dump(st))})
+        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
