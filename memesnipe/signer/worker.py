@@ -149,6 +149,7 @@ class SignerWorker:
             client_id=f"{self.group_id}-requests",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",  # never act on a request from an aborted transaction
             max_poll_records=self.settings.signer.batch_size,
         )
         await self._requests.start()

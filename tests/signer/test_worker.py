@@ -122,3 +122,32 @@ async def test_kill_switch_known_before_first_request(isolated_env: IsolatedEnv)
         assert got[again.request_id].status is ExecutionStatus.SIGNED
     finally:
         signer.stop()
+
+
+async def test_lost_offsets_replay_from_the_journal_without_signing_again(isolated_env: IsolatedEnv) -> None:
+    """The worst case after a crash: every request is consumed again (here: a new consumer
+    group reads the topic from the start). The journal answers all of them with the exact
+    bytes first published; nothing is signed twice."""
+    env = isolated_env
+    await create_topics(env)
+    signer = start_signer(env)
+    try:
+        me = wallet(env)
+        reqs = [
+            request(unsigned_tx(me, paper_ixs(me, memo=f"r{i}".encode())), spend=20_000) for i in range(30)
+        ]
+        reqs.append(request(unsigned_tx(me, paper_ixs(me, memo=b"big")), spend=10**12))  # refused: over cap
+        await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(r)) for r in reqs])
+        first = await consume(env.bootstrap, env.topic("exec_results"), min_count=len(reqs), idle_s=1.0)
+    finally:
+        signer.stop()
+    env.extra["MEMESNIPE_SIGNER__GROUP_ID"] = env.app_id + "-signer-after-crash"
+    signer = start_signer(env, "signer-replay")
+    try:
+        both = await consume(env.bootstrap, env.topic("exec_results"), min_count=2 * len(reqs), idle_s=1.5)
+    finally:
+        signer.stop()
+    assert len(first) == len(reqs) and len(both) == 2 * len(reqs)
+    assert sorted(r.value for r in both[len(reqs) :]) == sorted(r.value for r in first)
+    stopped = [json.loads(line) for line in signer.output().splitlines() if '"signer stopped"' in line]
+    assert stopped[-1] == {**stopped[-1], "signed": 0, "refused": 0, "replayed": len(reqs)}
