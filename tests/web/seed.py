@@ -18,6 +18,7 @@ from memesnipe.sinks.rows import TABLES, RowMapper, Source
 from memesnipe.streams import (
     Fill,
     Intent,
+    KillSwitch,
     PositionStatus,
     PositionUpdate,
     PriceEvent,
@@ -38,9 +39,9 @@ MINT_D = "MewD44444444444444444444444444444444444444"
 class Seeder:
     """Writes wire messages into chDB through the analytics sink's row mapping and insert path."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, run: str = RUN) -> None:
         self.store = store
-        self.mapper = RowMapper(RUN)
+        self.mapper = RowMapper(run)
         self.offset = 0
 
     def put(self, short: str, msg: msgspec.Struct) -> None:
@@ -126,8 +127,8 @@ def open_store(path: Path) -> Store:
     return store
 
 
-def queries(store: Store) -> Queries:
-    return Queries(store, RUN, CAPITAL)
+def queries(store: Store, run: str = RUN) -> Queries:
+    return Queries(store, run, CAPITAL)
 
 
 def seed_session(store: Store) -> Seeder:
@@ -157,6 +158,12 @@ def seed_session(store: Store) -> Seeder:
                 reason="sharpe-weighted",
             ),
         )
+    # an earlier automatic kill, lifted by an operator: the switch is off when the test starts
+    for minutes, active, by, why in (
+        (50, True, "portfolio_monitor", "drawdown 21%"),
+        (52, False, "ops", "ok"),
+    ):
+        s.put("killswitch", KillSwitch(active=active, ts=T0 + timedelta(minutes=minutes), by=by, reason=why))
     for i in range(5):
         s.put(
             "price",
