@@ -323,6 +323,11 @@ class SignerSettings(BaseModel):
     program_allowlist: str = Field(SIGNER_PROGRAM_ALLOWLIST, description="comma-separated program ids")
     batch_size: int = Field(256, ge=1, le=10_000, description="requests per poll (one fsync per batch)")
 
+    @field_validator("key_path", "paper_key_path", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, v: object) -> object:
+        return None if v == "" else v
+
     @field_validator("tip_accounts", "program_allowlist", "wallet_pubkey")
     @classmethod
     def _pubkeys(cls, v: str) -> str:

@@ -159,3 +159,11 @@ def test_signer_process_refuses_to_start_on_a_readable_key(tmp_path: Path) -> No
     assert proc.returncode == 2
     assert "chmod 600" in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_env_example_documents_the_signer_and_empty_paths_mean_unset() -> None:
+    from memesnipe.settings import Settings
+
+    s = Settings(_env_file=str(REPO / ".env.example"))  # type: ignore[call-arg]
+    assert s.signer.key_path is None and s.signer.paper_key_path is None
+    assert len(s.signer.tip_account_list) == 8 and len(s.signer.program_list) == 8
