@@ -37,7 +37,7 @@ from memesnipe.core.trailing_stop import Direction, TrailingStop
 from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
 from memesnipe.settings import ExitSettings
 from memesnipe.streams.codec import DecodeError, decode, encode
-from memesnipe.streams.control import StrategySpec
+from memesnipe.streams.control import KillSwitch, StrategySpec
 from memesnipe.streams.market import PriceEvent
 from memesnipe.streams.trading import (
     Fill,
@@ -48,7 +48,7 @@ from memesnipe.streams.trading import (
     Signal,
 )
 from memesnipe.tables.partitioned import write_keys
-from memesnipe.tables.positions import position_books, position_exit_params
+from memesnipe.tables.positions import KILL_KEY, position_books, position_exit_params, position_killswitch
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,29 @@ class RulesLookup:
             rules = self.default
         self._cache[instance_id] = (raw, rules)
         return rules
+
+
+class FlattenLookup:
+    """The reason to flatten everything now ("" = none): an active kill switch with
+    ``flatten``. Decoded once per stored value."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self._raw: bytes | None = None
+        self._reason = ""
+
+    def __call__(self) -> str:
+        raw = self.table.get(KILL_KEY) if self.table is not None else None
+        if raw != self._raw:
+            self._raw = raw
+            self._reason = flatten_reason(decode(raw, KillSwitch)) if raw else ""
+        return self._reason
+
+
+def flatten_reason(kill: KillSwitch) -> str:
+    if not (kill.active and kill.flatten):
+        return ""
+    return f"kill switch by {kill.by}: {kill.reason or 'no reason given'}"
 
 
 # ------------------------------------------------------------------------ wire messages
@@ -209,10 +232,12 @@ class PositionProcessor:
         load: Callable[[bytes], bytes | None],
         rules_for: Callable[[str], ExitRules],
         policy: BookPolicy,
+        flatten: Callable[[], str] = lambda: "",
     ) -> None:
         self.load = load
         self.rules_for = rules_for
         self.policy = policy
+        self.flatten = flatten
 
     def process(self, events: Sequence[EventT]) -> BatchResult:
         res = BatchResult()
@@ -312,9 +337,10 @@ class PositionProcessor:
     ) -> None:
         if not book.positions:
             return
-        for o in book.apply_mark(
-            ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, self.rules_for, self.policy
-        ):
+        marks = book.apply_mark(
+            ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, self.rules_for, self.policy, self.flatten()
+        )
+        for o in marks:
             if o.publish:
                 updates[(key, o.position.position_id)] = o.position
             if o.exit is not None:
@@ -343,6 +369,7 @@ processor = PositionProcessor(
     load=position_books.get,
     rules_for=RulesLookup(default_rules(settings.exits), position_exit_params),
     policy=book_policy(settings.exits),
+    flatten=FlattenLookup(position_killswitch),
 )
 
 
@@ -392,3 +419,16 @@ async def track_exit_params(stream: Any) -> None:
             key = spec.instance_id.encode()
             if position_exit_params.get(key) != value:
                 write_keys(position_exit_params, {key: (ev, value)})
+
+
+@app.agent(topic("killswitch"), name="memesnipe.agents.position_manager.track_killswitch")
+async def track_killswitch(stream: Any) -> None:
+    """The latest kill switch (by its own ts) into a GlobalTable: when it is active and asks to
+    flatten, every position is exited on its next mark (exits pass the gate under a kill)."""
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        for ev, kill in await decode_batch(events, KillSwitch, f"{CONSUMER}.killswitch"):
+            cur = position_killswitch.get(KILL_KEY)
+            if cur is None or decode(cur, KillSwitch).ts <= kill.ts:
+                write_keys(position_killswitch, {KILL_KEY: (ev, ev.value)})
+                if flatten_reason(kill):
+                    log.warning("flattening all positions: %s", flatten_reason(kill))

@@ -2,7 +2,8 @@
 
 Pure: the caller passes the entry and best prices, the current price and times in event-time
 epoch seconds. The first rule that fires wins, in the order of :class:`ExitReason`'s urgency:
-a rug signal first (get out regardless of price), then the stop, then take-profit, then age.
+a rug signal first (get out regardless of price), then a kill switch that asks to flatten, then
+the stop, then take-profit, then age.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from memesnipe.core.trailing_stop import Direction, TrailingStop
 
 class ExitReason(StrEnum):
     RUG = "rug"
+    FLATTEN = "flatten"
     STOP_LOSS = "stop_loss"
     TRAILING_STOP = "trailing_stop"
     TAKE_PROFIT = "take_profit"
@@ -86,14 +88,18 @@ def check_exit(
     now_s: float,
     *,
     rug: str = "",
+    flatten: str = "",
 ) -> ExitDecision | None:
     """The exit that ``price`` at ``now_s`` calls for, or None to keep holding.
 
     ``best`` must already include ``price`` (see ``trailing_stop.update_best``); ``rug`` is the
-    reason of a rug signal for this token, empty when there is none.
+    reason of a rug signal for this token, ``flatten`` that of a kill switch asking to flatten;
+    empty when there is none.
     """
     if rug:
         return ExitDecision(ExitReason.RUG, f"rug: {rug}")
+    if flatten:
+        return ExitDecision(ExitReason.FLATTEN, f"flatten: {flatten}")
     long = direction is Direction.LONG
     stop = rules.stop.stop_price(entry, best, direction)
     if (price <= stop) if long else (price >= stop):

@@ -159,8 +159,10 @@ class MintBook(msgspec.Struct, kw_only=True):
         source_id: str,
         rules_for: Callable[[str], ExitRules],
         policy: BookPolicy,
+        flatten: str = "",
     ) -> list[MarkOutcome]:
-        """Mark every open position of this token at ``price`` and decide exits."""
+        """Mark every open position of this token at ``price`` and decide exits; ``flatten`` is
+        the reason of an active kill switch that asks to close everything."""
         out: list[MarkOutcome] = []
         if not price > 0.0:
             return out
@@ -183,6 +185,7 @@ class MintBook(msgspec.Struct, kw_only=True):
                 pos.opened_at_s,
                 ts_s,
                 rug=rug if pos.direction is Direction.LONG else "",
+                flatten=flatten,
             )
             exit_order = self._claim(pos, decision, source_id, ts_s, policy) if decision else None
             publish = exit_order is not None or self._due(pos, ts_s, policy)

@@ -260,3 +260,63 @@ def test_short_exit_covers_on_drift_market_from_its_entry_signal() -> None:
     res = store.run([log.ev("price", price(0.0011, 2))])
     (sig,) = sent(res, "signals", Signal)
     assert (sig.side, sig.perp_market_index, sig.meta["exit_reason"]) == (Side.COVER, 12, "stop_loss")
+
+
+def test_kill_switch_with_flatten_exits_every_position_on_its_next_mark() -> None:
+    from memesnipe.agents.position_manager import FlattenLookup
+    from memesnipe.streams.control import KillSwitch
+    from memesnipe.tables.positions import KILL_KEY
+
+    kills: dict[bytes, bytes] = {}
+    log, store = Log(), Store()
+    proc = PositionProcessor(
+        store.get, lambda _i: default_rules(SETTINGS), book_policy(SETTINGS), FlattenLookup(kills)
+    )
+    entry = Signal(
+        signal_id="s1",
+        instance_id="mom-2",
+        family="momentum_5m",
+        mint=MINT,
+        ts=T0,
+        side=Side.SHORT,
+        intent=Intent.ENTRY,
+        strength=0.5,
+        reason="breakdown",
+        perp_market_index=3,
+    )
+    short = Fill(
+        fill_id="o2",
+        order_id="o2",
+        instance_id="mom-2",
+        family="momentum_5m",
+        mint=MINT,
+        ts=T0,
+        side=Side.SHORT,
+        intent=Intent.ENTRY,
+        qty_tokens=10 * TOK,
+        notional_lamports=10_000,
+        price_sol=0.001,
+    )
+    for batch in (
+        [
+            log.ev("fills", fill(Side.BUY, 1000 * TOK, 1 * SOL, 0.001, 0, "o1")),
+            log.ev("signals", entry),
+            log.ev("fills", short),
+        ],
+    ):
+        for k, (_e, raw) in proc.process(batch).changes.items():
+            store[k] = raw
+    # a kill switch without flatten changes nothing
+    kills[KILL_KEY] = encode(KillSwitch(active=True, ts=T0, by="ops", reason="pause"))
+    assert sent(proc.process([log.ev("price", price(0.001, 1))]), "signals", Signal) == []
+    kills[KILL_KEY] = encode(
+        KillSwitch(active=True, ts=T0, by="portfolio_monitor", reason="drawdown 21%", flatten=True)
+    )
+    res = proc.process([log.ev("price", price(0.001, 2))])
+    sigs = sorted(sent(res, "signals", Signal), key=lambda s: s.side)
+    assert [(s.side, s.meta["exit_reason"]) for s in sigs] == [
+        (Side.COVER, "flatten"),
+        (Side.SELL, "flatten"),
+    ]
+    assert sigs[0].perp_market_index == 3
+    assert sigs[1].reason == "flatten: kill switch by portfolio_monitor: drawdown 21%"

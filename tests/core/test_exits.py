@@ -21,9 +21,10 @@ def _check(
     direction: Direction = LONG,
     rug: str = "",
     rules: ExitRules = RULES,
+    flatten: str = "",
 ):
     best = price if best is None else best
-    return check_exit(rules, direction, 100.0, best, price, T0, now, rug=rug)
+    return check_exit(rules, direction, 100.0, best, price, T0, now, rug=rug, flatten=flatten)
 
 
 def test_holding_inside_all_limits_gives_no_exit() -> None:
@@ -103,3 +104,16 @@ def test_overrides_replace_only_given_keys() -> None:
 def test_bad_overrides_are_refused(params: dict, text: str) -> None:
     with pytest.raises(ValueError, match=text):
         RULES.with_overrides(params)
+
+
+def test_flatten_forces_longs_and_shorts_out_but_rug_is_named_first() -> None:
+    d = _check(120.0, flatten="kill switch by ops: drawdown")
+    assert (
+        d is not None
+        and d.reason is ExitReason.FLATTEN
+        and d.detail == "flatten: kill switch by ops: drawdown"
+    )
+    d = _check(80.0, direction=SHORT, flatten="x")
+    assert d is not None and d.reason is ExitReason.FLATTEN
+    d = _check(120.0, rug="LP removed", flatten="x")
+    assert d is not None and d.reason is ExitReason.RUG
