@@ -20,6 +20,7 @@ COMMANDS = [
     "memesnipe.cli.record",
     "memesnipe.cli.strategies",
     "memesnipe.cli.signer",
+    "memesnipe.cli.control",
 ]
 
 

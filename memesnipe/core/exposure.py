@@ -35,6 +35,7 @@ class Held:
     exposure: int
     ts: float
     perp_market_index: int | None = None
+    family: str = ""
 
 
 @dataclass(slots=True)
@@ -162,7 +163,7 @@ class ExposureBook:
             self._add(p.instance_id, p.mint, -old.exposure)
         if p.status is PositionStatus.OPEN and p.qty_tokens > 0:
             exp = position_exposure(p)
-            self.held[key] = Held(p.side, p.qty_tokens, exp, ts, p.perp_market_index)
+            self.held[key] = Held(p.side, p.qty_tokens, exp, ts, p.perp_market_index, p.family)
             self._add(p.instance_id, p.mint, exp)
         for oid in list(self._pending_by_pos.get(key, ())):
             pend = self.pending[oid]

@@ -59,9 +59,14 @@ class GlobalView:
             value_deserializer=None,
         )
         await self._consumer.start()
-        tps = await self._assign_all()
-        ends = await self._consumer.end_offsets(tps)
-        await self._consumer.seek_to_beginning(*tps)
+        try:
+            tps = await self._assign_all()
+            ends = await self._consumer.end_offsets(tps)
+            await self._consumer.seek_to_beginning(*tps)
+        except BaseException:
+            await self._consumer.stop()
+            self._consumer = None
+            raise
         self._targets = {tp: off for tp, off in ends.items() if off > 0}
         if not self._targets:
             self._ready.set()
