@@ -145,9 +145,10 @@ class Chromium:
     """A headless Chromium process and its DevTools connection. Use ``async with``."""
 
     def __init__(self, profile_dir: Path, binary: str | None = None) -> None:
-        self.binary = binary or chromium_path()
-        if not self.binary:
+        found = binary or chromium_path()
+        if not found:
             raise BrowserError("chromium not found (apt-get install -y chromium)")
+        self.binary: str = found
         self.profile = profile_dir
         self.proc: subprocess.Popen[bytes] | None = None
         self._ws: Any = None

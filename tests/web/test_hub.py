@@ -61,8 +61,13 @@ async def test_notify_reads_at_once_instead_of_waiting_for_the_poll() -> None:
 
 
 async def test_does_not_read_while_nobody_watches() -> None:
-    reads = []
-    hub = SnapshotHub(lambda: reads.append(1) or snap(0), poll_s=0.02)
+    reads: list[int] = []
+
+    def loader() -> view.Snapshot:
+        reads.append(1)
+        return snap(0)
+
+    hub = SnapshotHub(loader, poll_s=0.02)
     await hub.start()
     await asyncio.sleep(0.2)
     await hub.stop()

@@ -22,12 +22,13 @@ def test_drawdown_is_measured_from_the_running_peak() -> None:
 def test_thinning_keeps_the_worst_drawdown_and_the_last_point() -> None:
     equity = [1000 + (i % 7) for i in range(5000)]
     equity[2345] = 500  # one deep, brief drawdown
-    rows = [{"ts": T0 + timedelta(seconds=i), "equity_lamports": e} for i, e in enumerate(equity)]
+    stamps = [T0 + timedelta(seconds=i) for i in range(len(equity))]
+    rows = [{"ts": ts, "equity_lamports": e} for ts, e in zip(stamps, equity, strict=True)]
     pts = equity_points(rows, limit=200)
     assert len(pts) <= 202
     worst = max(p.drawdown for p in equity_points(rows, limit=10_000))
     assert worst > 0.5 and max(p.drawdown for p in pts) == worst
-    assert pts[-1].equity == equity[-1] and pts[-1].t == int(rows[-1]["ts"].timestamp() * 1000)
+    assert pts[-1].equity == equity[-1] and pts[-1].t == int(stamps[-1].timestamp() * 1000)
     assert [p.t for p in pts] == sorted(p.t for p in pts)
 
 
