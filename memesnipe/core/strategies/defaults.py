@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memesnipe.core.strategies.base import families, validate_params
+from memesnipe.core.strategies.base import validate_params
 from memesnipe.streams.control import StrategySpec
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
@@ -30,9 +30,9 @@ def default_instance_id(family: str) -> str:
 
 
 def default_specs() -> list[StrategySpec]:
-    """One validated spec per registered family (params with all defaults filled in)."""
+    """One validated spec per built-in family (params with all defaults filled in)."""
     out = []
-    for fam in sorted(families()):
+    for fam in sorted(DEFAULT_PARAMS):
         params = validate_params(fam, DEFAULT_PARAMS.get(fam, {})).model_dump(mode="json")
         out.append(StrategySpec(instance_id=default_instance_id(fam), family=fam, params=params))
     return out

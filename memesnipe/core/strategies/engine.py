@@ -41,6 +41,10 @@ reference e.g. the Faust event). The time is computed once, where the event is d
 Loader = Callable[[str], State | None]
 
 
+_UNSET: Any = object()
+"""Marks a route or slot that applied no input in this batch (references may be None)."""
+
+
 def new_context() -> State:
     """A mint's market context: last spot price (USD, SOL), its time, and the Drift perp market."""
     return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1}
@@ -218,7 +222,7 @@ class StrategyEngine:
             if route is None:
                 slots = [self._slot(inst, mint, slots_by_key, load_state) for inst in subs]
                 guard = max(s[2].get(topic, -1) for s in slots)
-                route = per_mint[mint] = [slots, topic, guard, -1, None]
+                route = per_mint[mint] = [slots, topic, guard, -1, _UNSET]
                 fast_routes.append(route)
             if off > route[2] and topic == route[1]:
                 route[3] = off
@@ -245,7 +249,7 @@ class StrategyEngine:
                 if emits:
                     self._emit(signals, slot[3], ev, emits, ctxs, load_context, topic, part, off, ref)
         for route in fast_routes:
-            if route[4] is None:
+            if route[4] is _UNSET:
                 continue
             topic, last = route[1], route[3]
             for slot in route[0]:
@@ -254,7 +258,7 @@ class StrategyEngine:
                     offs[topic] = last
                 slot[5] = route[4]
         for key, slot in slots_by_key.items():
-            if slot[5] is not None:
+            if slot[5] is not _UNSET:
                 res.states[key] = (slot[5], slot[1])
                 res.applied += 1
         for mint, ref in ctx_ref.items():
@@ -299,7 +303,7 @@ class StrategyEngine:
         slot = slots_by_key.get(key)
         if slot is None:
             st = self._load(key, inst, load_state)
-            slot = slots_by_key[key] = [inst.step, st, st["_off"], inst, key, None]
+            slot = slots_by_key[key] = [inst.step, st, st["_off"], inst, key, _UNSET]
         return slot
 
     @staticmethod

@@ -81,7 +81,10 @@ class MeanRevert1h(Strategy[MeanRevert1hParams]):
         n, mean, var = welford_stats(w)
         if n < self.min_n:
             return s, NO_EMITS
-        z = (x - mean) / math.sqrt(var if var > self.min_var else self.min_var)
+        v = var if var > self.min_var else self.min_var
+        if not v > 0.0:  # a perfectly flat window (and no floor): no z-score
+            return s, NO_EMITS
+        z = (x - mean) / math.sqrt(v)
         pos = s["pos"]
         if pos:
             held = t - s["tin"]
