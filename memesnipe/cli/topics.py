@@ -13,6 +13,18 @@ from memesnipe.settings import Settings, get_settings
 from memesnipe.streams.topics import ALL_TOPICS, COMPACTED, topic_names
 
 
+async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0) -> None:
+    """New topics are usable once every partition has a leader; wait for that."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        meta = await admin.describe_topics(names)
+        if all(t.get("error_code", 0) == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+               for t in meta):
+            return
+        await asyncio.sleep(0.2)
+
+
 async def create_topics(settings: Settings) -> list[str]:
     """Create missing topics (idempotent); returns the names created."""
     names = topic_names(settings)
@@ -35,6 +47,7 @@ async def create_topics(settings: Settings) -> list[str]:
                 await admin.create_topics(new)
             except TopicAlreadyExistsError:
                 pass
+            await wait_for_leaders(admin, [t.name for t in new])
         return [t.name for t in new]
     finally:
         await admin.close()

@@ -105,6 +105,9 @@ async def create_topics(env: IsolatedEnv, names: Iterable[str] = ALL_TOPICS) -> 
         except Exception as exc:  # already exists
             if "TopicAlreadyExists" not in type(exc).__name__ + str(exc):
                 raise
+        from memesnipe.cli.topics import wait_for_leaders
+
+        await wait_for_leaders(admin, [t.name for t in new])
     finally:
         await admin.close()
 
