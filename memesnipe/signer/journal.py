@@ -71,25 +71,22 @@ class Journal:
 
     # -- recovery ---------------------------------------------------------------------------
     def _recover(self) -> None:
-        with open(self.path, "rb") as fh:
-            data = fh.read()
+        """Replay the file line by line (bounded memory); cut a torn tail, refuse corruption."""
         pos = 0
-        lineno = 0
-        while pos < len(data):
-            end = data.find(b"\n", pos)
-            lineno += 1
-            if end < 0:  # torn tail: never fsync'd as a whole, so never published
-                os.ftruncate(self._fd, pos)
-                os.fsync(self._fd)
-                break
-            try:
-                line = _decoder.decode(data[pos:end])
-            except msgspec.DecodeError as exc:
-                raise JournalError(
-                    f"journal {self.path} line {lineno} is corrupt ({exc}); inspect it"
-                ) from None
-            self._apply(line, pos)
-            pos = end + 1
+        with open(self.path, "rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):  # torn tail: never fsync'd as a whole, never published
+                    os.ftruncate(self._fd, pos)
+                    os.fsync(self._fd)
+                    break
+                try:
+                    line = _decoder.decode(raw[:-1])
+                except msgspec.DecodeError as exc:
+                    raise JournalError(
+                        f"journal {self.path} line {lineno} is corrupt ({exc}); inspect it"
+                    ) from None
+                self._apply(line, pos)
+                pos += len(raw)
         self._size = pos
 
     def _apply(self, line: JournalLine, offset: int) -> None:

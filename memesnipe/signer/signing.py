@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -210,6 +211,11 @@ class SigningService:
         self.stats.refused += 1
         log.warning("refused", extra={"request_id": req.request_id, "reason": reason})
         return Outcome(req.request_id, ExecutionStatus.REFUSED, reason, req.mint.encode(), value)
+
+    def internal_error(self, raw: bytes, key: bytes | None, reason: str, tp: Any, offset: int) -> Outcome:
+        """Refuse a request the service failed on (a bug), addressed as well as it can be; the
+        request also goes to the dead-letter topic. Not journaled: nothing was decided."""
+        return self._undecodable(raw, key, reason, self.clock(), tp.topic, tp.partition, offset)
 
     def _undecodable(
         self,

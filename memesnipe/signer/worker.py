@@ -27,7 +27,7 @@ from memesnipe.settings import Mode, Settings
 from memesnipe.signer import keystore
 from memesnipe.signer.journal import Journal
 from memesnipe.signer.policy import PolicyConfig
-from memesnipe.signer.signing import SigningService
+from memesnipe.signer.signing import Outcome, SigningService
 from memesnipe.streams.topics import COMPACTED, topic_names
 
 log = logging.getLogger("memesnipe.signer")
@@ -230,15 +230,7 @@ class SignerWorker:
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batch.items():
             for rec in records:
-                outcomes.append(
-                    svc.handle(
-                        rec.value or b"",
-                        key=rec.key,
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        offset=rec.offset,
-                    )
-                )
+                outcomes.append(self._handle(rec.value or b"", rec.key, tp, rec.offset))
             if records:
                 offsets[tp] = records[-1].offset + 1
         if svc.journal.pending:
@@ -266,6 +258,16 @@ class SignerWorker:
                 "ms": round((time.perf_counter() - t0) * 1000, 2),
             },
         )
+
+    def _handle(self, raw: bytes, key: bytes | None, tp: TopicPartition, offset: int) -> Outcome:
+        """One request; a bug in the signer refuses it (fail closed) instead of crash-looping."""
+        try:
+            return self.service.handle(raw, key=key, topic=tp.topic, partition=tp.partition, offset=offset)
+        except Exception as exc:
+            log.exception(
+                "internal error; request refused", extra={"offset": offset, "partition": tp.partition}
+            )
+            return self.service.internal_error(raw, key, f"internal error: {type(exc).__name__}", tp, offset)
 
     async def stop(self) -> None:
         for client in (self._requests, self._kill):
