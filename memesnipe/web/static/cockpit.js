@@ -227,9 +227,11 @@ function renderChart(s) {
   const ddTop = T + eqH + gap;
   const yd = (d) => ddTop + (d / ddMax) * ddH;
 
+  const lastY = y(pts[pts.length - 1][1]);
   for (let i = 0; i <= 4; i++) {
     const v = lo + ((hi - lo) * i) / 4, yy = y(v);
     kids.push(svg("line", { x1: L, x2: W - R, y1: yy, y2: yy, class: "grid" }));
+    if (Math.abs(yy - lastY) < 12) continue;  // the current-equity label sits there
     const lab = svg("text", { x: W - R + 6, y: yy + 3, class: "axis" });
     lab.textContent = sol(v, 2);
     kids.push(lab);
@@ -248,11 +250,20 @@ function renderChart(s) {
   const ddName = svg("text", { x: W - R + 6, y: ddTop + 10, class: "axis" });
   ddName.textContent = "DD";
   kids.push(ddName);
-  for (const [tt, anchor] of [[t0, "start"], [t1, "end"]]) {
+  const span = t1 - t0, ticks = W < 500 ? 3 : 6;
+  for (let i = 0; i < ticks; i++) {
+    const tt = t0 + (span * i) / (ticks - 1);
+    const iso = new Date(tt).toISOString();
+    const anchor = i === 0 ? "start" : i === ticks - 1 ? "end" : "middle";
     const lab = svg("text", { x: x(tt), y: H - 4, "text-anchor": anchor, class: "axis" });
-    lab.textContent = dayTime(new Date(tt).toISOString());
+    lab.textContent = span > 36e5 * 36 ? iso.slice(5, 10) + " " + iso.slice(11, 16) : iso.slice(11, 16);
     kids.push(lab);
   }
+  const last = pts[pts.length - 1];
+  kids.push(svg("circle", { cx: x(last[0]), cy: y(last[1]), r: 3.5, class: "last" }));
+  const tag = svg("text", { x: W - R + 6, y: Math.min(T + eqH, Math.max(T + 8, lastY + 3)), class: "axis last-label" });
+  tag.textContent = sol(last[1], 2);
+  kids.push(tag);
   const cross = svg("line", { x1: 0, x2: 0, y1: T, y2: H - B, class: "cross", visibility: "hidden" });
   kids.push(cross);
   host.replaceChildren(...kids);
