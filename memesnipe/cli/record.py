@@ -51,17 +51,32 @@ async def _record(args: argparse.Namespace) -> int:
 
 async def _publish(args: argparse.Namespace) -> int:
     from memesnipe.connectors.publisher import Publisher
-    from memesnipe.recorder.publish_file import load, publish_rows
+    from memesnipe.recorder.publish_file import iter_days, publish_rows
     from memesnipe.settings import get_settings
 
     settings = get_settings()
-    rows, dups = load(Path(args.path), types=args.types, start=_ts(args.start), end=_ts(args.end))
     log = logging.getLogger("memesnipe.publish-file")
-    log.info("%d rows to publish (%d duplicates dropped), speed %s", len(rows), dups, args.speed or "max")
+    dups = 0
+
+    def rows():  # type: ignore[no-untyped-def]
+        nonlocal dups
+        for day_rows, day_dups in iter_days(
+            Path(args.path), types=args.types, start=_ts(args.start), end=_ts(args.end)
+        ):
+            dups += day_dups
+            if day_rows:
+                log.info("day %s: %d rows", day_rows[0].event_ts.date(), len(day_rows))
+            yield from day_rows
+
+    log.info("publishing %s at speed %s", args.path, args.speed or "max")
     async with Publisher(settings) as pub:
-        stats = await publish_rows(rows, pub, speed=args.speed)
+        stats = await publish_rows(rows(), pub, speed=args.speed)
     log.info(
-        "published %d rows spanning %.1fs of event time in %.2fs", stats.published, stats.span_s, stats.wall_s
+        "published %d rows (%d duplicates dropped) spanning %.1fs of event time in %.2fs",
+        stats.published,
+        dups,
+        stats.span_s,
+        stats.wall_s,
     )
     return 0
 

@@ -78,3 +78,14 @@ def test_flush_is_due_by_rows_or_age(tmp_path) -> None:
     w.add("price", _row("price", 0, 2, 2))
     assert w.due()
     assert w.flush() and w.pending == 0 and not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_a_recording_is_read_one_day_at_a_time_in_order(tmp_path) -> None:
+    from memesnipe.recorder.publish_file import iter_days
+
+    w = ParquetWriter(tmp_path)
+    for off, sec in enumerate([-7200, -3600, 3600, 7200, 10800]):  # two UTC days around T0 + 12h
+        w.add("price", _row("price", 0, off, sec + 12 * 3600))
+    w.flush()
+    days = [[r.offset for r in rows] for rows, _ in iter_days(tmp_path)]
+    assert days == [[0, 1], [2, 3, 4]]
