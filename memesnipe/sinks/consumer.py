@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from prometheus_client import Histogram
 
 from memesnipe import metrics
 from memesnipe.settings import Settings
@@ -46,6 +48,26 @@ def bootstrap_servers(broker: str) -> str:
 
 def topic_pattern(prefix: str) -> str:
     return "^" + re.escape(prefix) + "(" + "|".join(re.escape(t) for t in ALL_TOPICS) + ")$"
+
+
+def observe_many(hist: Histogram, values: np.ndarray) -> None:
+    """Observe many values at once (one bucket increment per bucket, not per value).
+
+    Uses the histogram's bucket counters directly (prometheus_client keeps them as
+    ``_upper_bounds`` / ``_buckets`` / ``_sum``); falls back to one observe per value.
+    """
+    try:
+        bounds, buckets, total = hist._upper_bounds, hist._buckets, hist._sum
+    except AttributeError:
+        for v in values.tolist():
+            hist.observe(v)
+        return
+    idx = np.searchsorted(np.asarray(bounds), values, side="left")
+    counts = np.bincount(idx, minlength=len(bounds))
+    for i, n in enumerate(counts.tolist()):
+        if n:
+            buckets[i].inc(n)
+    total.inc(float(values.sum()))
 
 
 @dataclass
@@ -200,12 +222,11 @@ class AnalyticsSink:
         self.stats.rows_inserted += rows
         if cp is None:
             return
-        now_ms = time.time() * 1000
-        delays = [(now_ms - ts) / 1000 for ts in cp.timestamps_ms]
-        for d in delays:
-            metrics.SINK_DELAY.observe(d)
-        if self.record_delays:
-            self.stats.delays_s.extend(delays)
+        if cp.timestamps_ms:
+            delays = (time.time() * 1000 - np.asarray(cp.timestamps_ms, dtype=np.float64)) / 1000
+            observe_many(metrics.SINK_DELAY, delays)
+            if self.record_delays:
+                self.stats.delays_s.extend(delays.tolist())
         if not cp.offsets or self._consumer is None:
             return
         assigned = self._consumer.assignment()

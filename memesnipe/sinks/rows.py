@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -51,8 +51,7 @@ _REVERSE = 2**63
 _json = msgspec.json.Encoder()
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where a message came from (for ids, versions and dead letters)."""
 
     topic: str
@@ -261,196 +260,90 @@ TOPIC_TABLE: dict[str, str] = {
 
 
 def micros(ts: datetime) -> int:
-    """Event time in integer microseconds since the epoch (used as a row version)."""
+    """Event time in integer microseconds since the epoch: the DateTime64(6) value of a row
+    (clickhouse-connect writes ints as-is, much faster than converting datetimes) and, for
+    most tables, its version."""
     d = ts - _EPOCH
     return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
-def _ms_to_dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(max(ms, 0) / 1000, UTC)
-
-
 def _signal(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, Signal)
-    return (
-        run,
-        m.signal_id,
-        m.instance_id,
-        m.family,
-        m.mint,
-        m.ts,
-        m.side.value,
-        m.intent.value,
-        m.strength,
-        m.reason,
-        m.price_usd,
-        m.price_sol,
-        int(m.block_entries),
-        _json.encode(m.meta).decode(),
-        micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.signal_id, m.instance_id, m.family, m.mint, us, m.side.value, m.intent.value,
+            m.strength, m.reason, m.price_usd, m.price_sol, int(m.block_entries),
+            _json.encode(m.meta).decode() if m.meta else "{}", us)  # fmt: skip
 
 
 def _order(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, Order)
-    return (
-        run,
-        m.order_id,
-        m.signal_id,
-        m.instance_id,
-        m.family,
-        m.mint,
-        m.ts,
-        m.side.value,
-        m.intent.value,
-        m.venue.value,
-        m.amount_in,
-        m.slippage_bps,
-        m.price_usd,
-        m.price_sol,
-        m.reason,
-        micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.order_id, m.signal_id, m.instance_id, m.family, m.mint, us, m.side.value,
+            m.intent.value, m.venue.value, m.amount_in, m.slippage_bps, m.price_usd, m.price_sol,
+            m.reason, us)  # fmt: skip
 
 
 def _rejection(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, OrderRejection)
-    return (
-        run,
-        m.signal_id,
-        m.instance_id,
-        m.mint,
-        m.ts,
-        m.side.value,
-        m.intent.value,
-        m.rule,
-        m.reason,
-        micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.signal_id, m.instance_id, m.mint, us, m.side.value, m.intent.value, m.rule,
+            m.reason, us)  # fmt: skip
 
 
 def _order_update(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, OrderUpdate)
-    return (run, m.order_id, m.state.value, m.ts, m.reason, m.signature, micros(m.ts))
+    us = micros(m.ts)
+    return (run, m.order_id, m.state.value, us, m.reason, m.signature, us)
 
 
 def _exec_request(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, ExecutionRequest)
-    return (
-        run,
-        m.request_id,
-        m.order_id,
-        m.mint,
-        m.intent.value,
-        m.created_at,
-        m.spend_lamports,
-        m.tip_lamports,
-        int(m.paper),
-        micros(m.created_at),
-    )
+    us = micros(m.created_at)
+    return (run, m.request_id, m.order_id, m.mint, m.intent.value, us, m.spend_lamports,
+            m.tip_lamports, int(m.paper), us)  # fmt: skip
 
 
 def _exec_result(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, ExecutionResult)
-    return (
-        run,
-        m.request_id,
-        m.order_id,
-        m.mint,
-        m.status.value,
-        m.ts,
-        m.signature,
-        m.reason,
-        m.slot,
-        micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.request_id, m.order_id, m.mint, m.status.value, us, m.signature, m.reason,
+            m.slot, us)  # fmt: skip
 
 
 def _fill(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, Fill)
-    return (
-        run,
-        m.fill_id,
-        m.order_id,
-        m.instance_id,
-        m.family,
-        m.mint,
-        m.ts,
-        m.side.value,
-        m.intent.value,
-        m.qty_tokens,
-        m.notional_lamports,
-        m.price_sol,
-        m.price_usd,
-        m.swap_fee_lamports,
-        m.priority_fee_lamports,
-        m.jito_tip_lamports,
-        m.drift_fee_lamports,
-        m.funding_lamports,
-        m.cost_lamports,
-        int(m.paper),
-        m.signature,
-        m.reason,
-        micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.fill_id, m.order_id, m.instance_id, m.family, m.mint, us, m.side.value,
+            m.intent.value, m.qty_tokens, m.notional_lamports, m.price_sol, m.price_usd,
+            m.swap_fee_lamports, m.priority_fee_lamports, m.jito_tip_lamports,
+            m.drift_fee_lamports, m.funding_lamports, m.cost_lamports, int(m.paper), m.signature,
+            m.reason, us)  # fmt: skip
 
 
 def _position(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, PositionUpdate)
-    return (
-        run,
-        m.instance_id,
-        m.mint,
-        m.ts,
-        m.status.value,
-        m.side.value,
-        m.qty_tokens,
-        m.entry_price_sol,
-        m.mark_price_sol,
-        m.cost_lamports,
-        m.realized_pnl_lamports,
-        m.unrealized_pnl_lamports,
-        m.fees_lamports,
-        m.stop_price_sol,
-        m.peak_price_sol,
-        m.exit_reason,
-        src.offset,
-    )
+    return (run, m.instance_id, m.mint, micros(m.ts), m.status.value, m.side.value, m.qty_tokens,
+            m.entry_price_sol, m.mark_price_sol, m.cost_lamports, m.realized_pnl_lamports,
+            m.unrealized_pnl_lamports, m.fees_lamports, m.stop_price_sol, m.peak_price_sol,
+            m.exit_reason, src.offset)  # fmt: skip
 
 
 def _allocation(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, StrategyAllocation)
-    return (
-        run,
-        m.instance_id,
-        m.ts,
-        m.weight,
-        m.capital_lamports,
-        m.sharpe,
-        m.samples,
-        m.reason,
-        micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.instance_id, us, m.weight, m.capital_lamports, m.sharpe, m.samples, m.reason, us)
 
 
 def _killswitch(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, KillSwitch)
-    return (run, m.ts, m.by, int(m.active), m.reason, int(m.flatten), m.drawdown, src.offset)
+    return (run, micros(m.ts), m.by, int(m.active), m.reason, int(m.flatten), m.drawdown, src.offset)
 
 
 def _spec(run: str, data: bytes, src: Source) -> Row:
     m = decode(data, StrategySpec)
-    ts = m.updated_at or _ms_to_dt(src.timestamp_ms)
-    return (
-        run,
-        m.instance_id,
-        m.revision,
-        m.family,
-        int(m.enabled),
-        _json.encode(m.params).decode(),
-        ts,
-        src.offset,
-    )
+    us = micros(m.updated_at) if m.updated_at else max(src.timestamp_ms, 0) * 1000
+    return (run, m.instance_id, m.revision, m.family, int(m.enabled), _json.encode(m.params).decode(),
+            us, src.offset)  # fmt: skip
 
 
 def _dead_letter(run: str, data: bytes, src: Source) -> Row:
@@ -458,31 +351,13 @@ def _dead_letter(run: str, data: bytes, src: Source) -> Row:
         m = decode(data, DeadLetter)
     except DecodeError as exc:
         # A dead letter we cannot read is still kept (never dead-lettered again: no loops).
-        return (
-            run,
-            src.topic,
-            src.partition,
-            src.offset,
-            (src.key or b"").decode("utf-8", "replace"),
-            f"unreadable dead letter: {exc}",
-            data.decode("utf-8", "replace"),
-            "analytics",
-            _ms_to_dt(src.timestamp_ms),
-            0,
-        )
+        return (run, src.topic, src.partition, src.offset, (src.key or b"").decode("utf-8", "replace"),
+                f"unreadable dead letter: {exc}", data.decode("utf-8", "replace"), "analytics",
+                max(src.timestamp_ms, 0) * 1000, 0)  # fmt: skip
     # A replay dead-letters the same message again, later: the first letter is kept.
-    return (
-        run,
-        m.topic,
-        m.partition,
-        m.offset,
-        m.key or "",
-        m.reason,
-        m.payload,
-        m.consumer,
-        m.ts,
-        _REVERSE - micros(m.ts),
-    )
+    us = micros(m.ts)
+    return (run, m.topic, m.partition, m.offset, m.key or "", m.reason, m.payload, m.consumer, us,
+            _REVERSE - us)  # fmt: skip
 
 
 def _market_fields(m: MarketEvent) -> tuple[float, float, float, float, float, str]:
@@ -545,8 +420,8 @@ class RowMapper:
         tag = type(m).__struct_config__.tag
         if tag != short:
             raise DecodeError(f"a {tag!r} event on the {short!r} topic")
-        d = m.ts - _EPOCH
-        second = d.days * 86_400 + d.seconds
+        us = micros(m.ts)
+        second = us // 1_000_000
         key = (short, m.mint)
         if self._last_second.get(key) == second:
             return None
@@ -554,20 +429,6 @@ class RowMapper:
             self._last_second.clear()
         self._last_second[key] = second
         p_usd, p_sol, vol, liq, value, kind = _market_fields(m)
-        sec = datetime.fromtimestamp(second, UTC)
-        return "market_events", (
-            self.run_id,
-            short,
-            m.mint,
-            sec,
-            m.ts,
-            m.source,
-            p_usd,
-            p_sol,
-            vol,
-            liq,
-            value,
-            kind,
-            bytes(data).decode("utf-8", "replace"),
-            _REVERSE - src.offset,
-        )
+        return "market_events", (self.run_id, short, m.mint, second, us, m.source, p_usd, p_sol, vol, liq,
+                                 value, kind, bytes(data).decode("utf-8", "replace"),
+                                 _REVERSE - src.offset)  # fmt: skip

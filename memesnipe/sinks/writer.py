@@ -56,7 +56,9 @@ class BatchWriter:
         self.store = store
         self.batch_rows = batch_rows
         self.flush_interval_s = flush_interval_s
-        self.max_pending_rows = max_pending_rows or 4 * batch_rows
+        # While one flush runs, the next batch keeps growing (up to this bound): under load the
+        # inserts get larger and cheaper per row instead of falling behind.
+        self.max_pending_rows = max_pending_rows or max(10 * batch_rows, 50_000)
         self.retry_initial_s = retry_initial_s
         self.retry_max_s = retry_max_s
         self.on_bad_rows = on_bad_rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memesnipe.sinks.rows import TABLES, TOPIC_TABLE, RowMapper, Source
+from memesnipe.sinks.rows import TABLES, TOPIC_TABLE, RowMapper, Source, micros
 from memesnipe.streams import (
     DeadLetter,
     ExecutionRequest,
@@ -42,7 +42,7 @@ def test_a_fill_row_carries_run_id_stable_id_every_cost_and_their_sum() -> None:
         1_000,
     )
     assert cols["cost_lamports"] == 2_500_000 + 10_000 + 1_000 + 7 - 3
-    assert cols["ts"] == f.ts
+    assert cols["ts"] == micros(f.ts) == int(f.ts.timestamp()) * 1_000_000 + f.ts.microsecond
 
 
 def test_the_same_message_maps_to_the_same_row_whatever_offset_it_is_read_at() -> None:

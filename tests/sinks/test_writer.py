@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC
 from typing import Any
 
 from memesnipe.sinks.client import Store
@@ -168,3 +169,15 @@ async def test_backpressure_waits_for_the_running_flush(store: Store) -> None:
     await asyncio.wait_for(waiter, 10)
     await w.flush()
     assert count(store) == 20
+
+
+async def test_event_time_round_trips_to_the_microsecond(store: Store) -> None:
+    f = fill(1, Side.BUY)
+    f2 = fill(2, Side.BUY, minutes=0.000_123)  # 7.38 ms later
+    w = BatchWriter(store, batch_rows=10, flush_interval_s=3600)
+    m = RowMapper("test")
+    for i, x in enumerate((f, f2)):
+        w.add(*m.map("fills", encode(x), Source("t.fills", 0, i, None, 0)))  # type: ignore[misc]
+    await w.flush()
+    got = store.rows("SELECT fill_id, ts FROM memesnipe.fills ORDER BY fill_id")
+    assert [(r["fill_id"], r["ts"].replace(tzinfo=UTC)) for r in got] == [("fill-1", f.ts), ("fill-2", f2.ts)]
