@@ -68,14 +68,14 @@ class Cockpit:
         control.on_change(lambda _msg: self.hub.republish())
 
     def _overlay(self, snap: view.Snapshot) -> view.Snapshot:
-        """The kill switch as read back from Kafka beats an older row in ClickHouse."""
+        """The kill switch as read back from its Kafka topic (what the risk gate obeys) once the
+        topic was read to its end; until then the newer of that and ClickHouse's last row."""
         live = self.control.state
-        if live is None:
-            if self.control.caught_up and not snap.kill.known:
-                never = view.KillState(active=False, known=True, reason="never paused", source="kafka")
-                return msgspec.structs.replace(snap, kill=never)
-            return snap
-        kafka = kill_state(msgspec.to_builtins(live), "kafka")
+        kafka = kill_state(msgspec.to_builtins(live), "kafka") if live is not None else view.KillState()
+        if self.control.caught_up:
+            if live is None:
+                kafka = view.KillState(active=False, known=True, reason="never paused", source="kafka")
+            return msgspec.structs.replace(snap, kill=kafka)
         return msgspec.structs.replace(snap, kill=newer_kill(kafka, snap.kill))
 
     async def start(self, _app: web.Application) -> None:

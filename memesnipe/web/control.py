@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -52,7 +53,6 @@ class KillSwitchControl:
         self.timeout_s = timeout_s
         self.client_id = client_id
         self.state: KillSwitch | None = None
-        self._by_partition: dict[int, KillSwitch] = {}
         self.caught_up = False  # True once the topic was read to its end: no message = never paused
         self._listeners: list[Callable[[KillSwitch | None], None]] = []
         self._producer: AIOKafkaProducer | None = None
@@ -127,15 +127,27 @@ class KillSwitchControl:
         )
         return msg
 
-    def _seen(self, partition: int, msg: KillSwitch) -> None:
-        """Within a partition the log order decides (as for the risk gate and the signer);
-        across partitions the later event time, and on a tie the kill (the kill switch wins)."""
-        self._by_partition[partition] = msg
-        best = max(self._by_partition.values(), key=lambda m: (m.ts, m.active))
-        if best != self.state:
-            self.state = best
+    def apply(self, key: bytes | None, value: bytes | None, ts_ms: int) -> None:
+        """One killswitch record, in log order, read exactly as the risk gate reads it
+        (``memesnipe.tables.risk``): only the ``global`` key counts, the latest record wins, a
+        tombstone clears the switch, and an unreadable record turns it ON (fail closed)."""
+        if key != KILLSWITCH_KEY:
+            log.warning(
+                "killswitch record under key %r ignored (the risk gate reads only %r)", key, KILLSWITCH_KEY
+            )
+            return
+        if value is None:
+            msg: KillSwitch | None = None
+        else:
+            try:
+                msg = decode(value, KillSwitch)
+            except DecodeError as exc:
+                ts = datetime.fromtimestamp(ts_ms / 1000, UTC)
+                msg = KillSwitch(active=True, ts=ts, by="cockpit", reason=f"unreadable kill switch: {exc}")
+        if msg != self.state:
+            self.state = msg
             for fn in self._listeners:
-                fn(best)
+                fn(msg)
 
     async def _follow(self) -> None:
         """Read the topic from the beginning forever; restart after broker errors."""
@@ -158,12 +170,7 @@ class KillSwitchControl:
                     batch = await consumer.getmany(timeout_ms=500)
                     for records in batch.values():
                         for rec in records:
-                            if rec.value is None:
-                                continue
-                            try:
-                                self._seen(rec.partition, decode(rec.value, KillSwitch))
-                            except DecodeError as exc:
-                                log.warning("killswitch %s@%s unreadable: %s", rec.partition, rec.offset, exc)
+                            self.apply(rec.key, rec.value, rec.timestamp)
                     if not self.caught_up and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
                         self.caught_up = True
                         for fn in self._listeners:
