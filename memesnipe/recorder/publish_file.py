@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow.dataset as ds
 
@@ -26,8 +26,9 @@ from memesnipe.streams.topics import MARKET_TOPICS
 COLUMNS = ["type", "event_ts", "key", "value", "kafka_topic", "partition", "offset"]
 
 
-@dataclass(frozen=True, order=True)
-class Row:
+class Row(NamedTuple):
+    """One recorded message (a NamedTuple: a day of rows is built fast and compactly)."""
+
     event_ts: datetime
     type: str
     key: bytes | None
@@ -83,16 +84,10 @@ def _load_files(
         data["type"] = [_short(t) for t in data["kafka_topic"]]
     streams: dict[tuple[str, int], dict[int, Row]] = {}
     dups = 0
-    for i in range(table.num_rows):
-        row = Row(
-            data["event_ts"][i],
-            data["type"][i],
-            data["key"][i],
-            data["value"][i],
-            data["kafka_topic"][i],
-            data["partition"][i],
-            data["offset"][i],
-        )
+    cols_in_order = (
+        data[c] for c in ("event_ts", "type", "key", "value", "kafka_topic", "partition", "offset")
+    )
+    for row in map(Row._make, zip(*cols_in_order, strict=True)):
         per = streams.setdefault((row.kafka_topic, row.partition), {})
         if row.offset in per:
             dups += 1
