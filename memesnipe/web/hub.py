@@ -64,6 +64,7 @@ class SnapshotHub:
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cockpit-read")
         self._read_lock = asyncio.Lock()
+        self.last_read_s = 0.0
 
     async def start(self) -> None:
         if self._task is None:
@@ -113,7 +114,9 @@ class SnapshotHub:
     async def _refresh(self) -> bool:
         async with self._read_lock:
             loop = asyncio.get_running_loop()
+            t0 = loop.time()
             raw = await loop.run_in_executor(self._pool, self._loader)
+            self.last_read_s = loop.time() - t0
             self._raw = raw
             return self._publish(raw)
 
@@ -134,5 +137,6 @@ class SnapshotHub:
                     await self._refresh()
                 except Exception:  # a broken read must not end the live feed
                     log.exception("cockpit: snapshot read failed")
+            # a slow read (a big history) backs the cadence off: at most a third of one core
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                await asyncio.wait_for(self._wake.wait(), max(self.poll_s, 2 * self.last_read_s))

@@ -221,10 +221,10 @@ VERSION_TABLES = (
     "allocations",
     "killswitch",
     "order_updates",
-    "market_events",
     "dead_letters",
 )
-"""Every panel derives from these tables: while none changed, the snapshot cannot change."""
+"""Every figure on the page derives from these tables: while none changed, it cannot change.
+(Market events only move the pipeline-health rates, refreshed every ``refresh_s``.)"""
 
 
 def data_version(q: CockpitQueries) -> tuple[Any, ...]:
