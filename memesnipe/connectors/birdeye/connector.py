@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 
 from memesnipe.connectors.birdeye.client import MAX_ADDRESSES, BirdeyeClient
@@ -21,6 +23,7 @@ class BirdeyePriceConnector(Connector):
         key = require_key(cfg.birdeye_api_key, "MEMESNIPE_CONNECTORS__BIRDEYE_API_KEY", self.name)
         self.mints = watched_mints(settings, self.name)
         self.interval_s = cfg.birdeye_interval_s
+        self.last_ts: dict[str, datetime] = {}
         self.client = BirdeyeClient(cfg.birdeye_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
 
     async def fetch(self) -> list[Fetched]:
@@ -31,7 +34,14 @@ class BirdeyePriceConnector(Connector):
         return out
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
-        return list(parse_multi_price(item.payload, set(item.context["mints"])))
+        """A mint's price is published once per Birdeye update time (re-polls are not news)."""
+        out: list[MarketEvent] = []
+        for e in parse_multi_price(item.payload, set(item.context["mints"])):
+            last = self.last_ts.get(e.mint)
+            if last is None or e.ts > last:
+                self.last_ts[e.mint] = e.ts
+                out.append(e)
+        return out
 
     async def aclose(self) -> None:
         await self.client.aclose()

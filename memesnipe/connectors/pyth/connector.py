@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 
 from memesnipe.connectors.pyth.client import HermesClient
@@ -20,6 +22,7 @@ class PythSolPriceConnector(Connector):
         cfg = settings.connectors
         self.feed_id = cfg.pyth_sol_feed_id
         self.interval_s = cfg.pyth_interval_s
+        self.last_ts: datetime | None = None
         self.client = HermesClient(
             cfg.pyth_base_url, api_key=cfg.pyth_api_key, timeout_s=cfg.timeout_s, transport=transport
         )
@@ -28,7 +31,16 @@ class PythSolPriceConnector(Connector):
         return [Fetched(await self.client.latest([self.feed_id]), now_utc(), key=SOL_MINT)]
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
-        return list(parse_sol_price(item.payload, self.feed_id))
+        """An update is published once: polling faster than the feed publishes re-reads the same
+        ``publish_time``, which is not a new observation."""
+        events = [
+            e
+            for e in parse_sol_price(item.payload, self.feed_id)
+            if self.last_ts is None or e.ts > self.last_ts
+        ]
+        if events:
+            self.last_ts = events[-1].ts
+        return list(events)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -76,3 +76,14 @@ async def test_connector_sends_documented_headers_and_asks_for_sol() -> None:
 def test_missing_key_names_the_setting() -> None:
     with pytest.raises(MissingApiKeyError, match="MEMESNIPE_CONNECTORS__BIRDEYE_API_KEY"):
         BirdeyePriceConnector(load_settings(connectors={"mints": MSOL}))
+
+
+async def test_connector_publishes_a_price_once_per_update_time() -> None:
+    conn = BirdeyePriceConnector(
+        load_settings(connectors={"mints": MSOL, "birdeye_api_key": "bk"}),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=payload())),
+    )
+    first = [e for i in await conn.fetch() for e in conn.parse(i)]
+    again = [e for i in await conn.fetch() for e in conn.parse(i)]
+    await conn.aclose()
+    assert [e.mint for e in first] == [MSOL] and again == []

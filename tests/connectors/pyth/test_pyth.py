@@ -64,3 +64,21 @@ async def test_client_uses_repeated_ids_param_and_asks_for_parsed() -> None:
     assert seen[0].url.path == "/v2/updates/price/latest"
     assert q.get_list("ids[]") == [FEED] and q["parsed"] == "true"
     assert seen[0].headers["authorization"] == "Bearer tok"
+
+
+async def test_connector_publishes_each_update_once() -> None:
+    import copy
+
+    from memesnipe.connectors.pyth.connector import PythSolPriceConnector
+    from memesnipe.settings import load_settings
+
+    later = copy.deepcopy(payload())
+    later["parsed"][0]["price"]["publish_time"] = 1717632001
+    bodies = [payload(), payload(), later]
+    conn = PythSolPriceConnector(
+        load_settings(connectors={"pyth_sol_feed_id": FEED}),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=bodies.pop(0))),
+    )
+    got = [[e.ts.timestamp() for e in conn.parse(i)] for _ in range(3) for i in await conn.fetch()]
+    await conn.aclose()
+    assert got == [[1717632000.0], [], [1717632001.0]]
