@@ -11,6 +11,7 @@ The requests are the router's paper transactions (CU limit + CU price + Jito tip
 each with its own order id, HMAC'd like the router does.
 
     python bench/signer.py [--requests 20000] [--batch 256] [--repeat 5] [--cpu 0]
+    python bench/signer.py --kafka 127.0.0.1:9092 [--requests 10000]   # the worker, end to end
 """
 
 from __future__ import annotations
@@ -77,6 +78,59 @@ def run_once(
     return elapsed, cpu_s, lat, cpu
 
 
+async def kafka_once(reqs: list[bytes], key: SealedKey, batch: int, bootstrap: str) -> float:
+    """The whole worker through the real broker: a backlog of requests is drained (fetch,
+    decide, journal fsync, publish with acks=all, commit); returns the seconds from the first
+    batch to the last commit (the consumer group's formation is not counted)."""
+    import asyncio
+    import uuid
+
+    from aiokafka import AIOKafkaProducer
+
+    from memesnipe.settings import load_settings
+    from memesnipe.signer.worker import SignerWorker, build_service
+
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        settings = load_settings(
+            data_dir=Path(tmp),
+            hmac_secret=SECRET,
+            kafka={
+                "broker": f"kafka://{bootstrap}",
+                "topic_prefix": f"bench{tag}.",
+                "app_id": f"bench-{tag}",
+            },
+            signer={"batch_size": batch},
+        )
+        journal = Journal(Path(tmp) / "journal.jsonl")
+        svc = build_service(settings, key, journal)
+        worker = SignerWorker(settings, svc)
+        await worker.ensure_topics()
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+        await producer.start()
+        for raw in reqs:
+            await producer.send(worker.topics.requests, value=raw, key=b"mint")
+        await producer.flush()
+        await producer.stop()
+        await worker.start()
+        stop = asyncio.Event()
+
+        async def until_done() -> None:
+            while svc.stats.signed < len(reqs):
+                await asyncio.sleep(0.002)
+            stop.set()
+
+        watcher = asyncio.create_task(until_done())
+        await worker.run(stop)
+        # From the first fetched batch (after the consumer group has formed) to the last commit.
+        assert worker.first_batch_at is not None
+        elapsed = time.perf_counter() - worker.first_batch_at
+        await watcher
+        await worker.stop()
+        journal.close()
+    return elapsed
+
+
 def pct(sorted_ns: list[int], q: float) -> float:
     return sorted_ns[min(len(sorted_ns) - 1, int(q * len(sorted_ns)))] / 1000.0
 
@@ -87,15 +141,30 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256, help="requests per journal fsync (worker batch)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cpu", type=int, default=0, help="pin to this core (-1: do not pin)")
+    ap.add_argument("--kafka", default="", help="host:port: measure the worker through this broker instead")
     args = ap.parse_args()
     if args.cpu >= 0 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
     print(
         f"reproduce: python bench/signer.py --requests {args.requests} --batch {args.batch} "
-        f"--repeat {args.repeat} --cpu {args.cpu}"
+        f"--repeat {args.repeat} --cpu {args.cpu}" + (f" --kafka {args.kafka}" if args.kafka else "")
     )
     key = SealedKey(Keypair())
     reqs = build(args.requests, key)
+    if args.kafka:
+        import asyncio
+
+        rates = []
+        for i in range(args.repeat):
+            key = SealedKey(Keypair())  # a fresh wallet (and journal) per run
+            reqs = build(args.requests, key)
+            rates.append(len(reqs) / asyncio.run(kafka_once(reqs, key, args.batch, args.kafka)))
+            print(f"run {i + 1}: {rates[-1]:,.0f} signed/s through Kafka (batch {args.batch})")
+        print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (shared machine)")
+        print(f"median of {args.repeat}: {statistics.median(rates):,.0f} signed/s through Kafka")
+        print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
+        print(f"signed_per_s: {statistics.median(rates):.0f}")
+        return
     rates, cpu_rates, p50s, p99s, p999s, cpu_p50s, cpu_p99s = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         for i in range(args.repeat):

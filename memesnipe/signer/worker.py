@@ -106,6 +106,7 @@ class SignerWorker:
         self._requests: AIOKafkaConsumer | None = None
         self._kill: AIOKafkaConsumer | None = None
         self.batches = 0
+        self.first_batch_at: float | None = None  # perf_counter() when the first batch arrived
 
     # -- start-up ---------------------------------------------------------------------------
     async def ensure_topics(self) -> None:
@@ -225,6 +226,8 @@ class SignerWorker:
         is committed, the batch is redelivered and answered from the journal."""
         assert self._producer is not None and self._requests is not None
         t0 = time.perf_counter()
+        if self.first_batch_at is None:
+            self.first_batch_at = t0
         svc = self.service
         outcomes = []
         offsets: dict[TopicPartition, int] = {}
@@ -233,8 +236,10 @@ class SignerWorker:
                 outcomes.append(self._handle(rec.value or b"", rec.key, tp, rec.offset))
             if records:
                 offsets[tp] = records[-1].offset + 1
+        t1 = time.perf_counter()
         if svc.journal.pending:
             await asyncio.to_thread(svc.journal.flush)
+        t2 = time.perf_counter()
         futures = []
         for o in outcomes:
             futures.append(await self._producer.send(self.topics.results, value=o.value, key=o.key))
@@ -243,6 +248,7 @@ class SignerWorker:
                     await self._producer.send(self.topics.deadletter, value=o.deadletter, key=o.key)
                 )
         await asyncio.gather(*futures)
+        t3 = time.perf_counter()
         try:
             await self._requests.commit(offsets)
         except CommitFailedError as exc:  # rebalanced: the new owner replays from the journal
@@ -256,6 +262,9 @@ class SignerWorker:
                 "refused": sum(1 for o in outcomes if o.status == "refused" and not o.replayed),
                 "replayed": sum(1 for o in outcomes if o.replayed),
                 "ms": round((time.perf_counter() - t0) * 1000, 2),
+                "decide_ms": round((t1 - t0) * 1000, 2),
+                "fsync_ms": round((t2 - t1) * 1000, 2),
+                "publish_ms": round((t3 - t2) * 1000, 2),
             },
         )
 
