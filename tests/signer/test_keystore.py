@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from memesnipe.settings import load_settings
 from memesnipe.signer import keystore
@@ -167,3 +168,20 @@ def test_env_example_documents_the_signer_and_empty_paths_mean_unset() -> None:
     s = Settings(_env_file=str(REPO / ".env.example"))  # type: ignore[call-arg]
     assert s.signer.key_path is None and s.signer.paper_key_path is None
     assert len(s.signer.tip_account_list) == 8 and len(s.signer.program_list) == 8
+
+
+def test_cli_pubkey_prints_and_publishes_the_paper_wallet(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMESNIPE_")}
+    env["MEMESNIPE_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "memesnipe", "signer", "pubkey"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    printed = proc.stdout.strip().splitlines()[-1]
+    assert wallet_pubkey(tmp_path) == printed
+    assert load_paper_keypair(keystore.paper_key_path(tmp_path, None)).pubkey() == Pubkey.from_string(printed)
