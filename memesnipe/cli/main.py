@@ -14,6 +14,7 @@ COMMANDS = [
     "memesnipe.cli.simulate",
     "memesnipe.cli.topics",
     "memesnipe.cli.replay",
+    "memesnipe.cli.backtest",
     "memesnipe.cli.report",
     "memesnipe.cli.analytics",
     "memesnipe.cli.connect",

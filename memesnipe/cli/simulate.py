@@ -9,8 +9,27 @@ import logging
 from memesnipe.settings import get_settings
 
 
+def _record(args: argparse.Namespace) -> int:
+    from itertools import islice
+
+    from memesnipe.backtest.recording import write_recording
+    from memesnipe.connectors.simulator.runner import simulator_from_settings
+
+    settings = get_settings()
+    if args.count is None:
+        raise SystemExit("memesnipe: simulate --record needs --count")
+    events = islice(simulator_from_settings(settings).events(), args.count)
+    n = write_recording(events, args.record, prefix=settings.kafka.topic_prefix,
+                        partitions=settings.kafka.partitions)
+    print(f"simulator: recorded {n} events to {args.record}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from memesnipe.connectors.simulator.runner import run_simulator
+
+    if args.record:
+        return _record(args)
 
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -24,4 +43,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--count", type=int, default=None, help="stop after N events (default: run forever)")
     p.add_argument("--rate", type=float, default=None, help="events per second (default: setting)")
     p.add_argument("--fast", action="store_true", help="as fast as possible, ignoring the rate")
+    p.add_argument("--record", default=None, help="write a recording (Parquet) to this directory instead")
     p.set_defaults(func=_run)

@@ -39,6 +39,7 @@ from memesnipe.streams.market import (
 
 SOURCE = "simulator"
 DECIMALS = 6
+MIN_MCAP_SOL = 1.0
 
 
 @dataclass
@@ -189,7 +190,9 @@ class MarketSimulator:
         ret = drift + r.gauss(0, self.sigma * (2.5 if m.regime in {"pump", "dump"} else 1.0))
         if "rug" in happenings:
             ret = math.log(r.uniform(0.05, 0.3))
-        m.price_sol *= math.exp(ret)
+        # a token's market cap never falls below MIN_MCAP_SOL: real pools stop trading (and
+        # quantities would exceed the supply) long before the price reaches zero
+        m.price_sol = max(m.price_sol * math.exp(ret), MIN_MCAP_SOL / m.supply)
         tick_volume = m.base_volume_usd * (self.tick_s / 300.0) * vol_mult * r.lognormvariate(0, 0.35)
         m.volume_usd_5m = m.volume_usd_5m * (1 - self.tick_s / 300.0) + tick_volume
         m.liquidity_usd = max(500.0, m.liquidity_usd * math.exp(ret * 0.3 + r.gauss(0, 0.002)))

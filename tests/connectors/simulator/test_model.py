@@ -69,3 +69,13 @@ def test_pumps_and_rugs_move_prices_like_pumps_and_rugs():
 def test_naive_start_is_refused():
     with pytest.raises(ValueError, match="timezone"):
         MarketSimulator(1, 1, datetime(2026, 1, 1))
+
+
+def test_prices_never_imply_a_market_cap_below_the_floor():
+    from memesnipe.connectors.simulator.model import MIN_MCAP_SOL
+
+    sim = MarketSimulator(21, 30, START, pump_prob=0.02, rug_prob=0.05)
+    supply = {m.mint: m.supply for m in sim.mints}
+    for e in islice(sim.events(), 100_000):
+        if isinstance(e, PriceEvent):
+            assert e.price_sol * supply[e.mint] >= MIN_MCAP_SOL * (1 - 1e-9)

@@ -1,0 +1,317 @@
+"""The in-process backtester: every pipeline stage's own pure logic, in event-time order.
+
+Per chunk of events, the strategy engine (the same ``StrategyEngine`` the Faust runner drives)
+computes the signals, each tied to the event that caused it; strategy state never depends on
+trading, so this is exact. The chunk is then walked event by event: depth and on-chain facts
+update the risk gate's per-mint state, prices mark the position books (stops, take-profit,
+max hold), and each signal, at its own event, goes through the same ``RiskGate``, is filled by
+the same paper model the router uses (no quote: last price and depth as of the signal), and
+the fill updates the same ``MintBook`` and ``ExposureBook`` the agents keep. Allocations are
+recomputed by the ``SharpeAllocator`` at each ledger period boundary of event time, and the
+drawdown kill switch trips as in the portfolio monitor.
+
+Ids follow the pipeline's scheme with a per-type sequence as the offset
+(``<type>/0/<n>|<instance>``), so the same recording always yields the same ids.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from memesnipe.backtest.execution import paper_plan
+from memesnipe.core.allocator import SharpeAllocator, StrategyStats
+from memesnipe.core.exits import ExitRules
+from memesnipe.core.exposure import ExposureBook
+from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
+from memesnipe.core.order_plan import fill_from_plan
+from memesnipe.core.paper_fill import MarketView, PaperFillError
+from memesnipe.core.portfolio import Portfolio
+from memesnipe.core.position_book import BookError, MintBook
+from memesnipe.core.position_messages import (
+    book_policy,
+    default_rules,
+    exit_signal,
+    is_rug,
+    position_update,
+    wants_signal,
+)
+from memesnipe.core.risk import RiskLimits
+from memesnipe.core.sharpe import rolling_sharpe
+from memesnipe.core.strategies import engine_for
+from memesnipe.core.strategies.engine import order_batch
+from memesnipe.settings import Settings
+from memesnipe.streams.control import KillSwitch, StrategyAllocation, StrategySpec
+from memesnipe.streams.market import DepthEvent, MarketEvent, OnChainEvent, PriceEvent
+from memesnipe.streams.trading import Fill, Order, OrderRejection, Signal
+
+
+@dataclass
+class BacktestResult:
+    """Everything the run produced, in the pipeline's own message types."""
+
+    events: int = 0
+    signals: list[Signal] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    rejections: list[OrderRejection] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    allocations: list[StrategyAllocation] = field(default_factory=list)
+    kill_switches: list[KillSwitch] = field(default_factory=list)
+    equity: list[tuple[float, float]] = field(default_factory=list)  # (epoch s, lamports)
+    realized: dict[str, int] = field(default_factory=dict)  # instance -> net realized lamports
+    unrealized: dict[str, int] = field(default_factory=dict)
+    period_returns: dict[str, list[float]] = field(default_factory=dict)
+    closed_trades: dict[str, list[int]] = field(default_factory=dict)  # instance -> net PnL per round trip
+
+
+class Backtester:
+    """Run ``specs`` over market events with the pipeline's own stages; see the module doc."""
+
+    def __init__(self, specs: Sequence[StrategySpec], settings: Settings, *, chunk: int = 8192) -> None:
+        self.s = settings
+        self.specs = [sp for sp in specs if sp.enabled]
+        self.engine = engine_for(self.specs)
+        self.chunk = chunk
+        self.states: dict[str, Any] = {}
+        self.contexts: dict[str, Any] = {}
+        r = settings.risk
+        self.gate = RiskGate(RiskLimits.from_settings(r), seen_max=r.seen_signals_per_mint)
+        self.risk: dict[str, MintRiskState] = {}
+        self.exposure = ExposureBook(pending_ttl_s=r.pending_ttl_s)
+        self.books: dict[str, MintBook] = {}
+        default = default_rules(settings.exits)
+        self._rules: dict[str, ExitRules] = {
+            sp.instance_id: default.with_overrides(sp.params.get("exits")) if sp.params.get("exits") else default
+            for sp in self.specs
+        }
+        self._default_rules = default
+        self.policy = book_policy(settings.exits)
+        self.marks: dict[str, PriceEvent] = {}  # latest price event per mint
+        self.depths: dict[str, DepthEvent] = {}  # latest depth event per mint
+        self.allocations: dict[str, StrategyAllocation] = {}
+        self.allocator = SharpeAllocator(
+            max_weight=r.max_strategy_weight,
+            max_total=r.max_total_weight,
+            exploration_weight=r.exploration_weight,
+            min_samples=r.sharpe_min_samples,
+        )
+        self.portfolio = Portfolio(capital=r.capital_lamports, max_drawdown=r.max_drawdown)
+        self.kill: KillSwitch | None = None
+        self.period_s = r.period_s
+        self._next_period: float | None = None
+        self._period_pnl: dict[str, int] = {}
+        self._seq: dict[str, int] = {}
+        self.result = BacktestResult()
+
+    # ------------------------------------------------------------------ helpers
+
+    def rules_for(self, instance_id: str) -> ExitRules:
+        return self._rules.get(instance_id, self._default_rules)
+
+    def _pnl(self) -> dict[str, int]:
+        res = self.result
+        return {k: res.realized.get(k, 0) + res.unrealized.get(k, 0) for k in set(res.realized) | set(res.unrealized)}
+
+    def _unrealized_of(self, mint: str) -> None:
+        """Refresh the unrealized PnL of every strategy holding ``mint``."""
+        book = self.books.get(mint)
+        if book is None:
+            return
+        per: dict[str, int] = {}
+        for pos in book.positions.values():
+            per[pos.instance_id] = per.get(pos.instance_id, 0) + pos.unrealized_net_lamports()
+        for inst, _ in list(self._held_mints.get(mint, {}).items()):
+            self.result.unrealized[inst] -= self._held_mints[mint][inst]
+        self._held_mints[mint] = per
+        for inst, v in per.items():
+            self.result.unrealized[inst] = self.result.unrealized.get(inst, 0) + v
+
+    _held_mints: dict[str, dict[str, int]]
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, events: Iterable[MarketEvent], progress: Callable[[int], None] | None = None) -> BacktestResult:
+        self._held_mints = {}
+        for chunk in _chunks(events, self.chunk):
+            self._run_chunk(chunk)
+            self.result.events += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        if self._next_period is not None and self.result.events:
+            self._close_period(self._next_period)
+        return self.result
+
+    def _run_chunk(self, chunk: list[MarketEvent]) -> None:
+        items = []
+        seq = self._seq
+        for i, ev in enumerate(chunk):
+            tag = ev.__struct_config__.tag
+            off = seq.get(tag, 0)
+            seq[tag] = off + 1
+            items.append((ev.ts.timestamp(), tag, 0, off, ev, i))
+        items = order_batch(items)
+        out = self.engine.process(items, self.states.get, self.contexts.get)
+        for k, (_, st) in out.states.items():
+            self.states[k] = st
+        for k, (_, ctx) in out.contexts.items():
+            self.contexts[k] = ctx
+        by_ref: dict[int, list[Signal]] = {}
+        for ref, sig in out.signals:
+            by_ref.setdefault(ref, []).append(sig)
+        # The walk is the hot loop: dispatch on the tag, keep the latest price event itself
+        # as the mark, and touch position books only for mints that have one.
+        marks, depths, books, risk = self.marks, self.depths, self.books, self.risk
+        next_period = self._next_period
+        if next_period is None and items:
+            next_period = (math.floor(items[0][0] / self.period_s) + 1) * self.period_s
+        for t, tag, _p, off, ev, ref in items:
+            if t >= next_period:
+                self._close_period(next_period)
+                next_period = (math.floor(t / self.period_s) + 1) * self.period_s
+            if tag == "price":
+                marks[ev.mint] = ev
+                book = books.get(ev.mint)
+                if book is not None and book.positions:
+                    self._mark(book, ev, t, off)
+            elif tag == "depth":
+                depths[ev.mint] = ev
+                st = risk.get(ev.mint)
+                if st is None:
+                    st = risk[ev.mint] = MintRiskState()
+                apply_depth(st, ev)
+            elif tag == "onchain":
+                st = risk.get(ev.mint)
+                if st is None:
+                    st = risk[ev.mint] = MintRiskState()
+                apply_onchain(st, ev)
+            sigs = by_ref.get(ref)
+            if sigs:
+                for sig in sigs:
+                    self._signal(sig)
+        self._next_period = next_period
+
+    def _mark(self, book: MintBook, ev: PriceEvent, t: float, off: int) -> None:
+        flatten = ""
+        if self.kill is not None and self.kill.active and self.kill.flatten:
+            flatten = f"kill switch ({self.kill.by}): {self.kill.reason}"
+        for o in book.apply_mark(ev.price_sol, ev.decimals, t, f"price/0/{off}", self.rules_for, self.policy, flatten):
+            if o.publish:
+                self.exposure.apply_position(position_update(o.position, self.rules_for(o.position.instance_id)))
+            if o.exit is not None:
+                self._signal(exit_signal(o.exit, ev.ts, ev.price_usd))
+        self._unrealized_of(ev.mint)
+
+    def _signal(self, sig: Signal) -> None:
+        res = self.result
+        res.signals.append(sig)
+        book = self.books.get(sig.mint)
+        if wants_signal(sig):
+            if book is None:
+                book = self.books[sig.mint] = MintBook(mint=sig.mint)
+            if sig.perp_market_index is not None and sig.side.value == "short":
+                book.note_perp_market(sig.instance_id, sig.perp_market_index)
+            if is_rug(sig):
+                for order in book.apply_rug(sig.reason, sig.ts.timestamp(), sig.signal_id, self.policy):
+                    self._signal(exit_signal(order, sig.ts, sig.price_usd))
+        st = self.risk.setdefault(sig.mint, MintRiskState())
+        decision = self.gate.on_signal(st, sig, self.exposure, self.kill, self.allocations)
+        if decision is None:
+            return
+        if isinstance(decision, OrderRejection):
+            res.rejections.append(decision)
+            return
+        res.orders.append(decision)
+        self._execute(decision)
+
+    def _execute(self, order: Order) -> None:
+        m = self.marks.get(order.mint)
+        d = self.depths.get(order.mint)
+        market = MarketView(
+            price_sol=m.price_sol if m and m.price_sol > 0 else order.price_sol,
+            price_usd=m.price_usd if m and m.price_usd > 0 else order.price_usd,
+            decimals=m.decimals if m else 6,
+            levels=tuple((lv.size_usd, lv.impact_bps) for lv in d.levels) if d else (),
+            liquidity_usd=d.liquidity_usd if d else 0.0,
+        )
+        try:
+            plan = paper_plan(order, market, self.s)
+            fill = fill_from_plan(
+                order_id=order.order_id, instance_id=order.instance_id, family=order.family, mint=order.mint,
+                side=order.side, intent=order.intent, plan=plan, ts=order.ts, paper=True, reason=order.reason,
+            )
+        except PaperFillError:
+            return  # the router would mark it FAILED; the exposure book expires it
+        self.result.fills.append(fill)
+        self.exposure.apply_fill(fill)
+        book = self.books.get(order.mint)
+        if book is None:
+            book = self.books[order.mint] = MintBook(mint=order.mint)
+        try:
+            out = book.apply_fill(fill, f"fills/0/{len(self.result.fills)}", self.policy)
+        except BookError:
+            return
+        if out is None:
+            return
+        self.exposure.apply_position(position_update(out.position, self.rules_for(fill.instance_id)))
+        realized = out.effect.realized_net_lamports
+        if realized:
+            self.result.realized[fill.instance_id] = self.result.realized.get(fill.instance_id, 0) + realized
+        if not out.position.is_open:
+            self.result.closed_trades.setdefault(fill.instance_id, []).append(out.position.realized_net_lamports)
+        self._unrealized_of(order.mint)
+        if out.exit is not None:
+            self._signal(exit_signal(out.exit, fill.ts, fill.price_usd))
+        self._check_drawdown(fill.ts.timestamp())
+
+    def _check_drawdown(self, t: float) -> None:
+        total = sum(self._pnl().values())
+        if self.portfolio.update(total):
+            kill = KillSwitch(
+                active=True, ts=datetime.fromtimestamp(t, UTC), by="portfolio_monitor",
+                reason=f"drawdown {self.portfolio.drawdown:.1%} >= {self.portfolio.max_drawdown:.1%}",
+                flatten=self.s.risk.flatten_on_drawdown, drawdown=self.portfolio.drawdown,
+            )
+            self.kill = kill
+            self.result.kill_switches.append(kill)
+
+    def _close_period(self, boundary: float) -> None:
+        """Event time crossed a ledger period: record returns, re-allocate, mark equity."""
+        pnl = self._pnl()
+        capital = self.s.risk.capital_lamports
+        for sp in self.specs:
+            inst = sp.instance_id
+            now = pnl.get(inst, 0)
+            self.result.period_returns.setdefault(inst, []).append((now - self._period_pnl.get(inst, 0)) / capital)
+            self._period_pnl[inst] = now
+        stats = {}
+        for sp in self.specs:
+            est = rolling_sharpe(
+                self.result.period_returns.get(sp.instance_id, []), period_s=self.period_s,
+                window=self.s.risk.sharpe_window, min_samples=self.s.risk.sharpe_min_samples,
+            )
+            stats[sp.instance_id] = StrategyStats(shrunk_sharpe=est.shrunk, samples=est.samples)
+        ts = datetime.fromtimestamp(boundary, UTC)
+        for inst, w in self.allocator.allocate(stats).items():
+            alloc = StrategyAllocation(
+                instance_id=inst, weight=w.weight, capital_lamports=int(capital * w.weight),
+                sharpe=stats[inst].shrunk_sharpe, samples=stats[inst].samples, ts=ts, reason=w.reason,
+            )
+            self.allocations[inst] = alloc
+            self.result.allocations.append(alloc)
+        equity = capital + sum(pnl.values())
+        self.result.equity.append((boundary, float(equity)))
+        self._check_drawdown(boundary)
+
+
+def _chunks(events: Iterable[MarketEvent], n: int) -> Iterator[list[MarketEvent]]:
+    buf: list[MarketEvent] = []
+    for ev in events:
+        buf.append(ev)
+        if len(buf) >= n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
