@@ -100,3 +100,24 @@ def test_kill_state_latest_wins_and_unreadable_means_on() -> None:
     k.apply(off)
     k.apply(None)
     assert k.active and "tombstone" in k.reason
+
+
+def test_only_our_signature_slot_is_filled(make_service: Callable[..., SigningService]) -> None:
+    """A co-signer's slot (here a memo that needs another signer) is left exactly as received."""
+    from solders.instruction import AccountMeta, Instruction
+    from solders.keypair import Keypair
+
+    from memesnipe.signer.programs import MEMO_V2
+
+    svc = make_service()
+    me, other = svc.cfg.wallet, Keypair().pubkey()
+    tx = unsigned_tx(me, [*paper_ixs(me), Instruction(MEMO_V2, b"co", [AccountMeta(other, True, False)])])
+    placeholder = bytes(range(64))
+    tx = tx[:1] + tx[1:65] + placeholder + tx[129:]  # slot 1 carries someone else's bytes
+    out = svc.handle(wire(request(tx, spend=20_000)))
+    assert out.status is ExecutionStatus.SIGNED, out.reason
+    res = msgspec.json.decode(out.value, type=ExecutionResult)
+    signed = VersionedTransaction.from_bytes(base64.b64decode(res.signed_tx_b64))
+    assert bytes(signed.signatures[1]) == placeholder
+    assert signed.verify_with_results() == [True, False]
+    assert bytes(signed)[129:] == tx[129:]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 
 import msgspec
 import pytest
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
@@ -151,3 +153,40 @@ async def test_lost_offsets_replay_from_the_journal_without_signing_again(isolat
     assert sorted(r.value for r in both[len(reqs) :]) == sorted(r.value for r in first)
     stopped = [json.loads(line) for line in signer.output().splitlines() if '"signer stopped"' in line]
     assert stopped[-1] == {**stopped[-1], "signed": 0, "refused": 0, "replayed": len(reqs)}
+
+
+async def test_live_mode_signs_with_the_key_from_the_env_path(isolated_env: IsolatedEnv) -> None:
+    """Live: the key comes from MEMESNIPE_SIGNER__KEY_PATH; live requests are signed with it,
+    paper requests are refused (a paper flow never gets a real signature)."""
+    env = isolated_env
+    await create_topics(env)
+    kp = Keypair()
+    key_file = env.data_dir / "wallet.json"
+    key_file.write_text(json.dumps(list(bytes(kp))))
+    os.chmod(key_file, 0o600)
+    env.extra.update(
+        MEMESNIPE_MODE="live",
+        MEMESNIPE_LIVE_CONFIRM="I-ACCEPT-REAL-MONEY-RISK",
+        MEMESNIPE_SIGNER__KEY_PATH=str(key_file),
+        MEMESNIPE_SIGNER__WALLET_PUBKEY=str(kp.pubkey()),
+    )
+    signer = start_signer(env)
+    try:
+        me = kp.pubkey()
+        assert wallet(env) == me
+        live = request(unsigned_tx(me, paper_ixs(me, memo=b"live")), spend=20_000, paper=False)
+        paper = request(unsigned_tx(me, paper_ixs(me, memo=b"paper")), spend=20_000, paper=True)
+        await produce(
+            env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(r)) for r in (live, paper)]
+        )
+        got = {
+            r.request_id: r
+            for r in results(await consume(env.bootstrap, env.topic("exec_results"), min_count=2))
+        }
+    finally:
+        signer.stop()
+    assert got[live.request_id].status is ExecutionStatus.SIGNED
+    signed = VersionedTransaction.from_bytes(base64.b64decode(got[live.request_id].signed_tx_b64))
+    assert signed.verify_with_results() == [True] and signed.message.account_keys[0] == me
+    assert got[paper.request_id].reason == "paper request to a live signer"
+    assert (env.data_dir / "signer" / "journal-live.jsonl").exists()
