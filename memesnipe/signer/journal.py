@@ -35,11 +35,13 @@ class JournalLine(msgspec.Struct, frozen=True):
     status: str
     result: str  # the exact published ExecutionResult JSON
     source: str = ""
+    tx_hash: str = ""  # sha256 of the request's tx_b64: the same transaction sent again
 
 
 @dataclass(slots=True)
 class Entry:
     hmac: str
+    tx_hash: str
     status: str
     offset: int  # byte offset of the line in the file; -1 while pending
     line: JournalLine | None  # kept while pending (not yet on disk)
@@ -90,7 +92,7 @@ class Journal:
         self._size = pos
 
     def _apply(self, line: JournalLine, offset: int) -> None:
-        self._index[line.request_id] = Entry(line.hmac, line.status, offset, None)
+        self._index[line.request_id] = Entry(line.hmac, line.tx_hash, line.status, offset, None)
         if line.spend:
             self._spend[line.day] = self._spend.get(line.day, 0) + line.spend
 
@@ -119,7 +121,7 @@ class Journal:
         """Book a decision in memory now (so the same batch sees it); durable after ``flush``."""
         if line.request_id in self._index:
             raise JournalError(f"request_id {line.request_id!r} already journaled")
-        entry = Entry(line.hmac, line.status, -1, line)
+        entry = Entry(line.hmac, line.tx_hash, line.status, -1, line)
         self._index[line.request_id] = entry
         if line.spend:
             self._spend[line.day] = self._spend.get(line.day, 0) + line.spend

@@ -4,15 +4,17 @@ caps, sign. No I/O except the journal's in-memory booking (the worker makes it d
 Order of checks, and what is journaled (one decision per request id, forever):
 1. undecodable / wrong schema version / bad HMAC / request_id != order_id: refused, NOT
    journaled (an unauthenticated message must not burn a real order's id);
-2. request id already journaled: the same request (same HMAC) gets the ORIGINAL result bytes
-   again (a restarted router gets its answer; nothing is signed again); a different request
-   under that id is refused "duplicate request_id";
+2. request id already journaled: the same request (same HMAC), or the same transaction bytes
+   in a re-built request (a restarted router re-routing with a new created_at), gets the
+   ORIGINAL result bytes again, nothing is signed again; a different transaction under that id
+   is refused "duplicate request_id";
 3. everything else (mode mismatch, kill switch, transaction policy, caps, signed) is journaled.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +51,11 @@ class _Ids(msgspec.Struct):
 
 
 _ids_decoder = msgspec.json.Decoder(_Ids)
+
+
+def tx_hash(req: ExecutionRequest) -> str:
+    """Fingerprint of the transaction a request asks to sign."""
+    return hashlib.sha256(req.tx_b64.encode()).hexdigest()[:32]
 
 
 @dataclass(slots=True)
@@ -112,7 +119,7 @@ class SigningService:
 
         entry = self.journal.get(req.request_id)
         if entry is not None:
-            if entry.hmac == req.hmac:
+            if entry.hmac == req.hmac or entry.tx_hash == tx_hash(req):
                 self.stats.replayed += 1
                 log.info("replayed", extra={"request_id": req.request_id, "status": entry.status})
                 return Outcome(
@@ -146,6 +153,7 @@ class SigningService:
             JournalLine(
                 request_id=req.request_id,
                 hmac=req.hmac,
+                tx_hash=tx_hash(req),
                 day=now.date().isoformat(),
                 spend=spend,
                 status=ExecutionStatus.SIGNED.value,
@@ -201,6 +209,7 @@ class SigningService:
                 JournalLine(
                     request_id=req.request_id,
                     hmac=req.hmac,
+                    tx_hash=tx_hash(req),
                     day=now.date().isoformat(),
                     spend=0,
                     status=ExecutionStatus.REFUSED.value,

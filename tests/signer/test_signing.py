@@ -121,3 +121,24 @@ def test_only_our_signature_slot_is_filled(make_service: Callable[..., SigningSe
     assert bytes(signed.signatures[1]) == placeholder
     assert signed.verify_with_results() == [True, False]
     assert bytes(signed)[129:] == tx[129:]
+
+
+def test_a_rebuilt_request_for_the_same_transaction_gets_the_original_answer(
+    make_service: Callable[..., SigningService],
+) -> None:
+    """A restarted router re-routes an order: new created_at and meta (so a new HMAC), same
+    transaction bytes. It gets the first result again; nothing is signed again."""
+    from datetime import timedelta
+
+    svc = make_service()
+    tx = _tx(svc, "o")
+    first = svc.handle(wire(request(tx, spend=20_000, order_id="o" * 32)))
+    rebuilt = request(
+        tx, spend=20_000, order_id="o" * 32, created_at=T0 + timedelta(seconds=30), meta={"r": 1}
+    )
+    again = svc.handle(wire(rebuilt))
+    assert first.status is ExecutionStatus.SIGNED and again.replayed and again.value == first.value
+    assert svc.stats.signed == 1
+    svc.journal.flush()  # the worker fsyncs before publishing
+    svc = make_service()  # and after a signer restart
+    assert svc.handle(wire(rebuilt)).value == first.value and svc.stats.signed == 0
