@@ -167,6 +167,7 @@ class Backtester:
         next_period = self._next_period
         if next_period is None and items:
             next_period = (math.floor(items[0][0] / self.period_s) + 1) * self.period_s
+            self.result.equity.append((next_period - self.period_s, float(self.s.risk.capital_lamports)))
         for t, tag, _p, off, ev, ref in items:
             if t >= next_period:
                 self._close_period(next_period)
