@@ -190,3 +190,35 @@ async def test_live_mode_signs_with_the_key_from_the_env_path(isolated_env: Isol
     assert signed.verify_with_results() == [True] and signed.message.account_keys[0] == me
     assert got[paper.request_id].reason == "paper request to a live signer"
     assert (env.data_dir / "signer" / "journal-live.jsonl").exists()
+
+
+async def test_sigkill_mid_stream_every_request_gets_exactly_one_answer(isolated_env: IsolatedEnv) -> None:
+    """Kill -9 the signer while it drains a backlog, restart it: every request id is answered,
+    and every time an id's result was published it was the same bytes (one signature each)."""
+    env = isolated_env
+    await create_topics(env)
+    signer = start_signer(env)
+    me = wallet(env)
+    n = 3000
+    reqs = [request(unsigned_tx(me, paper_ixs(me, memo=f"k{i}".encode())), spend=20_000) for i in range(n)]
+    try:
+        await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(r)) for r in reqs])
+        deadline = time.monotonic() + 60
+        while '"msg": "batch"' not in signer.output() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        signer.kill()  # mid-stream: no clean shutdown, no final commit
+    signer = start_signer(env, "signer-after-kill")
+    try:
+        recs = await consume(env.bootstrap, env.topic("exec_results"), min_count=n, idle_s=2.0, timeout_s=120)
+    finally:
+        signer.stop()
+    by_id: dict[str, set[bytes]] = {}
+    for r in recs:
+        by_id.setdefault(msgspec.json.decode(r.value, type=ExecutionResult).request_id, set()).add(r.value)
+    assert set(by_id) == {r.request_id for r in reqs}
+    assert all(len(values) == 1 for values in by_id.values()), "an id was answered with different bytes"
+    sigs = {msgspec.json.decode(next(iter(v)), type=ExecutionResult).signature for v in by_id.values()}
+    assert len(sigs) == n
+    stopped = [json.loads(line) for line in signer.output().splitlines() if '"signer stopped"' in line]
+    assert 0 < stopped[-1]["signed"] < n  # the kill really interrupted the first signer
