@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -291,6 +292,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     key = load_key(settings)
     keystore.write_public_key(settings.data_dir, key.pubkey)
     journal = Journal(journal_path(settings))
+    gc.freeze()  # the recovered journal index is long-lived: keep it out of every GC pass
     worker = SignerWorker(settings, build_service(settings, key, journal))
     try:
         await worker.start()
