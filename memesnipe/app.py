@@ -18,6 +18,7 @@ AGENT_MODULES = [
     "memesnipe.agents.portfolio_monitor",
     "memesnipe.agents.router",
     "memesnipe.agents.fills",
+    "memesnipe.agents.submitter",
     "memesnipe.agents.position_manager",
 ]
 

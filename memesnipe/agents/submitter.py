@@ -1,0 +1,224 @@
+"""Submitter (live): a SIGNED result -> Jito bundle (RPC fallback) -> SUBMITTED; a background
+poll reports LANDED / FAILED / EXPIRED back on exec_results (keyed by mint, so the outcome is
+applied in the order's own partition); LANDED becomes exactly one Fill from the landed
+transaction (the wallet's real SOL and token changes), FAILED/EXPIRED end the order.
+
+A timer resumes polling for SUBMITTED orders after a restart and expires orders the signer never
+answered (ROUTED for longer than ``order_expiry_s``), paper or live. Paper orders are otherwise the
+fills agent's; a result for an order this worker does not know is left to it (it dead-letters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from faust.types import EventT
+
+from memesnipe.agents.batching import batches, decode_batch
+from memesnipe.agents.channels import topic
+from memesnipe.agents.fills import advance
+from memesnipe.agents.router import get_router, send_updates
+from memesnipe.agents.submission import Submission, Submitter
+from memesnipe.app import app, settings
+from memesnipe.connectors.errors import ProviderError
+from memesnipe.core.landed import LandedAmounts
+from memesnipe.core.order_lifecycle import is_terminal
+from memesnipe.core.order_plan import Plan, fill_from_plan
+from memesnipe.metrics import BATCH_SECONDS, FILLS
+from memesnipe.settings import Mode
+from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
+from memesnipe.streams.codec import encode
+from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
+from memesnipe.streams.trading import Fill, OrderState, OrderUpdate, Side, Venue
+from memesnipe.tables.orders import OrderRecord, dump, load_record, order_lifecycle
+from memesnipe.tables.partitioned import write_keys
+
+log = logging.getLogger(__name__)
+OUTCOME_STATUS = {
+    OrderState.LANDED: ExecutionStatus.LANDED,
+    OrderState.FAILED: ExecutionStatus.FAILED,
+    OrderState.EXPIRED: ExecutionStatus.EXPIRED,
+}
+_submitter: Submitter | None = None
+_polling: set[str] = set()
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def get_submitter() -> Submitter:
+    global _submitter
+    if _submitter is None:
+        from memesnipe.connectors.jito import JitoClient
+        from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
+
+        x = settings.jito
+        _submitter = Submitter(
+            jito=JitoClient(
+                x.block_engine_url,
+                uuid=x.uuid,
+                tip_floor_url=x.tip_floor_url,
+                rate_per_s=x.rate_per_s,
+                timeout_s=x.timeout_s,
+            ),
+            rpc=SolanaRpcClient(settings.execution.rpc_url, rate_per_s=settings.execution.rpc_rate_per_s),
+            rpc_fallback=x.rpc_fallback,
+            poll_interval_s=x.poll_interval_s,
+            timeout_s=x.bundle_timeout_s,
+        )
+    return _submitter
+
+
+def live_fill(rec: OrderRecord, amounts: LandedAmounts | None, signature: str) -> Fill:
+    """The Fill of a landed order: real amounts from the transaction for Jupiter swaps, the plan
+    otherwise (Drift perps settle inside the Drift account; or the RPC could not tell yet)."""
+    plan = Plan.from_meta(rec.plan)
+    reason = "live:quote"
+    if rec.venue is Venue.JUPITER and amounts is not None and amounts.token_delta != 0:
+        qty = abs(amounts.token_delta)
+        sol = abs(amounts.sol_delta_lamports)
+        costs = amounts.fee_lamports + plan.jito_tip_lamports + plan.swap_fee_lamports
+        notional = max(sol - costs, 0) if rec.side is Side.BUY else sol + costs
+        price = (notional / LAMPORTS_PER_SOL) / (qty / 10**plan.decimals) if qty else plan.price_sol
+        plan = Plan(
+            **{
+                **plan.to_meta(),
+                "qty_tokens": qty,
+                "notional_lamports": notional,
+                "price_sol": price,
+                "priority_fee_lamports": amounts.fee_lamports,
+            }
+        )
+        reason = "live:landed"
+    return fill_from_plan(
+        order_id=rec.order_id,
+        instance_id=rec.instance_id,
+        family=rec.family,
+        mint=rec.mint,
+        side=rec.side,
+        intent=rec.intent,
+        plan=plan,
+        ts=utcnow(),
+        paper=False,
+        signature=signature,
+        reason=reason,
+    )
+
+
+def _parse_ref(bundle_id: str) -> Submission | None:
+    via, _, ref = bundle_id.partition(":")
+    return Submission(via, ref) if ref else None
+
+
+def start_poll(rec: OrderRecord) -> None:
+    """Poll one submission in the background; report the outcome on exec_results."""
+    sub = _parse_ref(rec.bundle_id)
+    if sub is None or rec.order_id in _polling:
+        return
+    _polling.add(rec.order_id)
+    order_id, mint, signature = rec.order_id, rec.mint, rec.signature
+
+    async def run() -> None:
+        try:
+            out = await get_submitter().outcome(sub)
+            res = ExecutionResult(
+                request_id=order_id,
+                order_id=order_id,
+                mint=mint,
+                status=OUTCOME_STATUS[out.state],
+                ts=utcnow(),
+                signature=signature,
+                reason=out.reason,
+                slot=out.slot,
+            )
+            await topic("exec_results").send(key=mint.encode(), value=encode(res))
+        except Exception:  # the timer retries: the order stays SUBMITTED
+            log.exception("polling order %s failed", order_id)
+        finally:
+            _polling.discard(order_id)
+
+    task = asyncio.ensure_future(run())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+async def apply_live(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpdate], Fill | None]:
+    """One result applied to a live order (mutates ``rec``)."""
+    if is_terminal(rec.state) or rec.filled:
+        return [], None
+    sub = get_submitter()
+    if res.status is ExecutionStatus.SIGNED:
+        if rec.state is not OrderState.ROUTED:
+            return [], None  # already submitted: a replayed result
+        updates = advance(rec, OrderState.SIGNED, signature=res.signature)
+        try:
+            s = await sub.submit(res.signed_tx_b64, res.signature)
+        except ProviderError as exc:
+            return updates + advance(rec, OrderState.FAILED, f"submission failed: {exc}"), None
+        rec.bundle_id = f"{s.via}:{s.ref}"
+        updates += advance(rec, OrderState.SUBMITTED, f"via {s.via} {s.ref}", res.signature)
+        start_poll(rec)
+        return updates, None
+    if res.status is ExecutionStatus.LANDED:
+        wallet = get_router().payer
+        amounts = await sub.landed(rec.signature, wallet, rec.mint) if rec.venue is Venue.JUPITER else None
+        fill = live_fill(rec, amounts, rec.signature)
+        rec.filled = True
+        return advance(rec, OrderState.LANDED, f"slot {res.slot}", rec.signature), fill
+    target = {
+        ExecutionStatus.FAILED: OrderState.FAILED,
+        ExecutionStatus.EXPIRED: OrderState.EXPIRED,
+        ExecutionStatus.REFUSED: OrderState.REJECTED,
+    }.get(res.status)
+    if target is None:
+        return [], None
+    return advance(rec, target, res.reason or res.status.value), None
+
+
+@app.agent(topic("exec_results"))
+async def submit_results(stream: Any) -> None:
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+        t0 = time.perf_counter()
+        decoded = await decode_batch(events, ExecutionResult, "submitter")
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
+        records: dict[bytes, OrderRecord] = {}
+        for ev, res in decoded:
+            key = res.order_id.encode()
+            rec = records.get(key) or load_record(order_lifecycle.get(key))
+            if rec is None or rec.paper:
+                continue
+            updates, fill = await apply_live(rec, res)
+            if not updates and fill is None:
+                continue
+            await send_updates(rec.mint, list(updates))
+            if fill is not None:
+                await topic("fills").send(key=rec.mint.encode(), value=encode(fill))
+                FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
+            records[key] = rec
+            changes[key] = (ev, dump(rec))
+        write_keys(order_lifecycle, changes)
+        BATCH_SECONDS.labels(stage="submitter").observe(time.perf_counter() - t0)
+
+
+@app.timer(interval=15.0)
+async def resume_and_expire() -> None:
+    """Resume polling SUBMITTED live orders (after a restart); expire orders never signed."""
+    now = utcnow()
+    expiry = settings.execution.order_expiry_s
+    for _key, raw in list(order_lifecycle.items()):
+        rec = load_record(raw)
+        if rec is None:
+            continue
+        if rec.state is OrderState.SUBMITTED and not rec.paper and settings.mode is Mode.LIVE:
+            start_poll(rec)
+        elif rec.state is OrderState.ROUTED and (now - rec.updated_at).total_seconds() > expiry:
+            res = ExecutionResult(
+                request_id=rec.order_id,
+                order_id=rec.order_id,
+                mint=rec.mint,
+                status=ExecutionStatus.EXPIRED,
+                ts=now,
+                reason=f"not signed within {expiry:.0f}s",
+            )
+            await topic("exec_results").send(key=rec.mint.encode(), value=encode(res))

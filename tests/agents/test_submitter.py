@@ -1,0 +1,200 @@
+"""Live submission and fills against documented Jito and Solana RPC payloads (MockTransport):
+bundle first, RPC fallback when the block engine refuses, polling to an outcome, and the fill from
+the wallet's real balance changes in the landed transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from memesnipe.agents.submission import Submission, Submitter
+from memesnipe.agents.submitter import live_fill
+from memesnipe.connectors.errors import RejectedError
+from memesnipe.connectors.http import RetryPolicy
+from memesnipe.connectors.jito import JitoClient
+from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
+from memesnipe.core.landed import LandedParseError, landed_amounts
+from memesnipe.core.order_plan import Plan
+from memesnipe.streams.trading import Intent, OrderState, Side, Venue
+from memesnipe.tables.orders import OrderRecord
+
+FIX = Path(__file__).parents[1] / "fixtures"
+W = "GkwFnmMDvn3HGMpJpWBg8tgJxr3NxNvg3AXxvXVPbRGJ"
+USDC = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+
+
+def fx(p: str):
+    return json.loads((FIX / p).read_text())
+
+
+async def _noop(_s):
+    return None
+
+
+def submitter(answers: dict, seen: list, *, fallback: bool = True, timeout_s: float = 30) -> Submitter:
+    def handler(req: httpx.Request) -> httpx.Response:
+        body = json.loads(req.content)
+        seen.append((req.url.host, req.url.path, body["method"], body["params"]))
+        ans = answers[body["method"]]
+        if callable(ans):
+            ans = ans()
+        return httpx.Response(200, json=ans)
+
+    t = httpx.MockTransport(handler)
+    r = RetryPolicy(attempts=2, base_delay_s=0)
+    now = [0.0]
+
+    async def tick(s):
+        now[0] += s
+
+    return Submitter(
+        jito=JitoClient(transport=t, rate_per_s=1000, retry=r, sleep=_noop),
+        rpc=SolanaRpcClient("https://rpc.example", transport=t, rate_per_s=1000),
+        rpc_fallback=fallback,
+        poll_interval_s=1.0,
+        timeout_s=timeout_s,
+        sleep=tick,
+        clock=lambda: now[0],
+    )
+
+
+async def test_signed_transaction_goes_out_as_a_bundle():
+    seen: list = []
+    s = submitter({"sendBundle": fx("jito/send_bundle.json")}, seen)
+    sub = await s.submit("AQID", "sig")
+    assert sub == Submission("jito", fx("jito/send_bundle.json")["result"])
+    assert seen == [
+        ("mainnet.block-engine.jito.wtf", "/api/v1/bundles", "sendBundle", [["AQID"], {"encoding": "base64"}])
+    ]
+
+
+REFUSED = {
+    "jsonrpc": "2.0",
+    "error": {"code": -32602, "message": "bundle contains an already processed transaction"},
+    "id": 1,
+}
+
+
+async def test_refused_bundle_falls_back_to_rpc_send_transaction():
+    seen: list = []
+    s = submitter({"sendBundle": REFUSED, "sendTransaction": fx("solana_rpc/sendTransaction.json")}, seen)
+    sub = await s.submit("AQID", "")
+    assert sub.via == "rpc" and sub.ref == fx("solana_rpc/sendTransaction.json")["result"]
+    host, _, method, params = seen[-1]
+    assert host == "rpc.example" and method == "sendTransaction"
+    assert params[0] == "AQID" and params[1]["encoding"] == "base64" and params[1]["skipPreflight"] is True
+
+
+async def test_without_fallback_the_refusal_is_raised():
+    with pytest.raises(RejectedError, match="already processed"):
+        await submitter({"sendBundle": REFUSED}, [], fallback=False).submit("AQID", "")
+
+
+def _inflight(status, slot=None):
+    doc = fx("jito/get_inflight_bundle_statuses.json")
+    doc["result"]["value"] = [dict(doc["result"]["value"][0], status=status, landed_slot=slot)]
+    return doc
+
+
+async def test_bundle_outcomes_landed_failed_expired():
+    bid = _inflight("Pending")["result"]["value"][0]["bundle_id"]
+    final = fx("jito/get_bundle_statuses.json")
+    final["result"]["value"][0]["bundle_id"] = bid
+    seq = [_inflight("Pending"), _inflight("Landed", 242804011)]
+    s = submitter({"getInflightBundleStatuses": lambda: seq.pop(0), "getBundleStatuses": final}, [])
+    out = await s.outcome(Submission("jito", bid))
+    assert out.state is OrderState.LANDED and out.slot == 242804011
+    failed = await submitter({"getInflightBundleStatuses": _inflight("Failed")}, []).outcome(
+        Submission("jito", bid)
+    )
+    assert failed.state is OrderState.FAILED
+    seen: list = []
+    expired = await submitter({"getInflightBundleStatuses": _inflight("Pending")}, seen, timeout_s=5).outcome(
+        Submission("jito", bid)
+    )
+    assert expired.state is OrderState.EXPIRED and "not landed" in expired.reason
+    assert len(seen) == 6  # polled every second until the 5 s timeout
+
+
+async def test_rpc_submission_outcome_from_signature_statuses():
+    s = submitter({"getSignatureStatuses": fx("solana_rpc/getSignatureStatuses.json")}, [])
+    out = await s.outcome(Submission("rpc", "sig"))
+    assert out.state is OrderState.LANDED and out.slot == 48
+    errored = fx("solana_rpc/getSignatureStatuses.json")
+    errored["result"]["value"][0]["err"] = {"InstructionError": [2, {"Custom": 6001}]}
+    out2 = await submitter({"getSignatureStatuses": errored}, []).outcome(Submission("rpc", "sig"))
+    assert out2.state is OrderState.FAILED and "6001" in out2.reason
+
+
+def test_landed_amounts_from_documented_get_transaction_shape():
+    res = fx("jupiter/get_transaction_swap.json")["result"]
+    a = landed_amounts(res, W, USDC)
+    assert a.token_delta == 16_198_753 and a.fee_lamports == 5_020 and a.slot == 299283770
+    assert a.sol_delta_lamports == -(100_000_000 + 10_000 + 5_020 + 2_039_280)
+    failed = json.loads(json.dumps(res))
+    failed["meta"]["err"] = {"InstructionError": [3, {"Custom": 6001}]}
+    with pytest.raises(LandedParseError, match="failed on chain"):
+        landed_amounts(failed, W, USDC)
+    with pytest.raises(LandedParseError, match="not found"):
+        landed_amounts(None, W, USDC)
+
+
+async def test_landed_reads_get_transaction_with_versioned_support():
+    seen: list = []
+    s = submitter({"getTransaction": fx("jupiter/get_transaction_swap.json")}, seen)
+    a = await s.landed("sig", W, USDC)
+    assert a is not None and a.token_delta == 16_198_753
+    assert seen[0][3][1]["maxSupportedTransactionVersion"] == 0
+
+
+def _record(**kw) -> OrderRecord:
+    plan = Plan(
+        model="quote",
+        qty_tokens=16_198_000,
+        notional_lamports=100_000_000,
+        price_sol=0.0062,
+        price_usd=1.0,
+        impact_bps=0.0,
+        swap_fee_lamports=0,
+        priority_fee_lamports=7_000,
+        jito_tip_lamports=10_000,
+        drift_fee_lamports=0,
+        cu_limit=2_057,
+        cu_price_micro_lamports=4_861_448,
+        spend_lamports=100_017_000,
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    base = dict(
+        order_id="o" * 32,
+        mint=USDC,
+        instance_id="i",
+        family="f",
+        side=Side.BUY,
+        intent=Intent.ENTRY,
+        venue=Venue.JUPITER,
+        amount_in=100_000_000,
+        state=OrderState.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+        paper=False,
+        plan=plan.to_meta(),
+        signature="sig",
+    )
+    base.update(kw)
+    return OrderRecord(**base)
+
+
+def test_live_fill_uses_the_real_balance_changes():
+    a = landed_amounts(fx("jupiter/get_transaction_swap.json")["result"], W, USDC)
+    f = live_fill(_record(), a, "sig")
+    assert f.fill_id == "o" * 32 and not f.paper and f.reason == "live:landed"
+    assert f.qty_tokens == 16_198_753  # what arrived, not what was quoted
+    assert f.priority_fee_lamports == 5_020 and f.jito_tip_lamports == 10_000
+    # SOL out minus the costs reported separately (the ATA rent stays in the notional)
+    assert f.notional_lamports == 100_000_000 + 2_039_280
+    quoted = live_fill(_record(), None, "sig")
+    assert quoted.qty_tokens == 16_198_000 and quoted.reason == "live:quote"
