@@ -8,7 +8,9 @@ What a transaction may do (static program ids only):
 - Token / Token-2022: SyncNative, InitializeAccount3 for our wallet, CloseAccount paying us;
   never Transfer / Approve / SetAuthority / Burn at top level;
 - Associated Token Account: Create / CreateIdempotent for our wallet;
-- Jupiter v6, Drift v2, Memo v2: allowed (their effect is bounded by the caps and HMAC).
+- Jupiter v6: route instructions paying only into our account for the order's mint (or our
+  wSOL account), without platform fee; Drift v2: placing / cancelling orders only (venues.py);
+- Memo v2: allowed.
 
 Spend: the policy computes what the transaction moves (system transfers + priority fee) and
 refuses when the router's declaration is lower; the caps apply to the larger of the two.
@@ -22,11 +24,14 @@ from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 
 from memesnipe.signer import programs as P
+from memesnipe.signer.venues import VenueRefusal, check_drift, check_jupiter
 
 _CB = bytes(P.COMPUTE_BUDGET)
 _SYSTEM = bytes(P.SYSTEM)
 _TOKENS = frozenset({bytes(P.TOKEN), bytes(P.TOKEN_2022)})
 _ATA = bytes(P.ASSOCIATED_TOKEN)
+_JUPITER = bytes(P.JUPITER_V6)
+_DRIFT = bytes(P.DRIFT_V2)
 
 
 class Refusal(Exception):
@@ -89,8 +94,11 @@ def _b58(key: bytes) -> str:
     return str(Pubkey.from_bytes(key))
 
 
-def inspect_transaction(message: Message | MessageV0, cfg: PolicyConfig, wsol_ata: bytes) -> TxFacts:
-    """Check every instruction against the allowlist; return the transaction's spend facts."""
+def inspect_transaction(
+    message: Message | MessageV0, cfg: PolicyConfig, wsol_ata: bytes, mint: str = ""
+) -> TxFacts:
+    """Check every instruction against the allowlist; return the transaction's spend facts.
+    ``mint`` is the order's token (authenticated): a swap may only pay into our account for it."""
     keys = [bytes(k) for k in message.account_keys]
     wallet = cfg.wallet_bytes
     header = message.header
@@ -153,7 +161,17 @@ def inspect_transaction(message: Message | MessageV0, cfg: PolicyConfig, wsol_at
             _check_token(data, accts, keys, wallet)
         elif program == _ATA:
             _check_ata(data, accts, keys, wallet)
-        # Jupiter, Drift, Memo and any other allowlisted program: opaque, bounded by caps + HMAC.
+        elif program == _JUPITER:
+            try:
+                check_jupiter(data, accts, keys, wallet, mint)
+            except VenueRefusal as exc:
+                raise Refusal(str(exc)) from None
+        elif program == _DRIFT:
+            try:
+                check_drift(data)
+            except VenueRefusal as exc:
+                raise Refusal(str(exc)) from None
+        # Memo and any other allowlisted program: opaque, bounded by the caps and the HMAC.
 
     if cu_limit is None:
         cu_limit = min(P.DEFAULT_CU_PER_INSTRUCTION * non_cb, P.MAX_CU_LIMIT)

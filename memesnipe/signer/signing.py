@@ -179,7 +179,7 @@ class SigningService:
             parsed = parse_transaction(req.tx_b64)
         except TransactionError as exc:
             raise Refusal(str(exc)) from None
-        facts = inspect_transaction(parsed.message, self.cfg, self._wsol)
+        facts = inspect_transaction(parsed.message, self.cfg, self._wsol, req.mint)
         spend = check_spend(
             facts,
             declared_spend=req.spend_lamports,
