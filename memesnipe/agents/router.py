@@ -51,7 +51,11 @@ _router: Router | None = None
 def get_router() -> Router:
     global _router
     if _router is None:
-        _router = build_router(settings)
+
+        async def kill() -> tuple[bool, str]:
+            return kill_switch_active()
+
+        _router = build_router(settings, kill_switch=kill)
     return _router
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,6 +97,30 @@ class Router:
     payer: str
     live: LiveRoute | None = None
     tip_accounts: list[str] = field(default_factory=list)
+    preflight: Callable[[], Awaitable[list[Any]]] | None = None
+    preflight_retry_s: float = 30.0
+    _preflight_ok: bool = False
+    _preflight_at: float = -1e18
+    _preflight_why: str = ""
+
+    async def ensure_preflight(self) -> None:
+        """Live orders wait for a passed preflight (re-run at most every ``preflight_retry_s``)."""
+        if self.paper or self._preflight_ok:
+            return
+        if self.preflight is None:
+            raise RouteFailed("live mode without a preflight: refusing to trade", rejected=True)
+        now = time.monotonic()
+        if now - self._preflight_at >= self.preflight_retry_s:
+            self._preflight_at = now
+            bad = [c for c in await self.preflight() if not c.ok]
+            self._preflight_ok = not bad
+            self._preflight_why = "; ".join(f"{c.name}: {c.detail}" for c in bad)
+            if self._preflight_ok:
+                log.warning("live preflight passed: live orders enabled")
+            else:
+                log.error("live preflight failed: %s", self._preflight_why)
+        if not self._preflight_ok:
+            raise RouteFailed(f"live preflight failed: {self._preflight_why}", rejected=True)
 
     @property
     def paper(self) -> bool:
@@ -155,6 +181,7 @@ class Router:
             validate(order, s.execution.max_spend_lamports)
         except OrderInvalid as exc:
             raise RouteFailed(str(exc), rejected=True) from None
+        await self.ensure_preflight()
         payer = self._payer()
         market = market_view(order, mark)
         built: BuiltTx | None = None
@@ -196,10 +223,21 @@ class Router:
         )
 
 
-def build_router(settings: Settings) -> Router:
-    live: LiveRoute | None = None
+def build_router(
+    settings: Settings, kill_switch: Callable[[], Awaitable[tuple[bool, str]]] | None = None
+) -> Router:
+    live: Any = None
+    preflight = None
     if settings.mode is Mode.LIVE or settings.jupiter.paper_quotes:
         from memesnipe.agents.live_routing import build_live_route
 
         live = build_live_route(settings)
-    return Router(settings=settings, payer=signer_pubkey(settings), live=live)
+    if settings.mode is Mode.LIVE and kill_switch is not None:
+        from memesnipe.agents.preflight import run_checks
+
+        async def preflight() -> list[Any]:
+            return await run_checks(
+                settings, rpc=live.rpc, jito=live.jito, kill_switch_active=kill_switch, check_key_file=False
+            )
+
+    return Router(settings=settings, payer=signer_pubkey(settings), live=live, preflight=preflight)

@@ -22,6 +22,7 @@ COMMANDS = [
     "memesnipe.cli.strategies",
     "memesnipe.cli.signer",
     "memesnipe.cli.control",
+    "memesnipe.cli.preflight",
 ]
 
 

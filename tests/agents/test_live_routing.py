@@ -190,17 +190,53 @@ async def test_drift_short_is_a_place_perp_order_with_tip():
     assert InstructionCoder(idl).parse(d2.data).data.params.reduce_only is True
 
 
-async def test_router_in_live_mode_emits_request_with_quote_meta():
-    s = load_settings(mode="live", live_confirm="I-ACCEPT-REAL-MONEY-RISK")
-    route = live(ANSWERS, [])
-    router = Router(settings=s, payer=str(TAKER), live=route)
+def live_router(answers: dict, *, floor: int = 0, kill=(False, "")) -> Router:
+    from memesnipe.agents.preflight import run_checks
+
+    s = load_settings(
+        mode="live",
+        live_confirm="I-ACCEPT-REAL-MONEY-RISK",
+        jupiter={"api_key": "k"},
+        execution={"min_sol_balance_lamports": floor},
+        signer={"wallet_pubkey": str(TAKER)},
+    )
+    route = live(answers, [])
+
+    async def k():
+        return kill
+
+    async def pf():
+        return await run_checks(s, rpc=route.rpc, jito=route.jito, kill_switch_active=k, check_key_file=False)
+
+    return Router(settings=s, payer=str(TAKER), live=route, preflight=pf)
+
+
+LIVE_ANSWERS = {**ANSWERS, "getBalance": fx("solana_rpc/getBalance.json")}
+
+
+async def test_router_in_live_mode_emits_request_with_quote_meta_after_preflight():
+    router = live_router(LIVE_ANSWERS)
     req = await router.route(order(), MarketMark(price_sol=0.0062, price_usd=1.0, decimals=6))
     assert not req.paper and req.request_id == "a" * 32
     assert req.meta["model"] == "quote" and req.meta["qty_tokens"] == 16_198_753
-    assert (
-        req.spend_lamports
-        == 100_000_000 + req.meta["priority_fee_lamports"] + 10_000 + req.meta["swap_fee_lamports"]
+    fees = req.meta["priority_fee_lamports"] + 10_000 + req.meta["swap_fee_lamports"]
+    assert req.spend_lamports == 100_000_000 + fees
+
+
+async def test_live_orders_are_refused_until_the_preflight_passes():
+    balance = fx("solana_rpc/getBalance.json")["result"]["value"]
+    low = live_router(LIVE_ANSWERS, floor=balance + 1)
+    with pytest.raises(RouteFailed, match="live preflight failed: SOL balance") as exc:
+        await low.route(order(), None)
+    assert exc.value.rejected
+    killed = live_router(LIVE_ANSWERS, kill=(True, "drawdown 21%"))
+    with pytest.raises(RouteFailed, match="kill switch off: active: drawdown 21%"):
+        await killed.route(order(), None)
+    no_preflight = Router(
+        settings=load_settings(mode="live", live_confirm="I-ACCEPT-REAL-MONEY-RISK"), payer="x"
     )
+    with pytest.raises(RouteFailed, match="without a preflight"):
+        await no_preflight.route(order(), None)
 
 
 async def test_router_paper_mode_without_live_route_uses_model_and_rejects_bad_orders():
