@@ -11,6 +11,7 @@ blockhash, a dynamic tip from Jito's tip floor.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -99,6 +100,7 @@ class Router:
     tip_accounts: list[str] = field(default_factory=list)
     preflight: Callable[[], Awaitable[list[Any]]] | None = None
     preflight_retry_s: float = 30.0
+    payer_wait_s: float = 15.0
     _preflight_ok: bool = False
     _preflight_at: float = -1e18
     _preflight_why: str = ""
@@ -126,9 +128,14 @@ class Router:
     def paper(self) -> bool:
         return self.settings.mode is Mode.PAPER
 
-    def _payer(self) -> Pubkey:
-        if not self.payer:  # the signer may publish its key after we started
+    async def _payer(self) -> Pubkey:
+        waited = 0.0
+        while not self.payer:  # the signer may publish its key just after we started
             self.payer = signer_pubkey(self.settings)
+            if self.payer or waited >= self.payer_wait_s:
+                break
+            await asyncio.sleep(0.5)
+            waited += 0.5
         if not self.payer:
             raise RouteFailed(
                 "signer public key unknown: set MEMESNIPE_SIGNER__WALLET_PUBKEY or start the signer "
@@ -182,7 +189,7 @@ class Router:
         except OrderInvalid as exc:
             raise RouteFailed(str(exc), rejected=True) from None
         await self.ensure_preflight()
-        payer = self._payer()
+        payer = await self._payer()
         market = market_view(order, mark)
         built: BuiltTx | None = None
         try:

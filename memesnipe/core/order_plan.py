@@ -6,7 +6,7 @@ exactly one Fill without any further lookup.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -63,12 +63,16 @@ class Plan:
     decimals: int = 6
 
     def to_meta(self) -> dict[str, Any]:
-        return asdict(self)
+        # flat fields only: a comprehension is ~10x cheaper than dataclasses.asdict's deep copy
+        return {name: getattr(self, name) for name in _PLAN_FIELDS}
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> Plan:
         fields = cls.__dataclass_fields__
         return cls(**{k: meta[k] for k in fields if k in meta})
+
+
+_PLAN_FIELDS = tuple(f.name for f in fields(Plan))
 
 
 def plan_order(

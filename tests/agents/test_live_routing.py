@@ -251,3 +251,24 @@ async def test_router_paper_mode_without_live_route_uses_model_and_rejects_bad_o
         order(), MarketMark(price_sol=0.0062, price_usd=1.0, decimals=6, levels=[(1000.0, 30.0)])
     )
     assert req.paper and req.meta["model"] == "depth"
+
+
+async def test_router_waits_for_the_signer_to_publish_its_public_key(tmp_path):
+    import asyncio
+
+    s = load_settings(data_dir=tmp_path)
+    router = Router(settings=s, payer="", payer_wait_s=5)
+    pub = Keypair().pubkey()
+
+    async def signer_starts():
+        await asyncio.sleep(0.6)
+        (tmp_path / "signer").mkdir()
+        (tmp_path / "signer" / "wallet.pub").write_text(f"{pub}\n")
+
+    task = asyncio.create_task(signer_starts())
+    req = await router.route(order(), MarketMark(price_sol=0.0062, price_usd=1.0, decimals=6))
+    await task
+    assert from_b64(req.tx_b64).message.account_keys[0] == pub
+    gone = Router(settings=load_settings(data_dir=tmp_path / "none"), payer="", payer_wait_s=0)
+    with pytest.raises(RouteFailed, match="signer public key unknown"):
+        await gone.route(order(), None)

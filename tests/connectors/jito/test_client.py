@@ -198,3 +198,16 @@ async def test_wait_for_bundle_failed_and_timeout():
     )
     assert st.state is BundleState.INVALID and "timed out" in st.error
     assert len(rec2.requests) == 4
+
+
+async def test_requests_are_spaced_by_the_rate_limit():
+    import time
+
+    rec = Recorder({"getTipAccounts": fixture("get_tip_accounts.json")})
+    c = JitoClient(transport=httpx.MockTransport(rec), rate_per_s=20.0, tip_accounts_ttl_s=0)
+    t0 = time.monotonic()
+    for _ in range(5):
+        await c.get_tip_accounts()
+    # burst 1: the 2nd..5th request each wait 1/20 s
+    assert time.monotonic() - t0 >= 4 / 20 * 0.9
+    assert len(rec.requests) == 5
