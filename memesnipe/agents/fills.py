@@ -87,7 +87,7 @@ async def paper_fills(stream: Any) -> None:
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="exec_results").inc(len(events))
-        decoded = await decode_batch(events, ExecutionResult, "fills")
+        decoded: list[tuple[EventT, ExecutionResult]] = await decode_batch(events, ExecutionResult, "fills")
         changes: dict[bytes, tuple[EventT, bytes]] = {}
         records: dict[bytes, OrderRecord] = {}
         for ev, res in decoded:

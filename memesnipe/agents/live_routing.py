@@ -11,6 +11,7 @@ budget, capped. Drift: placePerpOrder (reduce-only for covers) at a worst-accept
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -119,7 +120,8 @@ class LiveRoute:
             )
         tip, tip_account = await self._tip(order.order_id)
         blockhash = swap.blockhash or await self._blockhash()
-        common = dict(
+        build = functools.partial(
+            build_transaction,
             payer=payer,
             venue_ixs=swap.venue_instructions,
             tip_lamports=tip,
@@ -128,7 +130,7 @@ class LiveRoute:
             blockhash=blockhash,
             lookup_tables=swap.lookup_tables,
         )
-        draft = build_transaction(cu_limit=MAX_CU_LIMIT, cu_price_micro_lamports=0, **common)
+        draft = build(cu_limit=MAX_CU_LIMIT, cu_price_micro_lamports=0)
         units = await self._simulated_cu(draft)
         cu_limit = (
             min(MAX_CU_LIMIT, math.ceil(units * s.execution.cu_limit_margin))
@@ -136,7 +138,7 @@ class LiveRoute:
             else s.execution.cu_limit_default
         )
         cu_price = self._cu_price(cu_limit)
-        built = build_transaction(cu_limit=cu_limit, cu_price_micro_lamports=cu_price, **common)
+        built = build(cu_limit=cu_limit, cu_price_micro_lamports=cu_price)
         filled = from_quote(
             buy=buy,
             in_amount=q.in_amount,

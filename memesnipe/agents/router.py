@@ -117,7 +117,7 @@ async def route_orders(stream: Any) -> None:
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="orders").inc(len(events))
-        decoded = await decode_batch(events, Order, "router")
+        decoded: list[tuple[EventT, Order]] = await decode_batch(events, Order, "router")
         changes: dict[bytes, tuple[EventT, bytes]] = {}
         for ev, order in decoded:
             key = order.order_id.encode()
@@ -157,7 +157,7 @@ async def route_orders(stream: Any) -> None:
 async def track_prices(stream: Any) -> None:
     """Last SOL price and decimals per mint, for the paper model (event time wins)."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        decoded = await decode_batch(events, PriceEvent, "router.price")
+        decoded: list[tuple[EventT, PriceEvent]] = await decode_batch(events, PriceEvent, "router.price")
         latest: dict[bytes, tuple[EventT, PriceEvent]] = {}
         for ev, p in decoded:
             k = p.mint.encode()
@@ -184,7 +184,7 @@ async def track_prices(stream: Any) -> None:
 async def track_depth(stream: Any) -> None:
     """Last depth levels per mint (event time wins)."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        decoded = await decode_batch(events, DepthEvent, "router.depth")
+        decoded: list[tuple[EventT, DepthEvent]] = await decode_batch(events, DepthEvent, "router.depth")
         latest: dict[bytes, tuple[EventT, DepthEvent]] = {}
         for ev, d in decoded:
             k = d.mint.encode()
@@ -207,7 +207,7 @@ async def track_depth(stream: Any) -> None:
 async def track_killswitch(stream: Any) -> None:
     """Latest kill-switch state (by its own ts) into a GlobalTable every worker reads."""
     async for events in batches(stream, 100, settings.kafka.batch_within_s):
-        decoded = await decode_batch(events, KillSwitch, "router.killswitch")
+        decoded: list[tuple[EventT, KillSwitch]] = await decode_batch(events, KillSwitch, "router.killswitch")
         for ev, ks in decoded:
             cur = router_killswitch.get(KILL_KEY)
             if cur is not None and msgspec.json.decode(cur, type=KillSwitch).ts > ks.ts:

@@ -180,7 +180,9 @@ async def apply_live(rec: OrderRecord, res: ExecutionResult) -> tuple[list[Order
 async def submit_results(stream: Any) -> None:
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
-        decoded = await decode_batch(events, ExecutionResult, "submitter")
+        decoded: list[tuple[EventT, ExecutionResult]] = await decode_batch(
+            events, ExecutionResult, "submitter"
+        )
         changes: dict[bytes, tuple[EventT, bytes]] = {}
         records: dict[bytes, OrderRecord] = {}
         for ev, res in decoded:

@@ -34,7 +34,11 @@ async def _kill_switch(settings: Settings) -> tuple[bool, str]:
         await c.seek_to_beginning(*tps)
         ends = await c.end_offsets(tps)
         latest: KillSwitch | None = None
-        while any(await c.position(tp) < ends[tp] for tp in tps):
+
+        async def behind() -> bool:
+            return any([await c.position(tp) < ends[tp] for tp in tps])
+
+        while await behind():
             for recs in (await c.getmany(timeout_ms=500)).values():
                 for r in recs:
                     try:

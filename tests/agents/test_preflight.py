@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from memesnipe.agents.preflight import caps_check, key_file_check, risk_summary
 from memesnipe.settings import load_settings
 
@@ -49,3 +51,26 @@ def test_cli_preflight_fails_in_paper_mode_without_network(monkeypatch, capsys):
     assert rc == 1
     assert "[FAIL] live mode" in out and "[FAIL] RPC reachable" in out and "preflight FAILED" in out
     assert "Live mode will risk:" in out
+
+
+@pytest.mark.integration
+async def test_cli_reads_the_latest_kill_switch_from_kafka(isolated_env):
+    from datetime import UTC, datetime, timedelta
+
+    from memesnipe.cli.preflight import _kill_switch
+    from memesnipe.streams.codec import encode
+    from memesnipe.streams.control import KillSwitch
+    from tests.support.kafka import create_topics, produce
+
+    await create_topics(isolated_env)
+    s = isolated_env.settings()
+    assert await _kill_switch(s) == (False, "")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    on = KillSwitch(active=True, ts=t0 + timedelta(seconds=5), by="monitor", reason="drawdown 21%")
+    off_older = KillSwitch(active=False, ts=t0, by="operator", reason="resume")
+    await produce(
+        isolated_env.bootstrap,
+        isolated_env.topic("killswitch"),
+        [(b"global", encode(on)), (b"other", encode(off_older)), (b"x", b"not json")],
+    )
+    assert await _kill_switch(s) == (True, "drawdown 21%")
