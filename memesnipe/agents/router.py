@@ -12,6 +12,7 @@ payer is the signer's public key from settings.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -29,6 +30,7 @@ from memesnipe.streams.auth import sign_request
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch
+from memesnipe.streams.execution import ExecutionRequest
 from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.trading import Intent, Order, OrderState, OrderUpdate
 from memesnipe.tables.orders import (
@@ -111,6 +113,17 @@ async def send_updates(mint: str, updates: list[OrderUpdate | None]) -> None:
             await topic("order_updates").send(key=key, value=encode(u))
 
 
+async def _route_one(router: Router, order: Order) -> ExecutionRequest | RouteFailed:
+    mark = load_mark(router_market.get(order.mint.encode()))
+    try:
+        return await router.route(order, mark)
+    except RouteFailed as exc:
+        return exc
+    except Exception as exc:  # a bug or an unexpected library error: fail the order, keep the agent
+        log.exception("routing order %s failed unexpectedly", order.order_id)
+        return RouteFailed(f"internal error: {exc!r}")
+
+
 @app.agent(topic("orders"))
 async def route_orders(stream: Any) -> None:
     router = get_router()
@@ -119,6 +132,7 @@ async def route_orders(stream: Any) -> None:
         EVENTS_IN.labels(topic="orders").inc(len(events))
         decoded: list[tuple[EventT, Order]] = await decode_batch(events, Order, "router")
         changes: dict[bytes, tuple[EventT, bytes]] = {}
+        todo: list[tuple[EventT, Order, OrderRecord, list[OrderUpdate | None]]] = []
         for ev, order in decoded:
             key = order.order_id.encode()
             if key in changes or order_lifecycle.get(key) is not None:
@@ -129,26 +143,34 @@ async def route_orders(stream: Any) -> None:
             ]
             ORDERS.labels(state="new").inc()
             active, why = kill_switch_active()
-            request = None
             if active and order.intent is Intent.ENTRY:
                 updates.append(transition(rec, OrderState.REJECTED, f"kill switch active: {why}"))
+            todo.append((ev, order, rec, updates))
+            changes[key] = (ev, b"")  # reserve: a duplicate later in this batch is skipped
+        routable = [(o, rec, ups) for _, o, rec, ups in todo if rec.state is OrderState.NEW]
+        if router.live is None:  # paper model: pure CPU, no await worth overlapping
+            outcomes = [await _route_one(router, o) for o, _, _ in routable]
+        else:  # quotes, simulation, blockhash: overlap the network round trips of a batch
+            outcomes = list(await asyncio.gather(*(_route_one(router, o) for o, _, _ in routable)))
+        requests: dict[str, ExecutionRequest] = {}
+        for (order, rec, ups), out in zip(routable, outcomes, strict=True):
+            if isinstance(out, RouteFailed):
+                state = OrderState.REJECTED if out.rejected else OrderState.FAILED
+                update = transition(rec, state, str(out))
             else:
-                mark = load_mark(router_market.get(order.mint.encode()))
-                try:
-                    request = await router.route(order, mark)
-                except RouteFailed as exc:
-                    state = OrderState.REJECTED if exc.rejected else OrderState.FAILED
-                    updates.append(transition(rec, state, str(exc)))
-                else:
-                    rec.plan = dict(request.meta)
-                    updates.append(transition(rec, OrderState.ROUTED))
+                rec.plan = dict(out.meta)
+                requests[order.order_id] = out
+                update = transition(rec, OrderState.ROUTED)
+            ups.append(update)
+        for ev, order, rec, updates in todo:
             # Outputs first, state second: after a crash in between the order is routed again,
             # with the same request id, which the signer refuses to sign twice.
             await send_updates(order.mint, updates)
+            request = requests.get(order.order_id)
             if request is not None:
                 signed = msgspec.structs.replace(request, hmac=sign_request(request, settings.hmac_secret))
                 await topic("exec_requests").send(key=order.mint.encode(), value=encode(signed))
-            changes[key] = (ev, dump(rec))
+            changes[order.order_id.encode()] = (ev, dump(rec))
         write_keys(order_lifecycle, changes)
         BATCH_SECONDS.labels(stage="router").observe(time.perf_counter() - t0)
 
