@@ -58,7 +58,7 @@ def run_once(
     )
     path = workdir / f"journal-{time.monotonic_ns()}.jsonl"
     journal = Journal(path)
-    svc = SigningService(key, cfg, SECRET, journal, paper=True)
+    svc = SigningService(key, cfg, SECRET, journal, paper=True, max_age_s=600)  # every check on
     lat: list[int] = []
     cpu: list[int] = []
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns

@@ -322,6 +322,7 @@ class SignerSettings(BaseModel):
     tip_accounts: str = Field(SIGNER_TIP_ACCOUNTS, description="comma-separated; the only transfer targets")
     program_allowlist: str = Field(SIGNER_PROGRAM_ALLOWLIST, description="comma-separated program ids")
     batch_size: int = Field(256, ge=1, le=10_000, description="requests per poll (one fsync per batch)")
+    max_request_age_s: float = Field(120.0, ge=0, description="refuse older requests (0 = off)")
 
     @field_validator("key_path", "paper_key_path", mode="before")
     @classmethod

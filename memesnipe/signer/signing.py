@@ -8,7 +8,10 @@ Order of checks, and what is journaled (one decision per request id, forever):
    in a re-built request (a restarted router re-routing with a new created_at), gets the
    ORIGINAL result bytes again, nothing is signed again; a different transaction under that id
    is refused "duplicate request_id";
-3. everything else (mode mismatch, kill switch, transaction policy, caps, signed) is journaled.
+3. everything else (mode mismatch, stale request, kill switch, transaction policy, caps,
+   signed) is journaled. A request older than ``max_age_s`` is refused: its blockhash is about
+   to expire and its price is stale (this also stops a signer with a lost journal from
+   re-signing an old topic).
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ class SigningService:
         *,
         paper: bool,
         clock: Callable[[], datetime] = utcnow,
+        max_age_s: float = 0.0,
+        max_future_s: float = 30.0,
     ) -> None:
         if key.pubkey != cfg.wallet:
             raise ValueError("policy wallet differs from the signing key's public key")
@@ -97,6 +102,8 @@ class SigningService:
         self.journal = journal
         self.paper = paper
         self.clock = clock
+        self.max_age_s = max_age_s  # 0: no age check
+        self.max_future_s = max_future_s
         self.kill = KillState()
         self.stats = Stats()
         self._wsol = bytes(wsol_ata(cfg.wallet))
@@ -172,6 +179,12 @@ class SigningService:
             raise Refusal(
                 "live request to a paper signer" if not req.paper else "paper request to a live signer"
             )
+        if self.max_age_s:
+            age = (now - req.created_at).total_seconds()
+            if age > self.max_age_s:
+                raise Refusal(f"stale request: created {age:.0f} s ago (max {self.max_age_s:g} s)")
+            if age < -self.max_future_s:
+                raise Refusal(f"request created {-age:.0f} s in the future (clock skew?)")
         exit_intent = req.intent is Intent.EXIT
         if self.kill.active and not exit_intent:
             raise Refusal(f"kill switch active: entries refused ({self.kill.reason})")

@@ -82,7 +82,14 @@ def build_service(settings: Settings, key: keystore.SealedKey, journal: Journal)
         per_tx_cap_lamports=s.per_tx_cap_lamports,
         daily_cap_lamports=s.daily_cap_lamports,
     )
-    return SigningService(key, cfg, settings.hmac_secret, journal, paper=settings.mode is Mode.PAPER)
+    return SigningService(
+        key,
+        cfg,
+        settings.hmac_secret,
+        journal,
+        paper=settings.mode is Mode.PAPER,
+        max_age_s=s.max_request_age_s,
+    )
 
 
 @dataclass(slots=True)

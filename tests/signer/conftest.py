@@ -13,7 +13,8 @@ from memesnipe.signer.journal import Journal
 from memesnipe.signer.keystore import SealedKey
 from memesnipe.signer.policy import PolicyConfig
 from memesnipe.signer.signing import SigningService
-from tests.signer.helpers import SECRET, T0
+from memesnipe.streams.base import utcnow
+from tests.signer.helpers import SECRET
 
 PER_TX_CAP = 1_000_000_000
 DAILY_CAP = 3_000_000_000
@@ -45,13 +46,20 @@ def make_service(key: SealedKey, tmp_path: Path) -> Iterator[Callable[..., Signi
     opened: list[Journal] = []
 
     def _make(
-        *, paper: bool = True, path: Path | None = None, clock=lambda: T0, **caps: int
+        *,
+        paper: bool = True,
+        path: Path | None = None,
+        clock=utcnow,
+        max_age_s: float = 120.0,
+        **caps: int,
     ) -> SigningService:
         for j in opened:
             j.close()
         journal = Journal(path or tmp_path / "journal.jsonl")
         opened.append(journal)
-        return SigningService(key, policy_for(key, **caps), SECRET, journal, paper=paper, clock=clock)
+        return SigningService(
+            key, policy_for(key, **caps), SECRET, journal, paper=paper, clock=clock, max_age_s=max_age_s
+        )
 
     yield _make
     for j in opened:

@@ -19,6 +19,7 @@ from solders.transaction import VersionedTransaction
 
 from memesnipe.signer.programs import MEMO_V2
 from memesnipe.streams.auth import sign_request
+from memesnipe.streams.base import utcnow
 from memesnipe.streams.execution import ExecutionRequest
 from memesnipe.streams.trading import Intent
 
@@ -80,7 +81,7 @@ def request(
         mint=MINT,
         intent=intent,
         tx_b64=tx_b64,
-        created_at=T0,
+        created_at=utcnow(),
         spend_lamports=spend if spend is not None else 100_000_000,
         tip_lamports=tip,
         paper=paper,

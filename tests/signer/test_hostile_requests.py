@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import msgspec
 import pytest
@@ -28,6 +29,7 @@ from solders.transaction import VersionedTransaction
 
 from memesnipe.signer import programs as P
 from memesnipe.signer.signing import SigningService
+from memesnipe.streams.base import utcnow
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import Intent
 from tests.signer.conftest import DAILY_CAP, PER_TX_CAP
@@ -327,6 +329,16 @@ CASES: list[tuple[str, Build, str]] = [
         "request_id must equal order_id",
     ),
     ("exit that wraps SOL (a disguised buy)", _exit_that_buys, "exit request wraps SOL"),
+    (
+        "stale request (an hour old)",
+        lambda s, me: wire(request(ok_tx(me), spend=OK_SPEND, created_at=utcnow() - timedelta(hours=1))),
+        r"stale request: created 360\d s ago \(max 120 s\)",
+    ),
+    (
+        "request from the future",
+        lambda s, me: wire(request(ok_tx(me), spend=OK_SPEND, created_at=utcnow() + timedelta(minutes=5))),
+        r"request created (299|300) s in the future",
+    ),
 ]
 
 

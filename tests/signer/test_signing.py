@@ -16,7 +16,7 @@ from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import Intent
 from tests.signer.conftest import DAILY_CAP, PER_TX_CAP
-from tests.signer.helpers import T0, paper_ixs, request, unsigned_tx, wire
+from tests.signer.helpers import paper_ixs, request, unsigned_tx, wire
 
 
 def _tx(svc: SigningService, tag: str, **kw: object) -> bytes:
@@ -54,7 +54,7 @@ def test_exits_pass_the_daily_cap_but_count_and_still_obey_the_per_tx_cap(
         assert svc.handle(wire(request(_tx(svc, f"b{i}"), spend=PER_TX_CAP))).status is ExecutionStatus.SIGNED
     exit_ = svc.handle(wire(request(_tx(svc, "x"), spend=20_000, intent=Intent.EXIT)))
     assert exit_.status is ExecutionStatus.SIGNED
-    assert svc.journal.spent(T0.date().isoformat()) == DAILY_CAP + 20_000
+    assert svc.journal.spent(svc.clock().date().isoformat()) == DAILY_CAP + 20_000
     big = svc.handle(wire(request(_tx(svc, "x2"), spend=PER_TX_CAP + 1, intent=Intent.EXIT)))
     assert big.status is ExecutionStatus.REFUSED and "per-transaction cap" in big.reason
 
@@ -134,7 +134,7 @@ def test_a_rebuilt_request_for_the_same_transaction_gets_the_original_answer(
     tx = _tx(svc, "o")
     first = svc.handle(wire(request(tx, spend=20_000, order_id="o" * 32)))
     rebuilt = request(
-        tx, spend=20_000, order_id="o" * 32, created_at=T0 + timedelta(seconds=30), meta={"r": 1}
+        tx, spend=20_000, order_id="o" * 32, created_at=utcnow() + timedelta(seconds=30), meta={"r": 1}
     )
     again = svc.handle(wire(rebuilt))
     assert first.status is ExecutionStatus.SIGNED and again.replayed and again.value == first.value
