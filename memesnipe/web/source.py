@@ -120,6 +120,23 @@ def newer_kill(a: view.KillState, b: view.KillState) -> view.KillState:
     return a if a.active else b
 
 
+MAX_POSITIONS = 200
+"""Open positions sent to the page (the most at risk first); the totals count all of them."""
+
+
+def most_at_risk(rows: list[view.PositionRow], limit: int) -> list[view.PositionRow]:
+    """Closest to its stop first (no stop last), then the biggest unrealized loss."""
+
+    def risk(p: view.PositionRow) -> tuple[float, int]:
+        if p.stop_price_sol is None or not p.mark_price_sol:
+            gap = float("inf")
+        else:
+            gap = abs(p.mark_price_sol - p.stop_price_sol) / p.mark_price_sol
+        return gap, p.unrealized_pnl_lamports
+
+    return sorted(rows, key=risk)[:limit]
+
+
 def _num(v: Any, default: float = 0.0) -> float:
     return default if v is None else float(v)
 
@@ -308,7 +325,8 @@ class SnapshotReader:
             snap.equity = equity_points(curve)
             snap.strategies = strategy_rows(perf)
         snap.allocations = panel("allocations", lambda: _convert(q.allocations(), view.AllocationRow), [])
-        snap.positions = panel("positions", lambda: _convert(q.open_positions(), view.PositionRow), [])
+        positions = panel("positions", lambda: _convert(q.open_positions(), view.PositionRow), [])
+        snap.positions = most_at_risk(positions, MAX_POSITIONS)
         pnl = perf.get("trade_pnl", {}) if perf is not None else {}
         trades = lambda: _convert(recent_trades(q, self.trade_rows, pnl), view.TradeRow)  # noqa: E731
         snap.trades = panel("trades", trades, [])
@@ -317,7 +335,7 @@ class SnapshotReader:
         kill = lambda: kill_state(q.killswitch().get("latest"), "clickhouse")  # noqa: E731
         snap.kill = panel("kill_switch", kill, view.KillState())
         if perf is not None:
-            snap.totals = totals(perf, snap.equity, len(snap.positions))
+            snap.totals = totals(perf, snap.equity, len(positions))
         stamps = [t.ts for t in snap.trades[:1]] + [p.ts for p in snap.positions]
         stamps += [h.last_ts for h in snap.health]
         snap.as_of = max((s for s in stamps if s), default="")

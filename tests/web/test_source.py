@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from memesnipe.web import view
-from memesnipe.web.source import HealthRates, equity_points, newer_kill
+from memesnipe.web.source import HealthRates, equity_points, most_at_risk, newer_kill
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -54,3 +54,21 @@ def test_pipeline_rates_are_rows_per_second_between_reads() -> None:
     fills, dead = rates.rows(health)
     assert fills.rate_per_s == 10.0 and fills.last_ts == T0.isoformat()
     assert dead.status == "stale"
+
+
+def test_the_positions_closest_to_their_stops_come_first_and_the_list_is_capped() -> None:
+    def pos(mint: str, mark: float, stop: float | None, upnl: int = 0) -> view.PositionRow:
+        return view.PositionRow(
+            instance_id="s",
+            mint=mint,
+            side="buy",
+            qty_tokens=1,
+            entry_price_sol=1.0,
+            mark_price_sol=mark,
+            stop_price_sol=stop,
+            unrealized_pnl_lamports=upnl,
+        )
+
+    rows = [pos("far", 1.0, 0.5), pos("nostop", 1.0, None), pos("near", 1.0, 0.95), pos("mid", 1.0, 0.8)]
+    assert [p.mint for p in most_at_risk(rows, 10)] == ["near", "mid", "far", "nostop"]
+    assert [p.mint for p in most_at_risk(rows, 2)] == ["near", "mid"]

@@ -135,6 +135,8 @@ function renderPositions(s) {
       td(signed(p.unrealized_pnl_lamports), "num " + tone(p.unrealized_pnl_lamports)));
   });
   fillBody("positions", rows, "flat: no open positions", 9);
+  const all = s.totals.open_positions;
+  $("positions-note").textContent = all > s.positions.length ? `(${s.positions.length} closest to their stops of ${all})` : "";
 }
 
 function renderTrades(s) {
