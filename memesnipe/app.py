@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import faust
 
+from memesnipe import metrics
 from memesnipe.settings import Settings, get_settings
 
 AGENT_MODULES = [
@@ -50,3 +51,4 @@ def create_app(settings: Settings) -> faust.App:
 
 settings = get_settings()
 app = create_app(settings)
+metrics.install_faust_sensor(app)  # Faust's own Prometheus sensor, on the same /metrics

@@ -58,3 +58,21 @@ def serve(port: int) -> None:
     """Start this process's /metrics endpoint (port 0 disables it)."""
     if port:
         start_http_server(port, addr="127.0.0.1")
+
+def install_faust_sensor(app: object, name_prefix: str = "faust") -> bool:
+    """Add Faust's own Prometheus sensor (messages, commits, rebalances, send latency, offsets
+    per topic-partition) to this process's registry, so ``serve`` and Faust's web ``/metrics``
+    expose it beside ours. Idempotent; a failure is logged, never fatal. Faust observes its
+    latencies in milliseconds (its metric names say ``_ms``/``latency``), not seconds."""
+    import logging
+
+    try:
+        from faust.sensors.prometheus import setup_prometheus_sensors
+
+        setup_prometheus_sensors(app, name_prefix=name_prefix)  # type: ignore[arg-type]
+        return True
+    except ValueError as exc:  # already installed in this process (duplicated timeseries)
+        logging.getLogger(__name__).debug("faust prometheus sensor not re-installed: %s", exc)
+    except Exception:
+        logging.getLogger(__name__).exception("faust prometheus sensor could not be installed")
+    return False
