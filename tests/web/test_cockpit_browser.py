@@ -130,5 +130,9 @@ async def test_cockpit_shows_seeded_data_updates_live_and_kill_pauses(served: Se
         await asyncio.sleep(0.3)  # the chart redraws after resize
         assert await page.eval("document.documentElement.scrollWidth") <= 375
         assert await page.eval("document.getElementById('kill-btn').getBoundingClientRect().width") > 150
+        # the kill switch comes right after the totals, above the chart
+        kill_top = await page.eval("document.querySelector('.control').getBoundingClientRect().top")
+        chart_top = await page.eval("document.querySelector('.chart-panel').getBoundingClientRect().top")
+        assert kill_top < chart_top
         await page.screenshot(ARTIFACTS / "cockpit-phone.png")
         assert page.errors == []
