@@ -27,6 +27,13 @@ SHARPE = Gauge("memesnipe_strategy_sharpe", "Rolling annualized Sharpe (unshrunk
 CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
 SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")
 SINK_ROWS = Counter("memesnipe_sink_rows_total", "Rows inserted into ClickHouse", ["table"])
+STRATEGY_PNL = Gauge(
+    "memesnipe_strategy_pnl_lamports", "PnL per strategy from ClickHouse (basis: gross or net of costs)",
+    ["strategy", "basis"],
+)
+STRATEGY_COSTS = Gauge(
+    "memesnipe_strategy_costs_lamports", "Fill costs paid per strategy (from ClickHouse)", ["strategy"]
+)
 SINK_RETRIES = Counter("memesnipe_sink_insert_retries_total", "ClickHouse inserts retried", ["table"])
 SINK_INSERT_SECONDS = Histogram(
     "memesnipe_sink_insert_seconds",

@@ -23,6 +23,7 @@ import msgspec
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from memesnipe import metrics
 from memesnipe.settings import Settings, get_settings
 from memesnipe.sinks.client import Store, StoreError
 from memesnipe.sinks.consumer import AnalyticsSink
@@ -104,6 +105,24 @@ def _mount_cockpit(app: web.Application, queries: Queries, settings: Settings) -
     setup_routes(app, adapted, None, settings=settings)
 
 
+def update_gauges(queries: Queries) -> None:
+    """Per-strategy gross/net PnL and costs, from the query layer, as Prometheus gauges."""
+    for st in queries.performance()["strategies"]:
+        name = st["instance_id"]
+        metrics.STRATEGY_PNL.labels(strategy=name, basis="gross").set(st["gross_pnl_lamports"])
+        metrics.STRATEGY_PNL.labels(strategy=name, basis="net").set(st["net_pnl_lamports"])
+        metrics.STRATEGY_COSTS.labels(strategy=name).set(st["costs_lamports"])
+
+
+async def publish_gauges(queries: Queries, every_s: float = 10.0) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(update_gauges, queries)
+        except Exception:
+            log.exception("could not refresh the PnL gauges")
+        await asyncio.sleep(every_s)
+
+
 async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event | None = None) -> None:
     """Run the sink and the HTTP server until ``stop`` is set (or SIGINT/SIGTERM)."""
     store = await asyncio.to_thread(Store.open, settings.clickhouse_dsn, settings.clickhouse.database)
@@ -142,6 +161,7 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
         settings.analytics.port,
     )
     run_task = asyncio.create_task(sink.run(), name="clickhouse-sink")
+    gauges_task = asyncio.create_task(publish_gauges(queries), name="pnl-gauges")
     stop_task = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -152,6 +172,7 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(run_task, 30)
         stop_task.cancel()
+        gauges_task.cancel()
         await sink.stop()
         await runner.cleanup()
         await asyncio.to_thread(store.close)

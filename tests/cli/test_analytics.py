@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import REGISTRY
 
-from memesnipe.cli.analytics import build_web_app
+from memesnipe.cli.analytics import build_web_app, update_gauges
 from memesnipe.settings import load_settings
 from memesnipe.sinks.client import Store
 from memesnipe.sinks.migrate import migrate
@@ -71,6 +72,25 @@ async def test_a_failing_query_is_a_500_that_names_the_error(tmp_path: Path) -> 
     finally:
         await client.close()
         store.close()
+
+
+async def test_pnl_gauges_carry_each_strategys_gross_net_and_costs(tmp_path: Path) -> None:
+    store = Store.open(f"chdb://{tmp_path / 'ch'}", "memesnipe")
+    migrate(store)
+    try:
+        await ingest(store, scenario())
+        update_gauges(Queries(store, "test", CAPITAL))
+    finally:
+        store.close()
+
+    def value(name: str, **labels: str) -> float | None:
+        return REGISTRY.get_sample_value(name, labels)
+
+    assert value("memesnipe_strategy_pnl_lamports", strategy="A", basis="gross") == int(0.2 * SOL)
+    assert (
+        value("memesnipe_strategy_pnl_lamports", strategy="A", basis="net") == int(0.2 * SOL) - 2 * FILL_COST
+    )
+    assert value("memesnipe_strategy_costs_lamports", strategy="B") == 2 * FILL_COST
 
 
 @pytest.mark.integration
