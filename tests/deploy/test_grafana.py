@@ -203,3 +203,13 @@ def test_the_sql_ledger_replays_random_fills_exactly_like_the_python_ledger(stor
     for s in perf["strategies"]:
         assert rows[s["instance_id"]]["trades"] == s["trades"]
         assert rows[s["instance_id"]]["net_sol"] * 1e9 == pytest.approx(s["net_pnl_lamports"], abs=2)
+
+
+def test_panels_fit_the_grid_and_have_unique_ids() -> None:
+    for name, d in dashboards().items():
+        ids = [p["id"] for p in d["panels"]]
+        assert len(ids) == len(set(ids)), name
+        for p in d["panels"]:
+            g = p["gridPos"]
+            assert g["x"] >= 0 and g["w"] > 0 and g["x"] + g["w"] <= 24, (name, p["title"])
+            assert p["title"] and p["targets"], (name, p["title"])
