@@ -12,6 +12,7 @@ from memesnipe import metrics
 from memesnipe.settings import Settings, get_settings
 
 AGENT_MODULES = [
+    "memesnipe.agents.metrics_endpoint",
     "memesnipe.agents.strategy_runner",
     "memesnipe.agents.risk_gate",
     "memesnipe.agents.ledger",

@@ -26,6 +26,21 @@ PORTFOLIO_DRAWDOWN = Gauge("memesnipe_portfolio_drawdown_ratio", "Drawdown from 
 SHARPE = Gauge("memesnipe_strategy_sharpe", "Rolling annualized Sharpe (unshrunk)", ["strategy"])
 CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
 SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")
+
+CONNECTOR_EVENTS = Counter(
+    "memesnipe_connector_events_total", "Events published by a live connector", ["source", "topic"]
+)
+CONNECTOR_ERRORS = Counter(
+    "memesnipe_connector_errors_total", "Connector failures (fetch, rejected, parse)", ["source", "kind"]
+)
+CONNECTOR_FETCH_SECONDS = Histogram(
+    "memesnipe_connector_fetch_seconds", "Time one connector fetch takes, retries included", ["source"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+CONNECTOR_LAST_SUCCESS = Gauge(
+    "memesnipe_connector_last_success_timestamp_seconds", "Unix time of the last good cycle", ["source"]
+)
+RECORDER_ROWS = Counter("memesnipe_recorder_rows_total", "Market events written to Parquet", ["topic"])
 SINK_ROWS = Counter("memesnipe_sink_rows_total", "Rows inserted into ClickHouse", ["table"])
 STRATEGY_PNL = Gauge(
     "memesnipe_strategy_pnl_lamports", "PnL per strategy from ClickHouse (basis: gross or net of costs)",
@@ -46,25 +61,24 @@ SINK_DELAY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
 )
 
-CONNECTOR_EVENTS = Counter(
-    "memesnipe_connector_events_total", "Events published by a live connector", ["source", "topic"]
-)
-CONNECTOR_ERRORS = Counter(
-    "memesnipe_connector_errors_total", "Connector failures (fetch, rejected, parse)", ["source", "kind"]
-)
-CONNECTOR_FETCH_SECONDS = Histogram(
-    "memesnipe_connector_fetch_seconds", "Time one connector fetch takes, retries included", ["source"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-)
-CONNECTOR_LAST_SUCCESS = Gauge(
-    "memesnipe_connector_last_success_timestamp_seconds", "Unix time of the last good cycle", ["source"]
-)
-RECORDER_ROWS = Counter("memesnipe_recorder_rows_total", "Market events written to Parquet", ["topic"])
+def serve(port: int, host: str = "127.0.0.1") -> bool:
+    """Start this process's /metrics endpoint (port 0 disables it). A taken port (e.g. a second
+    worker on the same host) is logged, not fatal: give each process its own
+    MEMESNIPE_METRICS_PORT."""
+    import logging
 
-def serve(port: int) -> None:
-    """Start this process's /metrics endpoint (port 0 disables it)."""
-    if port:
-        start_http_server(port, addr="127.0.0.1")
+    if not port:
+        return False
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:
+        logging.getLogger(__name__).warning(
+            "metrics: cannot listen on %s:%d (%s); set MEMESNIPE_METRICS_PORT per process", host, port, exc
+        )
+        return False
+    logging.getLogger(__name__).info("metrics: http://%s:%d/metrics", host, port)
+    return True
+
 
 def install_faust_sensor(app: object, name_prefix: str = "faust") -> bool:
     """Add Faust's own Prometheus sensor (messages, commits, rebalances, send latency, offsets

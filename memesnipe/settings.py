@@ -183,21 +183,6 @@ class ConnectorSettings(BaseModel):
     record_flush_s: float = Field(10.0, gt=0, description="longest time a row waits in the buffer")
 
 
-class ExitSettings(BaseModel):
-    """Default exits of every position (position manager); a strategy overrides any of them
-    with ``params["exits"]`` in its spec. Fractions of the entry price; times in event time."""
-
-    stop_loss: float = Field(0.10, gt=0, lt=1, description="fixed stop-loss below entry (above for shorts)")
-    activation_offset: float = Field(0.03, ge=0, description="favourable move before the stop trails")
-    trail: float = Field(0.02, ge=0, lt=1, description="trailing distance from the best price; 0 = no trailing")
-    take_profit: float = Field(0.0, ge=0, description="take profit at this gain; 0 = off")
-    max_hold_s: float = Field(14_400.0, ge=0, description="exit after holding this long; 0 = off")
-    exit_retry_s: float = Field(60.0, gt=0, description="re-send an exit with no fill after this long")
-    publish_min_change: float = Field(0.01, ge=0, description="publish a position when its mark moves this much")
-    publish_interval_s: float = Field(10.0, gt=0, description="...or at least this often while marked")
-    rug_ttl_s: float = Field(86_400.0, gt=0, description="how long a rug signal forces longs in the token out")
-
-
 JITO_TIP_ACCOUNTS = (
     "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5,HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe,"
     "Cw8CFyM9FkoMi7K7Crf6HNQqf4uEMzpKw6QNghXLvLkY,ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49,"
@@ -290,6 +275,21 @@ class ExecutionSettings(BaseModel):
     order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
 
 
+class ExitSettings(BaseModel):
+    """Default exits of every position (position manager); a strategy overrides any of them
+    with ``params["exits"]`` in its spec. Fractions of the entry price; times in event time."""
+
+    stop_loss: float = Field(0.10, gt=0, lt=1, description="fixed stop-loss below entry (above for shorts)")
+    activation_offset: float = Field(0.03, ge=0, description="favourable move before the stop trails")
+    trail: float = Field(0.02, ge=0, lt=1, description="trailing distance from the best price; 0 = no trailing")
+    take_profit: float = Field(0.0, ge=0, description="take profit at this gain; 0 = off")
+    max_hold_s: float = Field(14_400.0, ge=0, description="exit after holding this long; 0 = off")
+    exit_retry_s: float = Field(60.0, gt=0, description="re-send an exit with no fill after this long")
+    publish_min_change: float = Field(0.01, ge=0, description="publish a position when its mark moves this much")
+    publish_interval_s: float = Field(10.0, gt=0, description="...or at least this often while marked")
+    rug_ttl_s: float = Field(86_400.0, gt=0, description="how long a rug signal forces longs in the token out")
+
+
 SIGNER_TIP_ACCOUNTS = (
     "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5,HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe,"
     "Cw8CFyM9FkoMi7K7Crf6HNQqf4uEMzpKw6QNghXLvLkY,ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49,"
@@ -380,6 +380,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     web_port: int = Field(6066, ge=1, le=65535, description="Faust web (and cockpit) port")
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables the Prometheus endpoint")
+    metrics_host: str = Field("127.0.0.1", description="bind address of /metrics (0.0.0.0 in containers)")
     hmac_secret: str = Field("paper-hmac-secret-change-me", min_length=16)
 
     kafka: KafkaSettings = KafkaSettings()
@@ -390,12 +391,12 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     web: WebSettings = WebSettings()
     connectors: ConnectorSettings = ConnectorSettings()
-    exits: ExitSettings = ExitSettings()
     jupiter: JupiterSettings = JupiterSettings()
     jito: JitoSettings = JitoSettings()
     drift: DriftSettings = DriftSettings()
     execution: ExecutionSettings = ExecutionSettings()
     signer: SignerSettings = SignerSettings()
+    exits: ExitSettings = ExitSettings()
 
     @field_validator("log_level")
     @classmethod

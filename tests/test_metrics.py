@@ -1,27 +1,26 @@
-"""Prometheus exposure helpers: Faust's sensor joins our registry; the app installs it."""
-
-from __future__ import annotations
-
-import uuid
-
-import faust
-from prometheus_client import REGISTRY, generate_latest
+import urllib.request
 
 from memesnipe import metrics
+from tests.support.kafka import free_port
 
 
-def test_faust_sensor_registers_once_and_monitors_the_app() -> None:
-    prefix = "t" + uuid.uuid4().hex[:8]
-    app = faust.App(prefix, broker="kafka://127.0.0.1:9092")
-    assert metrics.install_faust_sensor(app, name_prefix=prefix) is True
-    assert metrics.install_faust_sensor(app, name_prefix=prefix) is False  # idempotent, no crash
-    assert type(app.monitor).__name__ == "PrometheusMonitor"
-    text = generate_latest(REGISTRY).decode()
-    assert f"{prefix}_total_events" in text and "memesnipe_sink_rows_total" in text
+def test_serve_exposes_our_metrics_and_a_taken_port_is_not_fatal():
+    port = free_port()
+    metrics.EVENTS_IN.labels(topic="price").inc(3)
+    assert metrics.serve(port) is True
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'memesnipe_events_in_total{topic="price"}' in body
+    assert metrics.serve(port) is False  # second process on the same port: logged, not raised
+    assert metrics.serve(0) is False
 
 
-def test_the_pipeline_app_carries_the_faust_sensor() -> None:
-    from memesnipe.app import app
+def test_metric_names_follow_prometheus_conventions():
+    from prometheus_client import REGISTRY
 
-    assert type(app.monitor).__name__ == "PrometheusMonitor"
-    assert "faust_messages_received_total" in generate_latest(REGISTRY).decode()
+    names = [m.name for m in REGISTRY.collect() if m.name.startswith("memesnipe_")]
+    assert names
+    for n in names:
+        assert n == n.lower() and " " not in n
+    counters = [m for m in REGISTRY.collect() if m.name.startswith("memesnipe_") and m.type == "counter"]
+    for m in counters:  # prometheus_client adds _total to counter samples
+        assert all(s.name.endswith(("_total", "_created")) for s in m.samples)

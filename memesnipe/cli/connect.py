@@ -42,6 +42,11 @@ async def _run(source: str, cycles: int | None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from memesnipe import metrics
+    from memesnipe.settings import get_settings
+
+    settings = get_settings()
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     return asyncio.run(_run(args.source, args.cycles))
 
 

@@ -33,6 +33,9 @@ def _run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    from memesnipe import metrics
+
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     sent = asyncio.run(run_simulator(settings, count=args.count, rate_per_s=args.rate, fast=args.fast))
     print(f"simulator: sent {sent} events")
     return 0
