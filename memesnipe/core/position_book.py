@@ -93,6 +93,7 @@ class MintBook(msgspec.Struct, kw_only=True):
     rug_reason: str = ""
     rug_ts_s: float = 0.0
     perp_markets: dict[str, int] = {}  # instance_id -> Drift perp market of its short entries
+    clock_s: float = 0.0  # latest event time of the token's market inputs (marks, signals)
 
     # -- exactly-once bookkeeping -------------------------------------------------------
     def is_applied(self, topic: str, offset: int) -> bool:
@@ -135,12 +136,14 @@ class MintBook(msgspec.Struct, kw_only=True):
         self._remember(fill.fill_id)
         pos.seq += 1
         pos.updated_ts_s = max(pos.updated_ts_s, fill.ts.timestamp())
+        # Timers (throttle, exit retry, rug TTL) run on the market's clock: a fill's time comes
+        # from the execution side, which need not share it (paper fills, replays, clock skew).
+        ts_s = self.clock_s or fill.ts.timestamp()
         pos.published_mark = pos.mark_price
-        pos.published_ts_s = pos.updated_ts_s
+        pos.published_ts_s = self.clock_s  # 0 = no market time yet: the first mark publishes
         if effect.closed:
             del self.positions[key]
         exit_order = None
-        ts_s = fill.ts.timestamp()
         if (
             pos.is_open
             and direction is Direction.LONG
@@ -166,12 +169,15 @@ class MintBook(msgspec.Struct, kw_only=True):
         out: list[MarkOutcome] = []
         if not price > 0.0:
             return out
+        self.clock_s = max(self.clock_s, ts_s)
         rug = self.rug_reason if self.rug_active(ts_s, policy) else ""
         for pos in self.positions.values():
-            if ts_s < pos.mark_ts_s or ts_s < pos.opened_at_s:
-                continue  # older than what we know: neither a mark nor a new best price
+            if ts_s < pos.mark_ts_s:
+                continue  # older than the last mark: neither a mark nor a new best price
             pos.mark_price = price
             pos.mark_ts_s = ts_s
+            if pos.hold_start_s <= 0.0:
+                pos.hold_start_s = ts_s
             pos.updated_ts_s = max(pos.updated_ts_s, ts_s)
             if decimals >= 0:
                 pos.decimals = decimals
@@ -182,7 +188,7 @@ class MintBook(msgspec.Struct, kw_only=True):
                 pos.entry_price,
                 pos.best_price,
                 price,
-                pos.opened_at_s,
+                pos.hold_start_s,
                 ts_s,
                 rug=rug if pos.direction is Direction.LONG else "",
                 flatten=flatten,
@@ -205,6 +211,7 @@ class MintBook(msgspec.Struct, kw_only=True):
 
     def apply_rug(self, reason: str, ts_s: float, source_id: str, policy: BookPolicy) -> list[ExitOrder]:
         """A rug signal for this token: remember it and force every long out now."""
+        self.clock_s = max(self.clock_s, ts_s)
         if ts_s >= self.rug_ts_s:
             self.rug_reason = reason or "rug signal"
             self.rug_ts_s = ts_s

@@ -112,7 +112,8 @@ class Position(msgspec.Struct, kw_only=True):
     entry_price: float = 0.0
     best_price: float = 0.0
     mark_price: float = 0.0
-    mark_ts_s: float = 0.0
+    mark_ts_s: float = 0.0  # event time of the last market mark (price clock)
+    hold_start_s: float = 0.0  # price-clock time of the first mark after opening (max hold)
     decimals: int = -1
     perp_market_index: int | None = None  # Drift market of a short (a cover needs it)
     realized_gross_lamports: int = 0
@@ -225,9 +226,8 @@ def apply_fill(pos: Position, fill: FillLike) -> FillEffect:
     pos.costs.add(fill)
     pos.fills += 1
     ts_s = fill.ts.timestamp()
-    if fill.qty_tokens > 0 and ts_s >= pos.mark_ts_s:
-        pos.mark_price = fill.price_sol
-        pos.mark_ts_s = ts_s
+    if fill.qty_tokens > 0 and pos.mark_ts_s <= 0.0:
+        pos.mark_price = fill.price_sol  # until the market marks it; mark_ts_s stays the market's
     if action is FillAction.OPEN:
         q = fill.qty_tokens
         if q > 0:

@@ -4,6 +4,7 @@ exactly what its fills say."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -154,3 +155,93 @@ async def test_pump_and_dump_entry_then_one_trailing_exit_across_a_crash(isolate
         assert await consume(env.bootstrap, env.topic("deadletter"), timeout_s=3, idle_s=1) == []
     finally:
         w.stop()
+
+
+def start_pipeline(env) -> list[Process]:
+    """Risk gate + router + paper fills + position manager in one worker, and the signer."""
+    from tests.integration.pipeline import start_signer
+
+    e = env.env
+    e.update(EXITS)
+    e.update(
+        {
+            "MEMESNIPE_TEST_AGENTS": ",".join(
+                f"memesnipe.agents.{m}" for m in ("router", "fills", "position_manager")
+            ),
+            "MEMESNIPE_RISK__REQUIRE_SAFETY_DATA": "false",
+            "MEMESNIPE_RISK__REQUIRE_DEPTH": "false",
+            "MEMESNIPE_WEB_PORT": str(free_port()),
+        }
+    )
+    w = Process(["tests.agents.risk_worker"], e, env.data_dir / "pipeline.log")
+    procs = [w]
+    try:
+        w.wait_for("risk gate ready", timeout_s=180)
+        procs.append(start_signer(env))
+    except BaseException:
+        for p in procs:
+            p.stop()
+        raise
+    return procs
+
+
+async def test_entry_and_trailing_exit_through_gate_router_signer_and_fills(isolated_env) -> None:
+    """The exit takes the entry's path: signal -> risk gate (sized from our position) -> router
+    -> signer -> paper fill -> position closed, its PnL equal to what the two fills say."""
+    env = isolated_env
+    await create_topics(env)
+    procs = start_pipeline(env)
+    try:
+        await produce(env.bootstrap, env.topic("price"), [price(0.001, 0)])
+        await asyncio.sleep(1.0)
+        entry = Signal(
+            signal_id="entry-1",
+            instance_id="mom-1",
+            family="momentum_5m",
+            mint=MINT,
+            ts=T0 + timedelta(seconds=1),
+            side=Side.BUY,
+            intent=Intent.ENTRY,
+            strength=1.0,
+            reason="breakout",
+            price_sol=0.001,
+            price_usd=0.15,
+        )
+        await produce(env.bootstrap, env.topic("signals"), [(KEY, encode(entry))])
+        (buy,) = [
+            decode(r.value, Fill)
+            for r in await consume(env.bootstrap, env.topic("fills"), min_count=1, timeout_s=90, idle_s=1)
+        ]
+        assert buy.side is Side.BUY and buy.qty_tokens > 0
+        e = buy.price_sol
+        # pump 10 % over the fill price, then dump through the trailing stop (2 % under the peak)
+        path = [e * 1.01, e * 1.05, e * 1.10, e * 1.10 * 0.985, e * 1.10 * 0.97, e * 0.8]
+        await produce(env.bootstrap, env.topic("price"), [price(p, s) for s, p in enumerate(path, 2)])
+        fills = [
+            decode(r.value, Fill)
+            for r in await consume(env.bootstrap, env.topic("fills"), min_count=2, timeout_s=120, idle_s=3)
+        ]
+        assert [f.side for f in fills] == [Side.BUY, Side.SELL]
+        sell = fills[1]
+        assert sell.intent is Intent.EXIT and sell.qty_tokens == buy.qty_tokens
+
+        sigs = [
+            decode(r.value, Signal) for r in await consume(env.bootstrap, env.topic("signals"), min_count=2)
+        ]
+        exits = [s for s in sigs if s.intent is Intent.EXIT]
+        assert len(exits) == 1 and exits[0].meta["exit_reason"] == "trailing_stop"
+        assert exits[0].reason.startswith(f"trailing_stop: price {e * 1.10 * 0.97:.6g} <= stop")
+        orders = await consume(env.bootstrap, env.topic("orders"), min_count=2, timeout_s=30)
+        assert len(orders) == 2
+
+        ups = await positions(env, 2)
+        last = ups[-1]
+        assert last.status is PositionStatus.CLOSED and last.qty_tokens == 0
+        assert last.exit_reason == "trailing_stop"
+        assert last.realized_gross_pnl_lamports == sell.notional_lamports - buy.notional_lamports
+        assert last.fees_lamports == buy.cost_lamports + sell.cost_lamports
+        assert last.realized_pnl_lamports == last.realized_gross_pnl_lamports - last.fees_lamports
+        assert last.fees_lamports > 0  # the paper fills charge swap fee, priority fee and tip
+    finally:
+        for p in procs:
+            p.stop()

@@ -109,16 +109,43 @@ def test_rug_exits_longs_now_and_longs_opened_later_but_not_shorts() -> None:
     # another strategy's long filled after the rug is told to leave at once
     out = book.apply_fill(fill(Side.BUY, 10, 1_000, 100.0, 3, inst="late-1"), "fills/0/2", POLICY)
     assert out is not None and out.exit is not None and out.exit.decision.reason is ExitReason.RUG
-    # after the TTL a new long is left alone
+    # after the TTL (on the market's clock) a new long is left alone
+    mark(book, 100.0, 700, 9)
     out = book.apply_fill(fill(Side.BUY, 10, 1_000, 100.0, 700, inst="later-1"), "fills/0/3", POLICY)
     assert out is not None and out.exit is None
 
 
-def test_max_hold_uses_event_time() -> None:
+def test_max_hold_counts_market_event_time_from_the_first_mark() -> None:
     book = opened()
-    assert mark(book, 100.0, 3599, 1)[0].exit is None
-    o = mark(book, 100.0, 3600, 2)[0].exit
+    assert mark(book, 100.0, 1, 1)[0].exit is None
+    assert mark(book, 100.0, 3600, 2)[0].exit is None  # held 3599 s
+    o = mark(book, 100.0, 3601, 3)[0].exit
     assert o is not None and o.decision.reason is ExitReason.MAX_HOLD
+
+
+def test_fill_clock_ahead_of_the_market_clock_still_stops_out() -> None:
+    # a paper fill stamped with the wall clock, marks from a replay months earlier: the stop,
+    # the publish interval and the exit retry all run on the marks' clock
+    book = MintBook(mint="MINT")
+    late = Fill(
+        fill_id="f0",
+        order_id="f0",
+        instance_id="mom-1",
+        family="momentum_5m",
+        mint="MINT",
+        ts=T0 + timedelta(days=300),
+        side=Side.BUY,
+        intent=Intent.ENTRY,
+        qty_tokens=1000,
+        notional_lamports=100_000,
+        price_sol=100.0,
+    )
+    book.apply_fill(late, "fills/0/0", POLICY)
+    assert [mark(book, 100.2, t, t)[0].publish for t in (1, 5, 11)] == [True, False, True]
+    first = mark(book, 89.0, 12, 12)[0].exit
+    assert first is not None and first.decision.reason is ExitReason.STOP_LOSS
+    assert mark(book, 88.0, 41, 13)[0].exit is None
+    assert mark(book, 88.0, 42, 14)[0].exit is not None  # re-armed after 30 s of market time
 
 
 def test_stale_marks_are_ignored() -> None:
@@ -130,11 +157,11 @@ def test_stale_marks_are_ignored() -> None:
 
 
 def test_marks_publish_on_1pct_moves_or_every_10s() -> None:
-    book = opened()  # published at the fill (100)
+    book = opened()  # published at the fill, before any market time: the first mark publishes
     assert [
         mark(book, p, t, n)[0].publish
-        for n, (p, t) in enumerate([(100.5, 1), (100.99, 2), (101.0, 3), (101.5, 4), (101.5, 14)])
-    ] == [False, False, True, False, True]
+        for n, (p, t) in enumerate([(100.0, 0), (100.5, 1), (100.99, 2), (101.0, 3), (101.5, 4), (101.5, 14)])
+    ] == [True, False, False, True, False, True]
 
 
 def test_reducing_without_a_position_is_refused() -> None:
