@@ -50,9 +50,17 @@ def journal_path(settings: Settings) -> Path:
     return keystore.signer_dir(settings.data_dir) / name
 
 
+DEFAULT_HMAC_SECRET = "paper-hmac-secret-change-me"
+
+
 def load_key(settings: Settings) -> keystore.SealedKey:
     """The live key from MEMESNIPE_SIGNER__KEY_PATH, or the throwaway paper key."""
     if settings.mode is Mode.LIVE:
+        if settings.hmac_secret == DEFAULT_HMAC_SECRET or len(set(settings.hmac_secret)) < 8:
+            raise keystore.KeyStoreError(
+                "signer: live mode needs a real MEMESNIPE_HMAC_SECRET (not the paper default; "
+                "e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
         if settings.signer.key_path is None:
             raise keystore.KeyStoreError(
                 "signer: live mode needs MEMESNIPE_SIGNER__KEY_PATH (the wallet keypair)"

@@ -110,8 +110,25 @@ def test_sealed_key_never_shows_the_secret() -> None:
     assert sealed.sign(msg) == kp.sign_message(msg)
 
 
+def test_live_mode_refuses_the_default_hmac_secret(tmp_path: Path) -> None:
+    path = write_key(tmp_path / "id.json", Keypair())
+    live = dict(
+        mode="live", live_confirm="I-ACCEPT-REAL-MONEY-RISK", data_dir=tmp_path, signer={"key_path": path}
+    )
+    with pytest.raises(KeyStoreError, match="MEMESNIPE_HMAC_SECRET"):
+        load_key(load_settings(**live))
+    with pytest.raises(KeyStoreError, match="MEMESNIPE_HMAC_SECRET"):
+        load_key(load_settings(**live, hmac_secret="a" * 32))
+    assert load_key(load_settings(**live, hmac_secret="0123456789abcdef" * 2)).pubkey is not None
+
+
 def test_live_mode_needs_a_key_path_and_a_matching_pubkey(tmp_path: Path) -> None:
-    live = dict(mode="live", live_confirm="I-ACCEPT-REAL-MONEY-RISK", data_dir=tmp_path)
+    live = dict(
+        mode="live",
+        live_confirm="I-ACCEPT-REAL-MONEY-RISK",
+        data_dir=tmp_path,
+        hmac_secret="0123456789abcdef" * 2,
+    )
     with pytest.raises(KeyStoreError, match="MEMESNIPE_SIGNER__KEY_PATH"):
         load_key(load_settings(**live))
     kp = Keypair()
@@ -146,6 +163,7 @@ def test_signer_process_refuses_to_start_on_a_readable_key(tmp_path: Path) -> No
         MEMESNIPE_MODE="live",
         MEMESNIPE_LIVE_CONFIRM="I-ACCEPT-REAL-MONEY-RISK",
         MEMESNIPE_SIGNER__KEY_PATH=str(path),
+        MEMESNIPE_HMAC_SECRET="a-real-shared-secret-4f9c2e",
         MEMESNIPE_DATA_DIR=str(tmp_path / "data"),
         MEMESNIPE_KAFKA__BROKER="kafka://127.0.0.1:1",  # never reached: the key check comes first
     )
