@@ -51,6 +51,8 @@ class KoreanTimeBurstParams(StrategyParams):
     def _check(self) -> KoreanTimeBurstParams:
         if self.lookback_s % self.bucket_s:
             raise ValueError("lookback_s must be a multiple of bucket_s")
+        if 3600 % self.bucket_s:
+            raise ValueError("bucket_s must divide an hour")
         if self.kst_open_hour == self.kst_close_hour % 24:
             raise ValueError("kst_open_hour and kst_close_hour must differ")
         return self
@@ -82,7 +84,9 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
     def initial_state(self) -> State:
         return {
             "p": last_ring(self.n_px),
-            "past": 0.0,
+            "past": 0.0,  # cached per head bucket: price k buckets ago,
+            "hod": 0,  # its KST hour of day,
+            "acc": False,  # and whether its events go into the hour's baseline
             "hb": [0.0] * 24,  # per KST hour: EWMA over days of that hour's mean volume_usd_5m
             "hd": [0] * 24,  # per KST hour: days folded in
             "cur": [-1.0, -1.0, 0.0, 0.0],  # (hour index since epoch, hour of day, volume sum, samples)
@@ -91,40 +95,50 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
             "cd": 0.0,
         }
 
+    def _fold(self, s: State, cur: list[float]) -> None:
+        """Close the hour being accumulated into that hour-of-day's baseline (EWMA over days)."""
+        if cur[3] > 0.0:
+            h = int(cur[1])
+            mean = cur[2] / cur[3]
+            hb = s["hb"]
+            hb[h] = mean if s["hd"][h] == 0 else hb[h] + self.alpha * (mean - hb[h])
+            s["hd"][h] += 1
+
     def step(self, s: State, ev: Any, t: float) -> tuple[State, Sequence[Emit]]:
         px = ev.price_usd
         if not px > 0.0:
             return s, NO_EMITS
         pr = s["p"]
-        b = t // self.bw
-        if b == pr[0]:  # same bucket as the last event: the price k buckets ago holds
-            pr[1 + int(b % self.n_px)] = px
-            past = s["past"]
-        else:
-            last_set(pr, self.bw, t, px)
-            past = s["past"] = last_ago(pr, self.k)
-        hour_idx = (t + KST_OFFSET_S) // 3600.0
-        hod = int(hour_idx % 24)
-        in_session = self.session[hod]
         vol = ev.volume_usd_5m
         cur = s["cur"]
-        if hour_idx != cur[0]:
-            if hour_idx < cur[0]:  # a late event from an hour already folded: ignore for the baseline
-                in_session_for_baseline = False
-            else:
-                in_session_for_baseline = True
-                if cur[3] > 0.0:
-                    h = int(cur[1])
-                    mean = cur[2] / cur[3]
-                    hb = s["hb"]
-                    hb[h] = mean if s["hd"][h] == 0 else hb[h] + self.alpha * (mean - hb[h])
-                    s["hd"][h] += 1
-                cur[0], cur[1], cur[2], cur[3] = hour_idx, float(hod), 0.0, 0.0
+        b = t // self.bw
+        if b == pr[0]:
+            # same bucket as the last event (most events): same hour (buckets divide the hour), so
+            # the cached price k buckets ago, hour of day and baseline flag all hold
+            pr[1 + int(b % self.n_px)] = px
+            past = s["past"]
+            hod = s["hod"]
+            if s["acc"]:
+                cur[2] += vol
+                cur[3] += 1.0
         else:
-            in_session_for_baseline = True
-        if in_session and in_session_for_baseline:
-            cur[2] += vol
-            cur[3] += 1.0
+            last_set(pr, self.bw, t, px)
+            past = last_ago(pr, self.k)
+            hour_idx = (t + KST_OFFSET_S) // 3600.0
+            hod = int(hour_idx % 24)
+            accumulate = self.session[hod]
+            if hour_idx != cur[0]:
+                if hour_idx < cur[0]:  # late event from an hour already folded: not in the baseline
+                    accumulate = False
+                else:
+                    self._fold(s, cur)
+                    cur[0], cur[1], cur[2], cur[3] = hour_idx, float(hod), 0.0, 0.0
+            if accumulate:
+                cur[2] += vol
+                cur[3] += 1.0
+            if pr[0] == b:  # the head moved to this bucket (not a late event): cache for its events
+                s["past"], s["hod"], s["acc"] = past, hod, accumulate
+        in_session = self.session[hod]
         ret = px / past - 1.0 if past > 0.0 else 0.0
         if s["pos"]:
             held = t - s["tin"]

@@ -77,8 +77,26 @@ class MeanRevert1h(Strategy[MeanRevert1hParams]):
             return s, NO_EMITS
         x = math.log(px)
         w = s["w"]
-        welford_add(w, self.w, t, x)  # advances the window to t first
-        n, mean, var = welford_stats(w)
+        b = t // self.w
+        if b == w[0]:
+            # hot path, same bucket as the last event: welford_add + welford_stats inlined
+            i = 4 + 3 * int(b % self.n)
+            bn = w[i] + 1.0
+            d = x - w[i + 1]
+            w[i] = bn
+            bm = w[i + 1] = w[i + 1] + d / bn
+            bm2 = w[i + 2] = w[i + 2] + d * (x - bm)
+            cn = w[1]
+            if cn == 0.0:
+                n, var, mean = bn, bm2 / bn, bm
+            else:
+                n = cn + bn
+                d = bm - w[2]
+                mean = w[2] + d * bn / n
+                var = (w[3] + bm2 + d * d * cn * bn / n) / n
+        else:
+            welford_add(w, self.w, t, x)  # rolls the window to t first
+            n, mean, var = welford_stats(w)
         if n < self.min_n:
             return s, NO_EMITS
         v = var if var > self.min_var else self.min_var
