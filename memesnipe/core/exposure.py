@@ -4,13 +4,18 @@ Fed with every order, fill, order update and position update (all partitions, se
 ``memesnipe.tables.views``). Exposure of a strategy on a mint is its open position's marked
 notional plus its *pending* entries: an entry order counts from the moment the gate emits it
 until the position reflects its fill (a position update at or after the fill's time), or until
-it fails or ``pending_ttl_s`` of event time passes without a fill. So an order is never counted
+it fails, or until ``pending_ttl_s`` of wall-clock time has passed since it was sent (the Kafka
+record time; a backstop for an order whose failure was never reported). The TTL is on the wall
+clock, not event time, because event times of different mints are not comparable: one signal
+with a skewed timestamp must not release every other order's exposure. So an order is never counted
 zero times in between, which is what would let two quick entries both pass a cap.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from memesnipe.streams.trading import (
@@ -44,7 +49,8 @@ class Pending:
     mint: str
     intent: Intent
     lamports: int
-    ts: float
+    ts: float  # event time of the order
+    sent_at: float  # wall clock when it was sent (record time)
     filled_ts: float | None = None
 
 
@@ -60,8 +66,14 @@ def position_exposure(p: PositionUpdate) -> int:
 class ExposureBook:
     """Open positions, pending orders and the recent order rate, with O(1) aggregates."""
 
-    def __init__(self, pending_ttl_s: float = 180.0, remember_orders: int = 100_000) -> None:
+    def __init__(
+        self,
+        pending_ttl_s: float = 180.0,
+        remember_orders: int = 100_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.pending_ttl_s = pending_ttl_s
+        self.clock = clock
         self.remember_orders = remember_orders
         self.held: dict[tuple[str, str], Held] = {}
         self.pending: dict[str, Pending] = {}
@@ -116,7 +128,7 @@ class ExposureBook:
 
     # ------------------------------------------------------------ folds
 
-    def apply_order(self, o: Order) -> None:
+    def apply_order(self, o: Order, sent_at: float | None = None) -> None:
         if o.order_id in self._order_ts:
             return
         ts = o.ts.timestamp()
@@ -124,7 +136,8 @@ class ExposureBook:
         while len(self._order_ts) > self.remember_orders:
             self._order_ts.popitem(last=False)
         lamports = o.amount_in if o.intent is Intent.ENTRY else 0
-        self.pending[o.order_id] = Pending(o.instance_id, o.mint, o.intent, lamports, ts)
+        sent = self.clock() if sent_at is None else sent_at
+        self.pending[o.order_id] = Pending(o.instance_id, o.mint, o.intent, lamports, ts, sent)
         self._pending_by_pos[(o.instance_id, o.mint)].add(o.order_id)
         self._add(o.instance_id, o.mint, lamports)
 
@@ -170,8 +183,8 @@ class ExposureBook:
             if pend.filled_ts is not None and ts >= pend.filled_ts:
                 self._drop_pending(oid)
 
-    def expire(self, now: float) -> None:
-        """Drop pending orders older than the TTL (event time) and old rate-window entries."""
-        cutoff = now - self.pending_ttl_s
-        for oid in [oid for oid, p in self.pending.items() if p.ts < cutoff]:
+    def expire(self) -> None:
+        """Drop pending orders sent more than the TTL ago (wall clock)."""
+        cutoff = self.clock() - self.pending_ttl_s
+        for oid in [oid for oid, p in self.pending.items() if p.sent_at < cutoff]:
             self._drop_pending(oid)

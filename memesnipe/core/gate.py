@@ -117,7 +117,7 @@ class RiskGate:
             st.blocked = True
             st.block_reason = f"{sig.instance_id}: {sig.reason}"
         now = sig.ts.timestamp()
-        book.expire(now)
+        book.expire()
         if sig.intent is Intent.ENTRY:
             decision, perp = self._entry(st, sig, book, kill, allocations, now), sig.perp_market_index
         else:

@@ -88,9 +88,13 @@ def book_handlers(book: ExposureBook) -> dict[str, Handler]:
 
         return handle
 
+    def on_order(key: bytes | None, value: bytes | None, partition: int, offset: int, ts_ms: int) -> None:
+        if value is not None:
+            book.apply_order(decode(value, Order), sent_at=ts_ms / 1000.0)
+
     return {
         "positions": folder(PositionUpdate, book.apply_position),
-        "orders": folder(Order, book.apply_order),
+        "orders": on_order,
         "fills": folder(Fill, book.apply_fill),
         "order_updates": folder(OrderUpdate, book.apply_update),
     }

@@ -17,9 +17,19 @@ WANTED = [
     "memesnipe.agents.portfolio_monitor",
     *[m for m in os.environ.get("MEMESNIPE_TEST_AGENTS", "").split(",") if m],
 ]
+if os.environ.get("MEMESNIPE_TEST_ONLY"):  # exactly these modules, e.g. the gate alone
+    WANTED = os.environ["MEMESNIPE_TEST_ONLY"].split(",")
 MODULES = [m for m in WANTED if importlib.util.find_spec(m) is not None]
 
 if __name__ == "__main__":
-    app.conf.autodiscover = MODULES
+    if os.environ.get("MEMESNIPE_TEST_ONLY"):
+        # The worker's own discovery also scans conf.origin (the whole memesnipe package);
+        # import exactly the listed agents here and switch discovery off.
+        app.conf.autodiscover = MODULES
+        app.conf.origin = None
+        app.discover()
+        app.conf.autodiscover = False
+    else:
+        app.conf.autodiscover = MODULES
     sys.argv = ["memesnipe", "worker", "-l", "info", "--without-web"]
     app.main()

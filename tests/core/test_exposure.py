@@ -78,15 +78,21 @@ def test_short_exposure_grows_when_the_price_rises() -> None:
     assert b.token_exposure("M1") == 12 * 10**8
 
 
-def test_pending_expires_after_ttl_and_rate_window_is_event_time() -> None:
-    b = ExposureBook(pending_ttl_s=180)
+def test_pending_expires_after_wall_clock_ttl_and_rate_window_is_event_time() -> None:
+    now = [1000.0]
+    b = ExposureBook(pending_ttl_s=180, clock=lambda: now[0])
     for i in range(5):
-        b.apply_order(order(f"s{i}", f"M{i}", t=float(i * 20)))  # t = 0, 20, 40, 60, 80
+        b.apply_order(order(f"s{i}", f"M{i}", t=float(i * 20)))  # event t = 0, 20, 40, 60, 80
+        now[0] += 50  # sent at wall 1000, 1050, ..., 1200
     assert b.orders_in_window(ts(80)) == 3  # (20, 80]
     assert b.orders_in_window(ts(200)) == 0
-    b.expire(ts(200))  # pending placed before t=20 (older than 180 s) dropped: only t=0
-    assert b.strategy_exposure("inst-a") == 4 * 10**8
+    b.expire()  # wall 1250: sent before 1070 (1000, 1050) dropped
+    assert b.strategy_exposure("inst-a") == 3 * 10**8
     assert b.knows_order(order_id("inst-a", "M0", "s0"))
+    # a record read back from Kafka carries its own send time
+    b.apply_order(order("late", "M9", t=0), sent_at=100.0)
+    b.expire()
+    assert b.token_exposure("M9") == 0
 
 
 def test_exit_pending_until_its_fill_reaches_the_position() -> None:

@@ -120,3 +120,12 @@ def test_flatten_closes_every_open_position_once_with_deterministic_ids() -> Non
     assert {o.order_id for o in out} == {order_id("inst-a", "M1", sid), order_id("inst-b", "M2", sid)}
     assert flatten_orders(book, ks) == []  # already in flight
     assert book.exit_pending("inst-a", "M1")
+
+
+def test_a_skewed_event_time_on_another_mint_does_not_release_pending_exits() -> None:
+    st, book = ready_state("Mexp"), ExposureBook()
+    book.apply_position(m.position("Mexp", 1000))
+    assert isinstance(GATE.on_signal(st, m.signal("x1", "Mexp", side=Side.SELL, t=10), book, None, {}), Order)
+    GATE.on_signal(ready_state("Mz"), m.signal("far", "Mz", t=10_000), book, None, {})  # a day later
+    out = GATE.on_signal(st, m.signal("x2", "Mexp", side=Side.SELL, t=11), book, None, {})
+    assert isinstance(out, OrderRejection) and out.rule == "exit_pending"
