@@ -13,12 +13,12 @@ from memesnipe.streams.control import StrategySpec
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "momentum_5m": {},
-    "mean_revert_1h": {},
+    "mean_revert_1h": {"z_entry": 3.0},
     "social_buzz": {},
-    "liquidity_migration": {},
-    "perp_basis_arb": {},
+    "liquidity_migration": {"min_net_share": 0.5},
+    "perp_basis_arb": {"entry_basis": 0.04, "confirmations": 3},
     "dev_wallet_drain": {},
-    "airdrop_rotation": {},
+    "airdrop_rotation": {"min_holder_growth": 0.08, "min_recipients": 500},
     "korean_time_burst": {},
     "bridge_inflow": {},
     "rug_pull_sniffer": {},
