@@ -18,6 +18,10 @@ different mints within the propagation delay (produce + fetch, typically < 100 m
 see each other's new orders, so a global limit can be overshot by at most the orders other
 workers emit in that window. Per-mint limits (token cap, liquidity, safety, block) are exact:
 one worker owns a mint.
+
+Flatten: a kill switch with ``flatten`` is executed by the position manager, which owns the
+positions and emits an exit signal for each; those pass this gate like any exit (the kill
+switch never blocks exits), so there is exactly one closing path and no double exit.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from faust.types import EventT
 from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names, topic
 from memesnipe.app import app, settings
-from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain, flatten_orders
+from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
 from memesnipe.core.risk import RiskLimits
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
 from memesnipe.streams.codec import encode
@@ -122,20 +126,3 @@ async def risk_gate(stream: Any) -> None:
             changes[key] = (ev, encode_state(states[key]))
         write_keys(risk_mint, changes)
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
-
-
-@app.timer(0.5, on_leader=True, name="risk_gate_flatten")
-async def flatten() -> None:
-    """A kill switch with ``flatten`` closes every open position (leader only; ids are
-    deterministic, so a second worker doing the same would be deduplicated anyway)."""
-    if not views.view.ready:
-        return
-    ks = views.control.kill_switch()
-    if ks is None or not ks.active or not ks.flatten:
-        return
-    orders = flatten_orders(views.book, ks)
-    for o in orders:
-        ORDERS.labels(state="new").inc()
-        await topic("orders").send(key=o.mint.encode(), value=encode(o))
-    if orders:
-        log.warning("flatten (%s: %s): %d exit orders", ks.by, ks.reason, len(orders))

@@ -15,13 +15,11 @@ from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.ids import order_id
 from memesnipe.core.risk import (
     ENTRY_SIDES,
-    EXIT_FOR_ENTRY,
     EntryContext,
     RiskLimits,
     SafetyFacts,
     evaluate_entry,
     evaluate_exit,
-    venue_for,
 )
 from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.market import DepthEvent, OnChainEvent
@@ -203,38 +201,3 @@ class RiskGate:
 
 def is_entry_side(side: Side) -> bool:
     return side in ENTRY_SIDES
-
-
-def flatten_orders(book: ExposureBook, kill: KillSwitch) -> list[Order]:
-    """Exit orders closing every open position, for a kill switch that asks to flatten.
-
-    Ids derive from the kill switch's time (``signal_id = flatten:<ts>``), so every worker and
-    every retry produces the same ids and downstream deduplication keeps one order each.
-    Positions with an exit already in flight are left to it.
-    """
-    sid = f"flatten:{kill.ts.isoformat()}"
-    out = []
-    for (inst, mint), held in sorted(book.held.items()):
-        oid = order_id(inst, mint, sid)
-        if book.knows_order(oid) or book.exit_pending(inst, mint):
-            continue
-        side = EXIT_FOR_ENTRY.get(held.side)
-        if side is None:
-            continue
-        order = Order(
-            order_id=oid,
-            signal_id=sid,
-            instance_id=inst,
-            family=held.family,
-            mint=mint,
-            ts=kill.ts,
-            side=side,
-            intent=Intent.EXIT,
-            venue=venue_for(side),
-            amount_in=held.qty_tokens,
-            perp_market_index=held.perp_market_index,
-            reason=f"flatten: {kill.by}: {kill.reason}",
-        )
-        book.apply_order(order)
-        out.append(order)
-    return out

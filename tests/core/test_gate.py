@@ -101,27 +101,6 @@ def test_state_keeps_newest_facts_and_applied_offsets() -> None:
     assert not st.already_applied("depth", 0)
 
 
-def test_flatten_closes_every_open_position_once_with_deterministic_ids() -> None:
-    from memesnipe.core.gate import flatten_orders
-
-    book = ExposureBook()
-    book.apply_position(m.position("M1", 500, t=1))
-    book.apply_position(m.position("M2", 70, side=Side.SHORT, perp=9, t=1, instance="inst-b"))
-    book.apply_position(m.position("M3", 0, t=1))  # closed: nothing to do
-    ks = m.kill(True, by="ops", reason="flatten all")
-    ks = type(ks)(active=True, ts=ks.ts, by="ops", reason="flatten all", flatten=True)
-    out = flatten_orders(book, ks)
-    got = {(o.instance_id, o.mint, o.side, o.amount_in, o.venue, o.perp_market_index) for o in out}
-    assert got == {
-        ("inst-a", "M1", Side.SELL, 500, Venue.JUPITER, None),
-        ("inst-b", "M2", Side.COVER, 70, Venue.DRIFT, 9),
-    }
-    sid = f"flatten:{ks.ts.isoformat()}"
-    assert {o.order_id for o in out} == {order_id("inst-a", "M1", sid), order_id("inst-b", "M2", sid)}
-    assert flatten_orders(book, ks) == []  # already in flight
-    assert book.exit_pending("inst-a", "M1")
-
-
 def test_a_skewed_event_time_on_another_mint_does_not_release_pending_exits() -> None:
     st, book = ready_state("Mexp"), ExposureBook()
     book.apply_position(m.position("Mexp", 1000))
