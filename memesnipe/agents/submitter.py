@@ -48,21 +48,34 @@ _tasks: set[asyncio.Task[None]] = set()
 
 
 def get_submitter() -> Submitter:
+    """One Submitter per process, sharing the router's Jito and RPC clients when it has them, so
+    Jito's per-IP rate limit is enforced by a single token bucket."""
     global _submitter
     if _submitter is None:
         from memesnipe.connectors.jito import JitoClient
         from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 
         x = settings.jito
-        _submitter = Submitter(
-            jito=JitoClient(
+        live = get_router().live
+        jito = (
+            live.jito
+            if live is not None
+            else JitoClient(
                 x.block_engine_url,
                 uuid=x.uuid,
                 tip_floor_url=x.tip_floor_url,
                 rate_per_s=x.rate_per_s,
                 timeout_s=x.timeout_s,
-            ),
-            rpc=SolanaRpcClient(settings.execution.rpc_url, rate_per_s=settings.execution.rpc_rate_per_s),
+            )
+        )
+        rpc = (
+            live.rpc
+            if live is not None
+            else SolanaRpcClient(settings.execution.rpc_url, rate_per_s=settings.execution.rpc_rate_per_s)
+        )
+        _submitter = Submitter(
+            jito=jito,
+            rpc=rpc,
             rpc_fallback=x.rpc_fallback,
             poll_interval_s=x.poll_interval_s,
             timeout_s=x.bundle_timeout_s,
