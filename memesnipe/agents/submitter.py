@@ -56,7 +56,7 @@ def get_submitter() -> Submitter:
         from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 
         x = settings.jito
-        live = get_router().live
+        live: Any = get_router().live
         jito = (
             live.jito
             if live is not None
