@@ -104,3 +104,11 @@ async def test_5xx_is_retried():
     c, seen = make(lambda r: answers.pop(0))
     assert (await c.quote(SOL, USDC, 100_000_000, 50)).out_amount == 16_198_753
     assert len(seen) == 2
+
+
+async def test_order_quote_without_taker_reads_price_impact_in_percentage_points():
+    c, seen = make(lambda r: httpx.Response(200, json=fixture("order_v2_quote.json")))
+    q = await c.order_quote(SOL, USDC, 100_000_000, 50)
+    assert seen[0].url.path == "/swap/v2/order" and "taker" not in seen[0].url.params
+    assert q.out_amount == 16_198_753 and q.min_out_amount == 16_117_760
+    assert q.price_impact_bps == pytest.approx(0.77)  # -0.0077 % -> 0.77 bps adverse
