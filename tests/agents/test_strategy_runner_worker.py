@@ -9,8 +9,12 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__":
-    from memesnipe.app import app
+    from memesnipe import app as app_module
 
-    app.conf.autodiscover = ["memesnipe.agents.strategy_runner"]
+    only = ["memesnipe.agents.strategy_runner"]
+    app_module.AGENT_MODULES[:] = only  # the app's conf may hold this very list
+    app = app_module.app
+    app.conf.autodiscover = only
+    app.conf.origin = None  # with an origin Faust also scans the whole package for agents
     sys.argv = ["memesnipe", *sys.argv[1:]]
     app.main()
