@@ -95,7 +95,7 @@ async def _start_spec_view() -> None:
 @app.agent(topic("specs"))
 async def strategy_specs(stream: faust.StreamT) -> None:
     """Check each spec once (one consumer per partition) and dead-letter the bad ones."""
-    async for events in stream.take_events(100, within=0.5):
+    async for events in stream.take_events(100, within=0.5):  # type: ignore[attr-defined]
         for ev in events:
             try:
                 if ev.value is not None:
@@ -118,12 +118,20 @@ async def strategy_runner(stream: faust.StreamT) -> None:
     await _view_ready.wait()
     signals_topic = topic("signals")
     observe = BATCH_SECONDS.labels(stage="strategy_runner").observe
-    async for events in stream.take_events(settings.kafka.batch_size, within=settings.kafka.batch_within_s):
+    batch, within = settings.kafka.batch_size, settings.kafka.batch_within_s
+    async for events in stream.take_events(batch, within=within):  # type: ignore[attr-defined]
         t0 = time.perf_counter()
+        stale = 0
         items: list[Item] = []
         counts: dict[str, int] = {}
+        assigned = app.consumer.assignment()
         for ev in events:
             m = ev.message
+            if m.tp not in assigned:
+                # buffered before a rebalance took the partition away: its new owner re-reads it,
+                # and applying it here would write state this worker no longer owns
+                stale += 1
+                continue
             short, dec = _decoders[m.topic]
             counts[short] = counts.get(short, 0) + 1
             try:
@@ -150,4 +158,6 @@ async def strategy_runner(stream: faust.StreamT) -> None:
             write_keys(
                 market_context, {k.encode(): (ref, dump_state(c)) for k, (ref, c) in res.contexts.items()}
             )
+        if stale:
+            log.info("strategy runner: skipped %d events of partitions no longer assigned", stale)
         observe(time.perf_counter() - t0)

@@ -375,10 +375,10 @@ class InProcessRunner:
         counters: dict[str, int] = {}
         items: list[Item] = []
         for ev in events:
-            tp = type(ev).__struct_config__.tag  # e.g. "price"
+            tp = str(type(ev).__struct_config__.tag)  # e.g. "price"
             off = counters.get(tp, start_offset)
             counters[tp] = off + 1
-            items.append((ev.ts.timestamp(), str(tp), 0, off, ev, None))
+            items.append((ev.ts.timestamp(), tp, 0, off, ev, None))
         return self.run(items)
 
 
