@@ -406,7 +406,10 @@ async def track_exit_params(stream: Any) -> None:
     dead-lettered with the reason and the defaults stay in force for that strategy."""
     default = default_rules(settings.exits)
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        for ev, spec in await decode_batch(events, StrategySpec, f"{CONSUMER}.specs"):
+        specs: list[tuple[EventT, StrategySpec]] = await decode_batch(
+            events, StrategySpec, f"{CONSUMER}.specs"
+        )
+        for ev, spec in specs:
             params = spec.params.get("exits") or {}
             try:
                 if not isinstance(params, dict):
@@ -426,7 +429,10 @@ async def track_killswitch(stream: Any) -> None:
     """The latest kill switch (by its own ts) into a GlobalTable: when it is active and asks to
     flatten, every position is exited on its next mark (exits pass the gate under a kill)."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        for ev, kill in await decode_batch(events, KillSwitch, f"{CONSUMER}.killswitch"):
+        kills: list[tuple[EventT, KillSwitch]] = await decode_batch(
+            events, KillSwitch, f"{CONSUMER}.killswitch"
+        )
+        for ev, kill in kills:
             cur = position_killswitch.get(KILL_KEY)
             if cur is None or decode(cur, KillSwitch).ts <= kill.ts:
                 write_keys(position_killswitch, {KILL_KEY: (ev, ev.value)})

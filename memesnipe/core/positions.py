@@ -35,20 +35,34 @@ LAMPORTS_PER_SOL = 1_000_000_000
 class FillLike(Protocol):
     """The fields of ``streams.Fill`` that accounting reads."""
 
-    fill_id: str
-    instance_id: str
-    family: str
-    mint: str
-    ts: datetime
-    side: str
-    qty_tokens: int
-    notional_lamports: int
-    price_sol: float
-    swap_fee_lamports: int
-    priority_fee_lamports: int
-    jito_tip_lamports: int
-    drift_fee_lamports: int
-    funding_lamports: int
+    @property
+    def fill_id(self) -> str: ...
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def mint(self) -> str: ...
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def qty_tokens(self) -> int: ...
+    @property
+    def notional_lamports(self) -> int: ...
+    @property
+    def price_sol(self) -> float: ...
+    @property
+    def swap_fee_lamports(self) -> int: ...
+    @property
+    def priority_fee_lamports(self) -> int: ...
+    @property
+    def jito_tip_lamports(self) -> int: ...
+    @property
+    def drift_fee_lamports(self) -> int: ...
+    @property
+    def funding_lamports(self) -> int: ...
 
 
 class FillAction(StrEnum):
