@@ -278,7 +278,7 @@ def apply_fill(pos: Position, fill: FillLike) -> FillEffect:
     closed = pos.qty == 0
     if closed:
         pos.closed_at_s = max(ts_s, pos.opened_at_s)
-        pos.exit_reason = pos.pending_exit_reason or getattr(fill, "reason", "") or "exit"
+        pos.exit_reason = pos.pending_exit_reason or "signal_exit"  # not ours: a strategy's own exit
     # a reducing fill answers the pending exit; if something is left, the next mark re-decides
     pos.pending_exit_id = ""
     pos.pending_exit_reason = ""

@@ -64,6 +64,7 @@ def test_long_round_trip_gross_and_net() -> None:
     )
     e = apply_fill(pos, sell)
     assert e.closed and e.qty == 1000 * TOK and e.excess_qty == 0
+    assert pos.exit_reason == "signal_exit"  # closed by a sell the position manager did not ask for
     assert pos.realized_gross_lamports == 2 * SOL
     assert pos.realized_costs_lamports == 25_016_000 + 30_016_000
     assert pos.realized_net_lamports == 2 * SOL - 55_032_000
