@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from faust.types import EventT
@@ -216,24 +217,33 @@ async def submit_results(stream: Any) -> None:
         BATCH_SECONDS.labels(stage="submitter").observe(time.perf_counter() - t0)
 
 
+def due(
+    records: list[OrderRecord], now: datetime, expiry_s: float, live: bool
+) -> tuple[list[OrderRecord], list[OrderRecord]]:
+    """(SUBMITTED live orders to poll again, ROUTED orders unsigned for longer than ``expiry_s``)."""
+    poll = [r for r in records if live and r.state is OrderState.SUBMITTED and not r.paper]
+    expire = [
+        r for r in records if r.state is OrderState.ROUTED and (now - r.updated_at).total_seconds() > expiry_s
+    ]
+    return poll, expire
+
+
 @app.timer(interval=15.0)
 async def resume_and_expire() -> None:
     """Resume polling SUBMITTED live orders (after a restart); expire orders never signed."""
     now = utcnow()
     expiry = settings.execution.order_expiry_s
-    for _key, raw in list(order_lifecycle.items()):
-        rec = load_record(raw)
-        if rec is None:
-            continue
-        if rec.state is OrderState.SUBMITTED and not rec.paper and settings.mode is Mode.LIVE:
-            start_poll(rec)
-        elif rec.state is OrderState.ROUTED and (now - rec.updated_at).total_seconds() > expiry:
-            res = ExecutionResult(
-                request_id=rec.order_id,
-                order_id=rec.order_id,
-                mint=rec.mint,
-                status=ExecutionStatus.EXPIRED,
-                ts=now,
-                reason=f"not signed within {expiry:.0f}s",
-            )
-            await topic("exec_results").send(key=rec.mint.encode(), value=encode(res))
+    records = [r for r in (load_record(raw) for _k, raw in list(order_lifecycle.items())) if r is not None]
+    poll, expire = due(records, now, expiry, settings.mode is Mode.LIVE)
+    for rec in poll:
+        start_poll(rec)
+    for rec in expire:
+        res = ExecutionResult(
+            request_id=rec.order_id,
+            order_id=rec.order_id,
+            mint=rec.mint,
+            status=ExecutionStatus.EXPIRED,
+            ts=now,
+            reason=f"not signed within {expiry:.0f}s",
+        )
+        await topic("exec_results").send(key=rec.mint.encode(), value=encode(res))

@@ -198,3 +198,21 @@ def test_live_fill_uses_the_real_balance_changes():
     assert f.notional_lamports == 100_000_000 + 2_039_280
     quoted = live_fill(_record(), None, "sig")
     assert quoted.qty_tokens == 16_198_000 and quoted.reason == "live:quote"
+
+
+def test_timer_resumes_submitted_live_orders_and_expires_unsigned_ones():
+    from datetime import timedelta
+
+    from memesnipe.agents.submitter import due
+
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    old = now - timedelta(seconds=300)
+    submitted = _record(state=OrderState.SUBMITTED, order_id="s")
+    stale = _record(state=OrderState.ROUTED, order_id="r", updated_at=old)
+    fresh = _record(state=OrderState.ROUTED, order_id="f", updated_at=now)
+    paper_sub = _record(state=OrderState.SUBMITTED, order_id="p", paper=True)
+    landed = _record(state=OrderState.LANDED, order_id="l", updated_at=old)
+    poll, expire = due([submitted, stale, fresh, paper_sub, landed], now, 120, live=True)
+    assert [r.order_id for r in poll] == ["s"] and [r.order_id for r in expire] == ["r"]
+    poll2, _ = due([submitted], now, 120, live=False)
+    assert poll2 == []
