@@ -6,10 +6,18 @@ reached through two loader callables so the caller decides where it lives (a Fau
 dict); the engine caches what it loads for one batch and reports which keys changed, so the
 caller writes each changed key once per batch.
 
-Exact recovery: every state (and every market context) records the last applied offset per
-input topic in ``_off``; an input at or below it is skipped, so re-delivery after a crash does
-not apply an event twice. Signal ids derive from the input (``topic/partition/offset|instance``)
-so re-emitted signals carry the same ids and downstream deduplicates them.
+Exact recovery: every strategy state records the last applied offset per input topic in
+``_off``; an input at or below it is skipped, so re-delivery after a crash does not apply an
+event twice. (The market context is last-value data guarded by event time instead: a replayed
+older price never overwrites a newer one.) Signal ids derive from the input
+(``topic/partition/offset|instance``) so re-emitted signals carry the same ids and downstream
+deduplicates them.
+
+Ordering: within a batch, inputs are applied in event-time order (``order_batch``); across
+batches, in arrival order. Single-topic families are therefore exactly reproducible however the
+stream is batched; families reading two topics (``perp_basis_arb``, ``liquidity_migration``) and
+the price stamped on signals can differ when a batch boundary splits same-instant events of two
+topics differently. Replays in one batch (the backtest) are fully deterministic.
 """
 
 from __future__ import annotations
