@@ -90,7 +90,15 @@ class Momentum5m(Strategy[Momentum5mParams]):
             past = s["past"] = last_ago(pr, self.k)
         vol = ev.volume_usd_5m
         vr = s["v"]
-        sum2_add(vr, self.vw, t, vol, 1.0)
+        vb = t // self.vw
+        if vb == vr[0]:  # same baseline bucket: sum2_add inlined
+            i = 3 + 2 * int(vb % self.n_vol)
+            vr[i] += vol
+            vr[i + 1] += 1.0
+            vr[1] += vol
+            vr[2] += 1.0
+        else:
+            sum2_add(vr, self.vw, t, vol, 1.0)
         if past == 0.0:
             return s, NO_EMITS
         ret = px / past - 1.0
