@@ -41,6 +41,11 @@ class RecordingStats:
         self.duplicates = 0
 
 
+DECODE_BATCH = 1 << 16
+"""Events decoded at a time: bounds the live decoded events (memory, and what each full GC
+collection has to traverse) while one call still amortizes its setup."""
+
+
 def read_events(
     path: Path,
     *,
@@ -49,19 +54,21 @@ def read_events(
     stats: RecordingStats | None = None,
 ) -> Iterator[MarketEvent]:
     """Events of a recording in replay order (per-partition order, merged by event time), one
-    UTC day in memory at a time; undecodable rows are counted and skipped."""
-    for events in read_days(path, start=start, end=end, stats=stats):
+    UTC day of raw values in memory at a time; undecodable rows are counted and skipped."""
+    for events in read_batches(path, start=start, end=end, stats=stats):
         yield from events
 
 
-def read_days(
+def read_batches(
     path: Path,
     *,
     start: datetime | None = None,
     end: datetime | None = None,
     stats: RecordingStats | None = None,
+    batch: int = DECODE_BATCH,
 ) -> Iterator[list[MarketEvent]]:
-    """The decoded events of one UTC day (``date=`` partition) at a time, in replay order."""
+    """The decoded events in replay order, ``batch`` at a time (a batch never spans two UTC
+    days: each ``date=`` partition is read, de-duplicated and ordered on its own)."""
     stats = stats if stats is not None else RecordingStats()
     lo = None if start is None else _micros(start)
     hi = None if end is None else _micros(end)
@@ -69,11 +76,10 @@ def read_days(
         values, dups = day_values(files, lo, hi)
         stats.duplicates += dups
         stats.rows += len(values)
-        if not len(values) and not dups:
-            continue
-        events, bad = decode_values(values)
-        stats.undecodable += bad
-        yield events
+        for i in range(0, len(values), batch):
+            events, bad = decode_values(values.slice(i, batch))
+            stats.undecodable += bad
+            yield events
 
 
 def day_values(files: list[str], lo: int | None = None, hi: int | None = None) -> tuple[pa.Array, int]:

@@ -13,7 +13,7 @@ import pytest
 from memesnipe.backtest.recording import (
     RecordingStats,
     decode_values,
-    read_days,
+    read_batches,
     read_events,
     write_recording,
 )
@@ -113,6 +113,9 @@ def test_fast_reader_yields_exactly_the_replay_sequence(tmp_path, seed, backward
     assert stats.duplicates == 3 * 10 and stats.undecodable == 1
     assert len({e.ts.date() for e in got}) >= 2
     assert all("copy1" not in e.source for e in got)
+    small = RecordingStats()  # decoding in small batches changes nothing
+    assert [e for b in read_batches(tmp_path, stats=small, batch=7) for e in b] == want
+    assert _stats(small) == _stats(want_stats)
 
 
 def test_fast_reader_applies_the_time_window_before_dropping_duplicates(tmp_path) -> None:
@@ -136,7 +139,7 @@ def test_simulated_recording_round_trips_in_event_time_order(tmp_path) -> None:
     sim = MarketSimulator(3, 4, datetime(2026, 4, 6, 23, 40, tzinfo=UTC), 5.0)
     events = list(islice(sim.events(), 3_000))
     assert write_recording(events, tmp_path) == len(events)
-    days = list(read_days(tmp_path))
+    days = list(read_batches(tmp_path, batch=10**6))
     got = [e for d in days for e in d]
     assert len(days) == 2  # 23:40 + 3,000 events at 4 mints crosses midnight
     assert got == _reference(tmp_path)[0]
