@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
+_READ_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -81,11 +82,21 @@ class Store:
             return self.client.command(sql, parameters=parameters)
 
     def rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a query and return its rows as dicts (column name -> value)."""
+        """Run a query and return its rows as dicts (column name -> value).
+
+        FINAL is applied per partition: a row's duplicates always share its partition (same
+        event time), and it is several times faster on a large table.
+        """
         with self.lock:
-            result = self.client.query(sql, parameters=parameters)
+            result = self.client.query(sql, parameters=parameters, settings=_READ_SETTINGS)
         names = result.column_names
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def tuples(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and return plain row tuples (the fast path for large reads)."""
+        with self.lock:
+            result = self.client.query(sql, parameters=parameters, settings=_READ_SETTINGS)
+        return result.result_rows  # type: ignore[no-any-return]
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert rows into ``<database>.<table>``, reusing the insert context per table."""

@@ -40,7 +40,7 @@ class Book:
 class Trade:
     instance_id: str
     mint: str
-    ts: datetime
+    ts: Any  # as given: a datetime, or epoch microseconds on the fast path
     gross: float
     costs: float
     net: float
@@ -121,28 +121,36 @@ class Ledger:
 
     def apply(self, fill: Mapping[str, Any]) -> Trade | None:
         """Apply one fill (a row of the fills table); return the trade it closed, if any."""
-        inst, mint, side = fill["instance_id"], fill["mint"], fill["side"]
-        qty, notional, cost = (
-            int(fill["qty_tokens"]),
-            float(fill["notional_lamports"]),
-            float(fill["cost_lamports"]),
-        )
+        f = fill
+        return self.apply_fill(
+            f.get("fill_id", ""), f["instance_id"], f.get("family") or "", f["mint"], f["ts"], f["side"],
+            int(f["qty_tokens"]), float(f["notional_lamports"]), float(f["cost_lamports"]),
+        )  # fmt: skip
+
+    def apply_fill(
+        self, fill_id: str, inst: str, family: str, mint: str, ts: Any, side: str, qty: int, notional: float,
+        cost: float,
+    ) -> Trade | None:  # fmt: skip
+        """The same, from plain values (the query layer's fast path)."""
         st = self.stats.get(inst)
         if st is None:
             st = self.stats[inst] = StrategyStats(inst)
-        st.family = fill.get("family") or st.family
+        if family:
+            st.family = family
         st.fills += 1
         st.costs += cost
         self.costs += cost
         book_name = "long" if side in (LONG_OPEN, LONG_CLOSE) else "short"
-        book = self.books.setdefault((inst, mint, book_name), Book())
+        book = self.books.get((inst, mint, book_name))
+        if book is None:
+            book = self.books[(inst, mint, book_name)] = Book()
         if side in (LONG_OPEN, SHORT_OPEN):
             book.qty += qty
             book.basis += notional
             book.entry_costs += cost
             return None
         if side not in (LONG_CLOSE, SHORT_CLOSE):
-            raise ValueError(f"fill {fill.get('fill_id')!r}: unknown side {side!r}")
+            raise ValueError(f"fill {fill_id!r}: unknown side {side!r}")
         closed = min(qty, book.qty)
         st.unmatched_qty += qty - closed
         if closed <= 0:
@@ -159,9 +167,7 @@ class Ledger:
         if book.qty == 0:
             book.basis = book.entry_costs = 0.0
         invested = basis_out + entry_cost_out
-        trade = Trade(
-            inst, mint, fill["ts"], gross, trade_costs, net, net / invested if invested > 0 else 0.0
-        )
+        trade = Trade(inst, mint, ts, gross, trade_costs, net, net / invested if invested > 0 else 0.0)
         st.trades += 1
         st.wins += net > 0
         st.realized_gross += gross

@@ -14,16 +14,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from memesnipe.sinks.client import Store
-from memesnipe.sinks.ledger import Ledger, daily_sharpe, max_drawdown
+from memesnipe.sinks.ledger import Ledger, daily_sharpe
 
 FILLS_SQL = """
-SELECT fill_id, instance_id, family, mint, ts, side, qty_tokens, notional_lamports, price_sol,
-       swap_fee_lamports, priority_fee_lamports, jito_tip_lamports, drift_fee_lamports,
-       funding_lamports, cost_lamports
+SELECT fill_id, instance_id, family, mint, ts, side, qty_tokens, notional_lamports, cost_lamports
 FROM {db}.fills FINAL
 WHERE run_id = {run:String}
 ORDER BY ts, fill_id
@@ -37,6 +36,22 @@ FROM (SELECT * FROM {db}.positions FINAL WHERE run_id = {run:String}
       ORDER BY ts DESC, ver DESC LIMIT 1 BY instance_id, mint)
 WHERE status = 'open'
 ORDER BY instance_id, mint
+"""
+
+FILLS_FAST_SQL = """
+SELECT fill_id, instance_id, family, mint, toUnixTimestamp64Micro(ts) AS ts_us, side, qty_tokens,
+       notional_lamports, cost_lamports
+FROM {db}.fills FINAL
+WHERE run_id = {run:String}
+ORDER BY ts, fill_id
+LIMIT 1 BY fill_id
+"""
+
+PNL_MARKS_SQL = """
+SELECT instance_id, mint, toInt64(toUnixTimestamp(minute)) * 1000000 AS ts_us, status, unrealized_pnl_lamports
+FROM {db}.pnl_snapshots
+WHERE run_id = {run:String}
+ORDER BY minute
 """
 
 PNL_SNAPSHOTS_SQL = """
@@ -114,6 +129,9 @@ ORDER BY last_ts DESC
 """
 
 _TS_COLUMN = {"market_events": "sec"}
+_PHYSICAL_COUNT = frozenset({"market_events"})
+"""Counted without FINAL (deduplicating the largest table on every health poll costs seconds):
+its count may include a replay's duplicates until ClickHouse merges them."""
 HEALTH_TABLES = (
     "signals",
     "orders",
@@ -136,11 +154,11 @@ ORDER BY messages DESC
 """
 
 
-def _utc(v: Any) -> Any:
-    """chDB returns naive datetimes for UTC columns; make them aware."""
-    if isinstance(v, datetime) and v.tzinfo is None:
-        return v.replace(tzinfo=UTC)
-    return v
+@dataclass
+class _Cached:
+    result: dict[str, Any]
+    fingerprint: tuple[Any, ...]
+    fresh_until: float
 
 
 class Queries:
@@ -158,14 +176,22 @@ class Queries:
         self.capital_lamports = capital_lamports
         self.live_stats = live_stats
         self.cache_s = 1.0
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._cache: dict[str, _Cached] = {}
         self._cache_lock = threading.Lock()
 
     def _rows(self, sql: str, run_id: str | None = None, **params: Any) -> list[dict[str, Any]]:
         rows = self.store.rows(
             sql.replace("{db}", self.store.database), {"run": run_id or self.run_id, **params}
         )
-        return [{k: _utc(v) for k, v in r.items()} for r in rows]
+        if not rows:
+            return rows
+        naive = [k for k, v in rows[0].items() if isinstance(v, datetime) and v.tzinfo is None]
+        for r in rows if naive else ():
+            for k in naive:
+                v = r[k]
+                if v is not None:
+                    r[k] = v.replace(tzinfo=UTC)
+        return rows
 
     # ---- building blocks -------------------------------------------------------------------
 
@@ -221,36 +247,67 @@ class Queries:
         run = run_id or self.run_id
         with self._cache_lock:
             hit = self._cache.get(run)
-            if hit is not None and time.monotonic() - hit[0] < self.cache_s:
-                return hit[1]
+            now = time.monotonic()
+            if hit is not None and now < hit.fresh_until:
+                return hit.result
+            mark = self._fingerprint(run)
+            if hit is not None and mark == hit.fingerprint:
+                hit.fresh_until = now + self.cache_s
+                return hit.result
+            t0 = time.monotonic()
             result = self._performance(run)
-            self._cache[run] = (time.monotonic(), result)
+            spent = time.monotonic() - t0
+            # Never spend more than ~1/5 of the time recomputing while fills keep arriving.
+            self._cache[run] = _Cached(result, mark, time.monotonic() + max(self.cache_s, 4 * spent))
             return result
 
+    def _fingerprint(self, run: str) -> tuple[Any, ...]:
+        """Changes whenever fills or positions of the run change (physical counts: cheap)."""
+        db = self.store.database
+        row = self.store.rows(
+            f"SELECT (SELECT (count(), max(ts)) FROM {db}.fills WHERE run_id = {{run:String}}) AS f, "
+            f"(SELECT (count(), max(ts)) FROM {db}.positions WHERE run_id = {{run:String}}) AS p",
+            {"run": run},
+        )[0]
+        return (row["f"], row["p"])
+
     def _performance(self, run_id: str) -> dict[str, Any]:
-        fills = self.fills(run_id)
-        ledger = Ledger()
+        db = self.store.database
+        params = {"run": run_id}
+        # Tuples with integer microsecond times: no per-row dicts or datetimes (200k fills ~1 s).
+        fills = self.store.tuples(FILLS_FAST_SQL.replace("{db}", db), params)
+        marks = self.store.tuples(PNL_MARKS_SQL.replace("{db}", db), params)
         # Equity moves at each fill (realized, costs) and each minute's marks (unrealized).
-        events: list[tuple[datetime, int, dict[str, Any]]] = [(f["ts"], 0, f) for f in fills]
-        events += [(s["minute"], 1, s) for s in self._rows(PNL_SNAPSHOTS_SQL, run_id)]
+        # At equal times marks go first: a position closed by a fill must not count its gain
+        # twice (realized by the fill and still unrealized in the older mark).
+        events: list[tuple[int, int, tuple[Any, ...]]] = [(f[4], 1, f) for f in fills]
+        events += [(m[2], 0, m) for m in marks]
         events.sort(key=lambda e: (e[0], e[1]))
+        ledger = Ledger()
+        apply = ledger.apply_fill
         unrealized: dict[tuple[str, str], int] = {}
+        unrealized_total = 0
         capital = float(self.capital_lamports)
-        curve: list[tuple[datetime, float]] = []
+        minute_curve: dict[int, float] = {}  # last equity of each minute (what is shown)
+        peak, max_dd = capital, 0.0  # drawdown at full resolution
         pnl_by_fill: dict[str, int] = {}
-        for ts, kind, row in events:
-            if kind == 0:
-                trade = ledger.apply(row)
+        for ts_us, kind, r in events:
+            if kind == 1:
+                trade = apply(r[0], r[1], r[2], r[3], ts_us, r[5], r[6], float(r[7]), float(r[8]))
                 if trade is not None:
-                    pnl_by_fill[row["fill_id"]] = round(trade.net)
+                    pnl_by_fill[r[0]] = round(trade.net)
             else:
-                key = (row["instance_id"], row["mint"])
-                unrealized[key] = row["unrealized_pnl_lamports"] if row["status"] == "open" else 0
-            equity = capital + ledger.realized_gross - ledger.costs + sum(unrealized.values())
-            if curve and curve[-1][0] == ts:
-                curve[-1] = (ts, equity)
-            else:
-                curve.append((ts, equity))
+                key = (r[0], r[1])
+                new = r[4] if r[3] == "open" else 0
+                unrealized_total += new - unrealized.get(key, 0)
+                unrealized[key] = new
+            equity = capital + ledger.realized_gross - ledger.costs + unrealized_total
+            minute_curve[ts_us // 60_000_000] = equity
+            if equity > peak:
+                peak = equity
+            elif peak > 0 and (peak - equity) / peak > max_dd:
+                max_dd = (peak - equity) / peak
+        curve = [(datetime.fromtimestamp(m * 60, UTC), e) for m, e in minute_curve.items()]
         positions = self.open_positions(run_id)
         for p in positions:
             st = ledger.stats.get(p["instance_id"])
@@ -270,7 +327,7 @@ class Queries:
         totals["net_pnl_lamports"] = totals["gross_pnl_lamports"] - totals["costs_lamports"]
         totals["win_rate"] = totals["wins"] / totals["trades"] if totals["trades"] else None
         totals["sharpe_daily"] = daily_sharpe(curve, capital)
-        totals["max_drawdown"] = max_drawdown([capital] + [e for _, e in curve])
+        totals["max_drawdown"] = max_dd
         return {
             "run_id": run_id or self.run_id,
             "capital_lamports": self.capital_lamports,
@@ -286,7 +343,7 @@ class Queries:
         db = self.store.database
         sql = " UNION ALL ".join(
             f"SELECT '{t}' AS table, count() AS rows, max({_TS_COLUMN.get(t, 'ts')}) AS last_ts "
-            f"FROM {db}.{t} FINAL WHERE run_id = {{run:String}}"
+            f"FROM {db}.{t} {'' if t in _PHYSICAL_COUNT else 'FINAL'} WHERE run_id = {{run:String}}"
             for t in HEALTH_TABLES
         )
         tables = sorted(self._rows(sql, run), key=lambda r: r["table"])

@@ -77,9 +77,10 @@ async def test_equity_curve_ends_at_capital_plus_net_and_shows_the_drawdown(
     curve = perf["equity_curve"]
     assert curve[-1]["equity_lamports"] == CAPITAL + perf["totals"]["net_pnl_lamports"]
     assert [p["ts"] for p in curve] == sorted(p["ts"] for p in curve)
-    peak = max(p["equity_lamports"] for p in curve)
-    trough_after = min(p["equity_lamports"] for p in curve if p["ts"] >= curve[0]["ts"])
-    assert perf["totals"]["max_drawdown"] == pytest.approx((peak - trough_after) / peak, rel=1e-6)
+    # Peak: A's gain, C marked +0.1, four fills paid; then B's loss and its exit cost.
+    peak = CAPITAL + int(0.3 * SOL) - 4 * FILL_COST
+    assert max(p["equity_lamports"] for p in curve) == peak
+    assert perf["totals"]["max_drawdown"] == pytest.approx((int(0.5 * SOL) + FILL_COST) / peak, rel=1e-9)
     assert perf["totals"]["max_drawdown"] > 0
 
 
