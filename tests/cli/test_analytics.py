@@ -23,6 +23,7 @@ from memesnipe.sinks.migrate import migrate
 from memesnipe.sinks.queries import Queries
 from memesnipe.streams import Side, encode
 from tests.sinks.factories import SOL, fill, ingest
+from tests.sinks.test_consumer_integration import delete_topics
 from tests.sinks.test_queries import CAPITAL, FILL_COST, scenario
 from tests.support.kafka import REPO, IsolatedEnv, create_topics, free_port, produce
 
@@ -148,4 +149,5 @@ async def test_the_analytics_process_sinks_fills_serves_them_and_stops_cleanly(
             os.killpg(proc.pid, signal.SIGTERM)
         rc = proc.wait(60)
         log.close()
+        await delete_topics(isolated_env)
     assert rc == 0, (isolated_env.data_dir / "analytics.log").read_text()[-3000:]

@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from memesnipe.sinks.client import Store
 from memesnipe.sinks.consumer import AnalyticsSink
 from memesnipe.sinks.migrate import migrate
 from memesnipe.sinks.queries import Queries
 from memesnipe.streams import Side, encode
+from memesnipe.streams.topics import ALL_TOPICS
 from tests.sinks.factories import SOL, fill, kill, price
 from tests.support.kafka import IsolatedEnv, consume, create_topics, produce
 
@@ -49,8 +51,20 @@ class FailingInserts:
         self._store.insert(table, columns, rows)
 
 
+async def delete_topics(env: IsolatedEnv) -> None:
+    """Drop this test's topics: a shared broker should not carry every test's partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([env.topic(t) for t in ALL_TOPICS])
+    except Exception:  # cleanup only
+        pass
+    finally:
+        await admin.close()
+
+
 @pytest.fixture
-async def env(isolated_env: IsolatedEnv) -> IsolatedEnv:
+async def env(isolated_env: IsolatedEnv) -> AsyncIterator[IsolatedEnv]:
     isolated_env.extra.update(
         {
             "MEMESNIPE_CLICKHOUSE__FLUSH_INTERVAL_S": "0.2",
@@ -59,7 +73,8 @@ async def env(isolated_env: IsolatedEnv) -> IsolatedEnv:
         }
     )
     await create_topics(isolated_env)
-    return isolated_env
+    yield isolated_env
+    await delete_topics(isolated_env)
 
 
 @pytest.fixture
