@@ -9,5 +9,7 @@ from memesnipe.app import app
 
 if __name__ == "__main__":
     app.conf.autodiscover = ["memesnipe.agents.position_manager"]
+    # Faust also scans the whole origin package (memesnipe: every agent); narrow it to ours
+    app.conf.origin = "memesnipe.agents.position_manager"
     sys.argv = ["memesnipe", "worker", "-l", "info", "--without-web"]
     app.main()
