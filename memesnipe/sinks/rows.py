@@ -43,7 +43,7 @@ from memesnipe.streams.market import (
     SocialEvent,
     SolPriceEvent,
 )
-from memesnipe.streams.topics import MARKET_TOPICS
+from memesnipe.streams.topics import COMPACTED, MARKET_TOPICS
 
 Row = tuple[Any, ...]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -403,13 +403,15 @@ class RowMapper:
         self._last_second: dict[tuple[str, str], int] = {}
         self._max_sample_keys = max_sample_keys
 
-    def map(self, short: str, data: bytes, src: Source) -> tuple[str, Row] | None:
+    def map(self, short: str, data: bytes | None, src: Source) -> tuple[str, Row] | None:
         if short in MARKET_TOPICS:
             return self._market(short, data, src)
         conv = _CONVERTERS.get(short)
         if conv is None:
             raise KeyError(f"no table for topic {short!r}")
         if not isinstance(data, bytes | bytearray):
+            if short in COMPACTED:
+                return None  # a deletion marker on a compacted control topic: nothing to store
             raise DecodeError("empty message (tombstone)")
         return TOPIC_TABLE[short], conv(self.run_id, data, src)
 

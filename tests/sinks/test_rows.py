@@ -133,3 +133,8 @@ def test_sample_state_is_bounded() -> None:
         m.map("price", encode(price(f"M{i}", 0)), src(i))
     assert len(m._last_second) <= 10
     assert m.map("price", encode(price("M49", 0 + 0.5)), src(99)) is None
+
+
+def test_a_tombstone_on_a_compacted_control_topic_is_skipped_not_dead_lettered() -> None:
+    assert RowMapper("r").map("specs", None, src()) is None
+    assert RowMapper("r").map("killswitch", None, src()) is None
