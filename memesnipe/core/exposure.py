@@ -13,6 +13,8 @@ zero times in between, which is what would let two quick entries both pass a cap
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
@@ -31,6 +33,7 @@ from memesnipe.streams.trading import (
 
 TERMINAL_FAILURES = frozenset({OrderState.FAILED, OrderState.EXPIRED, OrderState.REJECTED})
 RATE_WINDOW_S = 60.0
+RATE_KEEP_S = 3600.0  # event-time history kept for the rate window (tolerates skew between mints)
 
 
 @dataclass(slots=True)
@@ -81,6 +84,11 @@ class ExposureBook:
         self._by_mint: dict[str, int] = defaultdict(int)
         self._by_instance: dict[str, int] = defaultdict(int)
         self._order_ts: OrderedDict[str, float] = OrderedDict()  # every order seen, oldest first
+        self._rate_ts: list[float] = []  # event times of recent orders, sorted
+        self._entries: dict[tuple[str, str], int] = defaultdict(int)  # pending entry orders per position
+        self._new_positions: set[tuple[str, str]] = set()  # not held, with a pending entry
+        self._next_expire = 0.0
+        self._by_sent: list[tuple[float, str]] = []  # heap of (sent_at, order_id) for the TTL
 
     # ------------------------------------------------------------ aggregates
 
@@ -95,16 +103,18 @@ class ExposureBook:
         return self._by_instance.get(instance_id, 0)
 
     def holds(self, instance_id: str, mint: str) -> bool:
-        return (instance_id, mint) in self.held or bool(self._pending_entries(instance_id, mint))
+        key = (instance_id, mint)
+        return key in self.held or self._entries.get(key, 0) > 0
+
+    def _recount(self, key: tuple[str, str]) -> None:
+        if key not in self.held and self._entries.get(key, 0) > 0:
+            self._new_positions.add(key)
+        else:
+            self._new_positions.discard(key)
 
     def open_positions(self) -> int:
         """Open (strategy, mint) positions plus pending entries that would open a new one."""
-        extra = sum(
-            1
-            for pos, ids in self._pending_by_pos.items()
-            if pos not in self.held and any(self.pending[i].intent is Intent.ENTRY for i in ids)
-        )
-        return len(self.held) + extra
+        return len(self.held) + len(self._new_positions)
 
     def position(self, instance_id: str, mint: str) -> Held | None:
         return self.held.get((instance_id, mint))
@@ -114,14 +124,10 @@ class ExposureBook:
             self.pending[i].intent is Intent.EXIT for i in self._pending_by_pos.get((instance_id, mint), ())
         )
 
-    def _pending_entries(self, instance_id: str, mint: str) -> list[str]:
-        ids = self._pending_by_pos.get((instance_id, mint), ())
-        return [i for i in ids if self.pending[i].intent is Intent.ENTRY]
-
     def orders_in_window(self, now: float) -> int:
         """Orders (any intent) with event time in ``(now - 60 s, now]``."""
-        lo = now - RATE_WINDOW_S
-        return sum(1 for ts in self._order_ts.values() if lo < ts <= now)
+        r = self._rate_ts
+        return bisect.bisect_right(r, now) - bisect.bisect_right(r, now - RATE_WINDOW_S)
 
     def knows_order(self, order_id: str) -> bool:
         return order_id in self._order_ts
@@ -135,11 +141,19 @@ class ExposureBook:
         self._order_ts[o.order_id] = ts
         while len(self._order_ts) > self.remember_orders:
             self._order_ts.popitem(last=False)
+        bisect.insort(self._rate_ts, ts)
+        if self._rate_ts[0] < ts - RATE_KEEP_S:
+            del self._rate_ts[: bisect.bisect_left(self._rate_ts, ts - RATE_KEEP_S)]
         lamports = o.amount_in if o.intent is Intent.ENTRY else 0
         sent = self.clock() if sent_at is None else sent_at
         self.pending[o.order_id] = Pending(o.instance_id, o.mint, o.intent, lamports, ts, sent)
-        self._pending_by_pos[(o.instance_id, o.mint)].add(o.order_id)
+        heapq.heappush(self._by_sent, (sent, o.order_id))
+        key = (o.instance_id, o.mint)
+        self._pending_by_pos[key].add(o.order_id)
         self._add(o.instance_id, o.mint, lamports)
+        if o.intent is Intent.ENTRY:
+            self._entries[key] += 1
+            self._recount(key)
 
     def _drop_pending(self, order_id: str) -> None:
         p = self.pending.pop(order_id, None)
@@ -152,6 +166,11 @@ class ExposureBook:
             ids.discard(order_id)
             if not ids:
                 del self._pending_by_pos[key]
+        if p.intent is Intent.ENTRY:
+            self._entries[key] -= 1
+            if self._entries[key] <= 0:
+                del self._entries[key]
+            self._recount(key)
 
     def apply_fill(self, f: Fill) -> None:
         p = self.pending.get(f.order_id)
@@ -178,13 +197,20 @@ class ExposureBook:
             exp = position_exposure(p)
             self.held[key] = Held(p.side, p.qty_tokens, exp, ts, p.perp_market_index, p.family)
             self._add(p.instance_id, p.mint, exp)
+        self._recount(key)
         for oid in list(self._pending_by_pos.get(key, ())):
             pend = self.pending[oid]
             if pend.filled_ts is not None and ts >= pend.filled_ts:
                 self._drop_pending(oid)
 
     def expire(self) -> None:
-        """Drop pending orders sent more than the TTL ago (wall clock)."""
-        cutoff = self.clock() - self.pending_ttl_s
-        for oid in [oid for oid, p in self.pending.items() if p.sent_at < cutoff]:
-            self._drop_pending(oid)
+        """Drop pending orders sent more than the TTL ago (wall clock; checked once a second)."""
+        now = self.clock()
+        if now < self._next_expire:
+            return
+        self._next_expire = now + 1.0
+        cutoff = now - self.pending_ttl_s
+        heap = self._by_sent
+        while heap and heap[0][0] < cutoff:
+            _, oid = heapq.heappop(heap)
+            self._drop_pending(oid)  # no-op if it already filled or failed
