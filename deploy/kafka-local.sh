@@ -2,13 +2,13 @@
 # Runs a single-node Apache Kafka (KRaft, broker+controller) from Maven Central jars.
 # Usage: deploy/kafka-local.sh start|stop|status|fetch|reset
 # Env: MEMESNIPE_KAFKA_HOME (cache, default ~/.cache/memesnipe/kafka), KAFKA_PORT (9092),
-#      KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (512m), KAFKA_PARTITIONS (4).
+#      KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (1g), KAFKA_PARTITIONS (4).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 home="${MEMESNIPE_KAFKA_HOME:-$HOME/.cache/memesnipe/kafka}"
 port="${KAFKA_PORT:-9092}"
 cport="${KAFKA_CONTROLLER_PORT:-9093}"
-heap="${KAFKA_HEAP:-512m}"
+heap="${KAFKA_HEAP:-1g}"
 parts="${KAFKA_PARTITIONS:-4}"
 libs="$home/libs"
 data="$home/data-$port"

@@ -45,7 +45,7 @@ from memesnipe.core.strategies import engine_for
 from memesnipe.core.strategies.engine import order_batch
 from memesnipe.settings import Settings
 from memesnipe.streams.control import KillSwitch, StrategyAllocation, StrategySpec
-from memesnipe.streams.market import DepthEvent, MarketEvent, OnChainEvent, PriceEvent
+from memesnipe.streams.market import DepthEvent, MarketEvent, PriceEvent
 from memesnipe.streams.trading import Fill, Order, OrderRejection, Signal
 
 
@@ -84,7 +84,9 @@ class Backtester:
         self.books: dict[str, MintBook] = {}
         default = default_rules(settings.exits)
         self._rules: dict[str, ExitRules] = {
-            sp.instance_id: default.with_overrides(sp.params.get("exits")) if sp.params.get("exits") else default
+            sp.instance_id: default.with_overrides(sp.params.get("exits"))
+            if sp.params.get("exits")
+            else default
             for sp in self.specs
         }
         self._default_rules = default
@@ -113,7 +115,10 @@ class Backtester:
 
     def _pnl(self) -> dict[str, int]:
         res = self.result
-        return {k: res.realized.get(k, 0) + res.unrealized.get(k, 0) for k in set(res.realized) | set(res.unrealized)}
+        return {
+            k: res.realized.get(k, 0) + res.unrealized.get(k, 0)
+            for k in set(res.realized) | set(res.unrealized)
+        }
 
     def _unrealized_of(self, mint: str) -> None:
         """Refresh the unrealized PnL of every strategy holding ``mint``."""
@@ -133,7 +138,9 @@ class Backtester:
 
     # ------------------------------------------------------------------ the run
 
-    def run(self, events: Iterable[MarketEvent], progress: Callable[[int], None] | None = None) -> BacktestResult:
+    def run(
+        self, events: Iterable[MarketEvent], progress: Callable[[int], None] | None = None
+    ) -> BacktestResult:
         self._held_mints = {}
         for chunk in _chunks(events, self.chunk):
             self._run_chunk(chunk)
@@ -198,9 +205,13 @@ class Backtester:
         flatten = ""
         if self.kill is not None and self.kill.active and self.kill.flatten:
             flatten = f"kill switch ({self.kill.by}): {self.kill.reason}"
-        for o in book.apply_mark(ev.price_sol, ev.decimals, t, f"price/0/{off}", self.rules_for, self.policy, flatten):
+        for o in book.apply_mark(
+            ev.price_sol, ev.decimals, t, f"price/0/{off}", self.rules_for, self.policy, flatten
+        ):
             if o.publish:
-                self.exposure.apply_position(position_update(o.position, self.rules_for(o.position.instance_id)))
+                self.exposure.apply_position(
+                    position_update(o.position, self.rules_for(o.position.instance_id))
+                )
             if o.exit is not None:
                 self._signal(exit_signal(o.exit, ev.ts, ev.price_usd))
         self._unrealized_of(ev.mint)
@@ -240,8 +251,16 @@ class Backtester:
         try:
             plan = paper_plan(order, market, self.s)
             fill = fill_from_plan(
-                order_id=order.order_id, instance_id=order.instance_id, family=order.family, mint=order.mint,
-                side=order.side, intent=order.intent, plan=plan, ts=order.ts, paper=True, reason=order.reason,
+                order_id=order.order_id,
+                instance_id=order.instance_id,
+                family=order.family,
+                mint=order.mint,
+                side=order.side,
+                intent=order.intent,
+                plan=plan,
+                ts=order.ts,
+                paper=True,
+                reason=order.reason,
             )
         except PaperFillError:
             return  # the router would mark it FAILED; the exposure book expires it
@@ -261,7 +280,9 @@ class Backtester:
         if realized:
             self.result.realized[fill.instance_id] = self.result.realized.get(fill.instance_id, 0) + realized
         if not out.position.is_open:
-            self.result.closed_trades.setdefault(fill.instance_id, []).append(out.position.realized_net_lamports)
+            self.result.closed_trades.setdefault(fill.instance_id, []).append(
+                out.position.realized_net_lamports
+            )
         self._unrealized_of(order.mint)
         if out.exit is not None:
             self._signal(exit_signal(out.exit, fill.ts, fill.price_usd))
@@ -271,9 +292,12 @@ class Backtester:
         total = sum(self._pnl().values())
         if self.portfolio.update(total):
             kill = KillSwitch(
-                active=True, ts=datetime.fromtimestamp(t, UTC), by="portfolio_monitor",
+                active=True,
+                ts=datetime.fromtimestamp(t, UTC),
+                by="portfolio_monitor",
                 reason=f"drawdown {self.portfolio.drawdown:.1%} >= {self.portfolio.max_drawdown:.1%}",
-                flatten=self.s.risk.flatten_on_drawdown, drawdown=self.portfolio.drawdown,
+                flatten=self.s.risk.flatten_on_drawdown,
+                drawdown=self.portfolio.drawdown,
             )
             self.kill = kill
             self.result.kill_switches.append(kill)
@@ -285,20 +309,29 @@ class Backtester:
         for sp in self.specs:
             inst = sp.instance_id
             now = pnl.get(inst, 0)
-            self.result.period_returns.setdefault(inst, []).append((now - self._period_pnl.get(inst, 0)) / capital)
+            self.result.period_returns.setdefault(inst, []).append(
+                (now - self._period_pnl.get(inst, 0)) / capital
+            )
             self._period_pnl[inst] = now
         stats = {}
         for sp in self.specs:
             est = rolling_sharpe(
-                self.result.period_returns.get(sp.instance_id, []), period_s=self.period_s,
-                window=self.s.risk.sharpe_window, min_samples=self.s.risk.sharpe_min_samples,
+                self.result.period_returns.get(sp.instance_id, []),
+                period_s=self.period_s,
+                window=self.s.risk.sharpe_window,
+                min_samples=self.s.risk.sharpe_min_samples,
             )
             stats[sp.instance_id] = StrategyStats(shrunk_sharpe=est.shrunk, samples=est.samples)
         ts = datetime.fromtimestamp(boundary, UTC)
         for inst, w in self.allocator.allocate(stats).items():
             alloc = StrategyAllocation(
-                instance_id=inst, weight=w.weight, capital_lamports=int(capital * w.weight),
-                sharpe=stats[inst].shrunk_sharpe, samples=stats[inst].samples, ts=ts, reason=w.reason,
+                instance_id=inst,
+                weight=w.weight,
+                capital_lamports=int(capital * w.weight),
+                sharpe=stats[inst].shrunk_sharpe,
+                samples=stats[inst].samples,
+                ts=ts,
+                reason=w.reason,
             )
             self.allocations[inst] = alloc
             self.result.allocations.append(alloc)

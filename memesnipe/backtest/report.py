@@ -3,6 +3,7 @@ an equity-curve PNG, and the run's messages into ClickHouse under its run id."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,23 +70,38 @@ def figures(res: BacktestResult, period_s: float) -> Figures:
     for k in names:
         trades = res.closed_trades.get(k, [])
         wins = sum(1 for t in trades if t > 0)
-        rows.append(StrategyFigures(
-            instance_id=k, trades=len(trades), wins=wins, win_rate=wins / len(trades) if trades else 0.0,
-            realized_net_sol=res.realized.get(k, 0) / sol, unrealized_net_sol=res.unrealized.get(k, 0) / sol,
-            costs_sol=costs.get(k, 0) / sol, sharpe=sharpe_of(res.period_returns.get(k, []), period_s),
-            fills=fills.get(k, 0),
-        ))
+        rows.append(
+            StrategyFigures(
+                instance_id=k,
+                trades=len(trades),
+                wins=wins,
+                win_rate=wins / len(trades) if trades else 0.0,
+                realized_net_sol=res.realized.get(k, 0) / sol,
+                unrealized_net_sol=res.unrealized.get(k, 0) / sol,
+                costs_sol=costs.get(k, 0) / sol,
+                sharpe=sharpe_of(res.period_returns.get(k, []), period_s),
+                fills=fills.get(k, 0),
+            )
+        )
     net = sum(r.realized_net_sol + r.unrealized_net_sol for r in rows)
     total_costs = sum(costs.values()) / sol
     all_trades = [t for ts in res.closed_trades.values() for t in ts]
     equity = [e for _, e in res.equity]
-    port_returns = [(b - a) / a for a, b in zip(equity, equity[1:], strict=False) if a]
+    port_returns = [(b - a) / a for a, b in itertools.pairwise(equity) if a]
     return Figures(
-        events=res.events, signals=len(res.signals), orders=len(res.orders), rejections=len(res.rejections),
-        fills=len(res.fills), pnl_net_sol=net, pnl_gross_sol=net + total_costs, costs_sol=total_costs,
-        max_drawdown=max_drawdown(equity) if equity else 0.0, sharpe=sharpe_of(port_returns, period_s),
+        events=res.events,
+        signals=len(res.signals),
+        orders=len(res.orders),
+        rejections=len(res.rejections),
+        fills=len(res.fills),
+        pnl_net_sol=net,
+        pnl_gross_sol=net + total_costs,
+        costs_sol=total_costs,
+        max_drawdown=max_drawdown(equity) if equity else 0.0,
+        sharpe=sharpe_of(port_returns, period_s),
         win_rate=sum(1 for t in all_trades if t > 0) / len(all_trades) if all_trades else 0.0,
-        kill_switch_tripped=bool(res.kill_switches), strategies=rows,
+        kill_switch_tripped=bool(res.kill_switches),
+        strategies=rows,
     )
 
 
@@ -93,8 +109,8 @@ def render(fig: Figures) -> str:
     lines = [
         f"events {fig.events}  signals {fig.signals}  orders {fig.orders}  rejections {fig.rejections}  "
         f"fills {fig.fills}",
-        f"PnL net {fig.pnl_net_sol:+.4f} SOL  gross {fig.pnl_gross_sol:+.4f} SOL  costs {fig.costs_sol:.4f} SOL  "
-        f"Sharpe {fig.sharpe:.2f}  max drawdown {fig.max_drawdown:.2%}  win rate {fig.win_rate:.1%}"
+        f"PnL net {fig.pnl_net_sol:+.4f} SOL  gross {fig.pnl_gross_sol:+.4f} SOL  "
+        f"costs {fig.costs_sol:.4f} SOL  Sharpe {fig.sharpe:.2f}  max drawdown {fig.max_drawdown:.2%}  win rate {fig.win_rate:.1%}"
         + ("  KILL SWITCH TRIPPED" if fig.kill_switch_tripped else ""),
         "",
         f"{'strategy':<28} {'trades':>6} {'win%':>6} {'realized':>10} {'unrealized':>10} {'costs':>8} "
@@ -148,12 +164,23 @@ def to_clickhouse(res: BacktestResult, dsn: str, database: str, run_id: str) -> 
 
     mapper = RowMapper(run_id)
     batches: dict[str, list[Any]] = {}
-    groups = [("signals", res.signals), ("orders", res.orders), ("rejections", res.rejections),
-              ("fills", res.fills), ("allocations", res.allocations), ("killswitch", res.kill_switches)]
+    groups = [
+        ("signals", res.signals),
+        ("orders", res.orders),
+        ("rejections", res.rejections),
+        ("fills", res.fills),
+        ("allocations", res.allocations),
+        ("killswitch", res.kill_switches),
+    ]
     for short, msgs in groups:
         for i, m in enumerate(msgs):
-            src = Source(f"backtest.{short}", 0, i, getattr(m, "mint", "").encode() or None,
-                         int(m.ts.timestamp() * 1000))
+            src = Source(
+                f"backtest.{short}",
+                0,
+                i,
+                getattr(m, "mint", "").encode() or None,
+                int(m.ts.timestamp() * 1000),
+            )
             mapped = mapper.map(short, encode(m), src)
             if mapped is not None:
                 batches.setdefault(mapped[0], []).append(mapped[1])

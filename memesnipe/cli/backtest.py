@@ -55,8 +55,10 @@ def _run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     fig = figures(res, settings.risk.period_s)
     print(render(fig))
-    print(f"\n{res.events} events in {wall:.1f} s ({res.events / wall:,.0f} events/s); "
-          f"{stats.undecodable} undecodable, {stats.duplicates} duplicate rows skipped")
+    print(
+        f"\n{res.events} events in {wall:.1f} s ({res.events / wall:,.0f} events/s); "
+        f"{stats.undecodable} undecodable, {stats.duplicates} duplicate rows skipped"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps({"run_id": run_id, **fig.to_dict()}, indent=2))
     png = equity_png(res, out_dir / "equity.png", f"MemeSnipe backtest {run_id}")

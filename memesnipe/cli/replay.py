@@ -64,8 +64,9 @@ async def prepare(run_id: str, start: datetime, end: datetime | None) -> dict[st
     pairs = {src(t): dst(t) for t in MARKET_TOPICS}
     counts = await copy_range(bootstrap_servers(live), pairs, start, end)
     # the strategy set as it is now (all of the compacted registry, whatever its time)
-    await copy_range(bootstrap_servers(live), {src("specs"): dst("specs")},
-                     datetime(1970, 1, 1, tzinfo=UTC), None)
+    await copy_range(
+        bootstrap_servers(live), {src("specs"): dst("specs")}, datetime(1970, 1, 1, tzinfo=UTC), None
+    )
     return counts
 
 
@@ -77,7 +78,9 @@ def _run(args: argparse.Namespace) -> int:
     run_id = args.run_id or "r" + datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     counts = asyncio.run(prepare(run_id, start, end))
     total = sum(counts.values())
-    print(f"replay {run_id}: copied {total} market events " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    print(
+        f"replay {run_id}: copied {total} market events " + ", ".join(f"{k}={v}" for k, v in counts.items())
+    )
     env = replay_env(run_id)
     log_dir = __import__("pathlib").Path(env["MEMESNIPE_DATA_DIR"]) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,9 @@ def _ensure_kafka(settings: Settings) -> None:
         return
     script = REPO / "deploy" / "kafka-local.sh"
     if not script.exists():
-        raise SystemExit(f"memesnipe: Kafka at {settings.kafka.broker} is not reachable (MEMESNIPE_KAFKA__BROKER)")
+        raise SystemExit(
+            f"memesnipe: Kafka at {settings.kafka.broker} is not reachable (MEMESNIPE_KAFKA__BROKER)"
+        )
     print("run: starting local Kafka (deploy/kafka-local.sh start)")
     subprocess.run([str(script), "start"], check=True)
 
@@ -59,7 +61,10 @@ class Children:
     def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT, env=env or dict(os.environ),
+            [sys.executable, "-m", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env or dict(os.environ),
             start_new_session=True,
         )
         self.procs.append((name, proc))

@@ -19,8 +19,9 @@ def _record(args: argparse.Namespace) -> int:
     if args.count is None:
         raise SystemExit("memesnipe: simulate --record needs --count")
     events = islice(simulator_from_settings(settings).events(), args.count)
-    n = write_recording(events, args.record, prefix=settings.kafka.topic_prefix,
-                        partitions=settings.kafka.partitions)
+    n = write_recording(
+        events, args.record, prefix=settings.kafka.topic_prefix, partitions=settings.kafka.partitions
+    )
     print(f"simulator: recorded {n} events to {args.record}")
     return 0
 
@@ -31,7 +32,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.record:
         return _record(args)
 
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     settings = get_settings()
     from memesnipe import metrics
 

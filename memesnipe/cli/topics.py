@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -19,8 +20,10 @@ async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:
         meta = await admin.describe_topics(names)
-        if all(t.get("error_code", 0) == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
-               for t in meta):
+        if all(
+            t.get("error_code", 0) == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in meta
+        ):
             return
         await asyncio.sleep(0.2)
 
@@ -43,10 +46,8 @@ async def create_topics(settings: Settings) -> list[str]:
             if names(t) not in existing
         ]
         if new:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
             await wait_for_leaders(admin, [t.name for t in new])
         return [t.name for t in new]
     finally:

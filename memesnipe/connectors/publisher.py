@@ -78,8 +78,14 @@ class Publisher:
             except TypeError:
                 text = "repr:" + base64.b64encode(repr(payload).encode()).decode()
         letter = DeadLetter(
-            topic=source_topic, partition=-1, offset=-1, key=key, reason=reason, payload=text,
-            ts=utcnow(), consumer=consumer,
+            topic=source_topic,
+            partition=-1,
+            offset=-1,
+            key=key,
+            reason=reason,
+            payload=text,
+            ts=utcnow(),
+            consumer=consumer,
         )
         await self.publish("deadletter", key, letter)
 

@@ -23,8 +23,13 @@ async def copy_range(
 ) -> dict[str, int]:
     """Copy records of ``src -> dst`` topic pairs within ``[start, end)``; returns counts per src."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks="all",
-                                max_batch_size=512 * 1024, enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        linger_ms=10,
+        acks="all",
+        max_batch_size=512 * 1024,
+        enable_idempotence=True,
+    )
     await consumer.start()
     await producer.start()
     counts: dict[str, int] = {}
@@ -48,10 +53,15 @@ async def copy_range(
                 for rec in records:
                     if rec.offset >= r.end:
                         break
-                    pending.append(await producer.send(
-                        src_topics[tp.topic], value=rec.value, key=rec.key, partition=tp.partition,
-                        timestamp_ms=rec.timestamp,
-                    ))
+                    pending.append(
+                        await producer.send(
+                            src_topics[tp.topic],
+                            value=rec.value,
+                            key=rec.key,
+                            partition=tp.partition,
+                            timestamp_ms=rec.timestamp,
+                        )
+                    )
                     counts[tp.topic] = counts.get(tp.topic, 0) + 1
                 if records and (records[-1].offset + 1 >= r.end):
                     consumer.pause(tp)

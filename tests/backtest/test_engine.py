@@ -30,8 +30,15 @@ def settings(monkeypatch, tmp_path):
 def safe_token(mint: str) -> list:
     """Safety facts and depth so the risk gate lets entries through."""
     return [
-        OnChainEvent(mint=mint, ts=T0, kind=OnChainKind.SAFETY, mint_authority_live=False,
-                     freeze_authority_live=False, lp_locked_pct=100.0, top10_holder_pct=20.0),
+        OnChainEvent(
+            mint=mint,
+            ts=T0,
+            kind=OnChainKind.SAFETY,
+            mint_authority_live=False,
+            freeze_authority_live=False,
+            lp_locked_pct=100.0,
+            top10_holder_pct=20.0,
+        ),
     ]
 
 
@@ -44,11 +51,25 @@ def pump_and_dump(mint: str = MINT, peak_mult: float = 1.3) -> list:
     for i, px in enumerate(prices):
         ts = T0 + timedelta(seconds=30 * (i + 1))
         pumping = 100 <= i < 130
-        events.append(PriceEvent(mint=mint, ts=ts, price_usd=px * 1e-6 * SOL_USD, price_sol=px * 1e-6,
-                                 volume_usd_5m=5_000.0 * (5 if pumping else 1), liquidity_usd=500_000.0))
+        events.append(
+            PriceEvent(
+                mint=mint,
+                ts=ts,
+                price_usd=px * 1e-6 * SOL_USD,
+                price_sol=px * 1e-6,
+                volume_usd_5m=5_000.0 * (5 if pumping else 1),
+                liquidity_usd=500_000.0,
+            )
+        )
         if i % 5 == 0:
-            events.append(DepthEvent(mint=mint, ts=ts, liquidity_usd=500_000.0,
-                                     levels=[DepthLevel(1_000.0, 20.0), DepthLevel(10_000.0, 200.0)]))
+            events.append(
+                DepthEvent(
+                    mint=mint,
+                    ts=ts,
+                    liquidity_usd=500_000.0,
+                    levels=[DepthLevel(1_000.0, 20.0), DepthLevel(10_000.0, 200.0)],
+                )
+            )
     return events
 
 
@@ -76,8 +97,18 @@ def test_pump_gives_one_entry_and_a_trailing_stop_exit_with_pnl_from_the_fills(s
 
 def test_unsafe_token_is_refused_by_the_same_risk_gate(settings):
     events = [e for e in pump_and_dump() if not isinstance(e, OnChainEvent)]
-    events.insert(0, OnChainEvent(mint=MINT, ts=T0, kind=OnChainKind.SAFETY, mint_authority_live=True,
-                                  freeze_authority_live=False, lp_locked_pct=100.0, top10_holder_pct=20.0))
+    events.insert(
+        0,
+        OnChainEvent(
+            mint=MINT,
+            ts=T0,
+            kind=OnChainKind.SAFETY,
+            mint_authority_live=True,
+            freeze_authority_live=False,
+            lp_locked_pct=100.0,
+            top10_holder_pct=20.0,
+        ),
+    )
     res = Backtester([MOMENTUM], settings).run(events)
     assert not res.fills
     entries = [r for r in res.rejections if r.intent is Intent.ENTRY]
@@ -103,7 +134,9 @@ def test_drawdown_trips_the_kill_switch_and_blocks_new_entries(monkeypatch, tmp_
     first = pump_and_dump(peak_mult=1.3)
     later = [e for e in pump_and_dump(mint="MintPUMP2222") if True]
     shift = timedelta(hours=3)
-    later = [type(e)(**{**{f: getattr(e, f) for f in e.__struct_fields__}, "ts": e.ts + shift}) for e in later]
+    later = [
+        type(e)(**{**{f: getattr(e, f) for f in e.__struct_fields__}, "ts": e.ts + shift}) for e in later
+    ]
     res = Backtester([MOMENTUM], s).run(first + later)
     assert res.kill_switches, "costs alone exceed a 0.01 % drawdown"
     tripped = res.kill_switches[0].ts

@@ -22,7 +22,7 @@ from tests.integration.pipeline import (
     start_signer,
     workers,
 )
-from tests.support.kafka import Process, consume, free_port, new_isolated_env, produce
+from tests.support.kafka import Process, consume, free_port, produce
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +61,9 @@ async def test_simulated_stream_to_fills_and_clickhouse_rows_equal_the_fills(iso
     env = isolated_env
     await prepare(env)
     procs = [*workers(env, 1), start_signer(env)]
-    analytics = Process(["memesnipe", "analytics", "--port", str(free_port())], env.env,
-                        env.data_dir / "analytics.log")
+    analytics = Process(
+        ["memesnipe", "analytics", "--port", str(free_port())], env.env, env.data_dir / "analytics.log"
+    )
     try:
         await produce_events(env, simulated_events(N_EVENTS))
         out = await collect(env)
@@ -70,7 +71,10 @@ async def test_simulated_stream_to_fills_and_clickhouse_rows_equal_the_fills(iso
         for p in procs:
             p.stop()
     assert len(out.signals) >= 5 and len(out.orders) >= 2 and len(out.fills) >= 2, (
-        len(out.signals), len(out.orders), len(out.fills))
+        len(out.signals),
+        len(out.orders),
+        len(out.fills),
+    )
     check_chain(out)
     # ClickHouse: the sink's rows equal the fills on the topic, none missing, none twice.
     await asyncio.sleep(5)
@@ -96,11 +100,11 @@ async def test_simulated_stream_to_fills_and_clickhouse_rows_equal_the_fills(iso
     assert raw_rows[0]["n"] == len(out.fills)
 
 
-async def test_two_workers_share_partitions_and_produce_the_same_orders_as_one(kafka_bootstrap, tmp_path):
+async def test_two_workers_share_partitions_and_produce_the_same_orders_as_one(env_factory):
     events = simulated_events(N_EVENTS, seed=9)
     results = {}
     for n in (1, 2):
-        env = new_isolated_env(kafka_bootstrap, tmp_path / f"w{n}")
+        env = env_factory()
         env.extra.update(NON_BINDING_GLOBAL_LIMITS)
         await prepare(env)
         procs = [*workers(env, n), start_signer(env)]
@@ -130,14 +134,20 @@ async def test_malformed_price_message_is_dead_lettered_and_the_worker_keeps_goi
     try:
         good = PriceEvent(mint="MintGOOD", ts=START, price_usd=1.0, price_sol=0.01)
         later = PriceEvent(mint="MintGOOD", ts=START.replace(minute=1), price_usd=1.1, price_sol=0.011)
-        await produce(env.bootstrap, env.topic("price"), [
-            (b"MintGOOD", encode(good)),
-            (b"MintGOOD", b'{"type":"price","mint":"MintGOOD","ts":"not-a-time"}'),
-            (b"MintGOOD", b"\x00garbage"),
-            (b"MintGOOD", encode(later)),
-        ])
-        letters = [decode(r.value, DeadLetter)
-                   for r in await consume(env.bootstrap, env.topic("deadletter"), min_count=2, timeout_s=60)]
+        await produce(
+            env.bootstrap,
+            env.topic("price"),
+            [
+                (b"MintGOOD", encode(good)),
+                (b"MintGOOD", b'{"type":"price","mint":"MintGOOD","ts":"not-a-time"}'),
+                (b"MintGOOD", b"\x00garbage"),
+                (b"MintGOOD", encode(later)),
+            ],
+        )
+        letters = [
+            decode(r.value, DeadLetter)
+            for r in await consume(env.bootstrap, env.topic("deadletter"), min_count=2, timeout_s=60)
+        ]
         price_letters = [d for d in letters if d.topic == env.topic("price")]
         # each consumer of the price topic reports each bad message once, naming itself
         per_consumer = collections.Counter((d.consumer, d.offset) for d in price_letters)
@@ -147,11 +157,21 @@ async def test_malformed_price_message_is_dead_lettered_and_the_worker_keeps_goi
         assert any("$.ts" in d.reason for d in price_letters)
         assert all(d.key == "MintGOOD" and d.reason for d in price_letters)
         # the worker went on: a spec-driven signal from events AFTER the bad ones still comes out
-        burst = [PriceEvent(mint="MintGOOD", ts=START.replace(hour=1, minute=i), price_usd=1.0 + (0.2 if i > 40 else 0),
-                            price_sol=0.01, volume_usd_5m=5000.0 * (5 if i > 40 else 1)) for i in range(50)]
+        burst = [
+            PriceEvent(
+                mint="MintGOOD",
+                ts=START.replace(hour=1, minute=i),
+                price_usd=1.0 + (0.2 if i > 40 else 0),
+                price_sol=0.01,
+                volume_usd_5m=5000.0 * (5 if i > 40 else 1),
+            )
+            for i in range(50)
+        ]
         await produce(env.bootstrap, env.topic("price"), [(b"MintGOOD", encode(e)) for e in burst])
-        sigs = [decode(r.value, Signal)
-                for r in await consume(env.bootstrap, env.topic("signals"), min_count=1, timeout_s=60)]
+        sigs = [
+            decode(r.value, Signal)
+            for r in await consume(env.bootstrap, env.topic("signals"), min_count=1, timeout_s=60)
+        ]
         assert sigs, "the worker must keep processing after dead letters"
     finally:
         for p in procs:

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from memesnipe.streams.codec import decode_market
-from tests.support.kafka import REPO, consume, create_topics, free_port, new_isolated_env
+from tests.support.kafka import REPO, consume, create_topics, free_port
 
 FIX = REPO / "tests" / "fixtures" / "dexscreener" / "pairs_popdog.json"
 POPDOG = "EATGZHJViJsk7nEKkrdJicwNbfpkJfAtmrEmrjXR8NBj"
@@ -48,7 +48,7 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 90) -> subproces
 
 
 @pytest.mark.integration
-async def test_connect_record_publish_file_commands(isolated_env, tmp_path: Path) -> None:
+async def test_connect_record_publish_file_commands(isolated_env, tmp_path: Path, env_factory) -> None:
     src = isolated_env
     await create_topics(src, ["price", "deadletter"])
     port = free_port()
@@ -92,7 +92,7 @@ async def test_connect_record_publish_file_commands(isolated_env, tmp_path: Path
     assert "recorded 3 rows" in log
     assert len(list(out.rglob("*.parquet"))) == 1
 
-    dst = new_isolated_env(src.bootstrap, tmp_path)
+    dst = env_factory()
     await create_topics(dst, ["price"])
     pub = await asyncio.to_thread(_run, ["publish-file", str(out), "--max-speed"], dst.env)
     assert pub.returncode == 0, pub.stderr[-2000:]

@@ -17,7 +17,7 @@ from memesnipe.recorder.record import record
 from memesnipe.streams.base import SOL_MINT
 from memesnipe.streams.codec import decode_market, encode
 from memesnipe.streams.market import OnChainEvent, OnChainKind, PriceEvent, SolPriceEvent
-from tests.support.kafka import consume, create_topics, new_isolated_env, produce
+from tests.support.kafka import consume, create_topics, produce
 
 MINTS = [f"Mint{i:02d}" + "1" * 38 for i in range(6)]
 T0 = datetime(2026, 3, 1, 23, 59, 50, tzinfo=UTC)  # crosses midnight: two date partitions
@@ -58,7 +58,9 @@ def _by_key(records) -> dict[bytes, list[bytes]]:
 
 
 @pytest.mark.integration
-async def test_record_then_publish_file_reproduces_every_mints_stream(isolated_env, tmp_path) -> None:
+async def test_record_then_publish_file_reproduces_every_mints_stream(
+    isolated_env, tmp_path, env_factory
+) -> None:
     src = isolated_env
     await create_topics(src, TOPICS)
     sent = _events()
@@ -83,7 +85,7 @@ async def test_record_then_publish_file_reproduces_every_mints_stream(isolated_e
     assert row["event_ts"] == ev.ts and row["mint"] == ev.mint  # the event's own time is kept
     assert row["kafka_topic"] == src.topic("price") and row["offset"] >= 0
 
-    dst = new_isolated_env(src.bootstrap, tmp_path)
+    dst = env_factory()
     await create_topics(dst, TOPICS)
     rows, dups = load(out)
     assert len(rows) == total and dups == 0
@@ -104,7 +106,9 @@ async def test_record_then_publish_file_reproduces_every_mints_stream(isolated_e
 
 
 @pytest.mark.integration
-async def test_publish_file_keeps_the_original_pace_scaled_by_speed(isolated_env, tmp_path) -> None:
+async def test_publish_file_keeps_the_original_pace_scaled_by_speed(
+    isolated_env, tmp_path, env_factory
+) -> None:
     src = isolated_env
     await create_topics(src, ["price"])
     recs = [
@@ -115,7 +119,7 @@ async def test_publish_file_keeps_the_original_pace_scaled_by_speed(isolated_env
     out = tmp_path / "rec"
     await record(src.settings(), out, topics=["price"], until_rows=len(recs))
     rows, _ = load(out)
-    dst = new_isolated_env(src.bootstrap, tmp_path)
+    dst = env_factory()
     await create_topics(dst, ["price"])
     async with Publisher(dst.settings()) as pub:
         fast = await publish_rows(rows, pub, speed=0)

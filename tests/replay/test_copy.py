@@ -22,7 +22,9 @@ async def test_copies_only_the_time_window_keeping_partition_key_and_order(isola
             for i in range(20):
                 ts = T0 + timedelta(minutes=minute, seconds=i)
                 await producer.send_and_wait(
-                    src, value=f"m{minute}-{i}".encode(), key=f"mint{i % 5}".encode(),
+                    src,
+                    value=f"m{minute}-{i}".encode(),
+                    key=f"mint{i % 5}".encode(),
                     timestamp_ms=int(ts.timestamp() * 1000),
                 )
     finally:
@@ -53,8 +55,12 @@ async def test_open_ended_window_copies_to_the_log_end(isolated_env):
     await producer.start()
     try:
         for i in range(10):
-            await producer.send_and_wait(src, value=b"%d" % i, key=b"k",
-                                         timestamp_ms=int((T0 + timedelta(seconds=i)).timestamp() * 1000))
+            await producer.send_and_wait(
+                src,
+                value=b"%d" % i,
+                key=b"k",
+                timestamp_ms=int((T0 + timedelta(seconds=i)).timestamp() * 1000),
+            )
     finally:
         await producer.stop()
     counts = await copy_range(isolated_env.bootstrap, {src: dst}, T0 + timedelta(seconds=4), None)

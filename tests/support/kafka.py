@@ -112,6 +112,26 @@ async def create_topics(env: IsolatedEnv, names: Iterable[str] = ALL_TOPICS) -> 
         await admin.close()
 
 
+async def delete_topics(env: IsolatedEnv) -> int:
+    """Delete every topic of this env: its prefixed topics, and the Faust app's internal
+    (changelog, repartition) topics named after its app id. Keeps the shared broker lean."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap)
+    await admin.start()
+    try:
+        names = [
+            t
+            for t in await admin.list_topics()
+            if t.startswith(env.prefix)
+            or t.startswith(env.app_id + "-")
+            or t.startswith(env.prefix + "replay-")
+        ]
+        if names:
+            await admin.delete_topics(names, timeout_ms=30_000)
+        return len(names)
+    finally:
+        await admin.close()
+
+
 async def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
     """Send (key, value) records and wait until all are acknowledged."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
@@ -221,5 +241,5 @@ def start_worker(env: IsolatedEnv, name: str = "worker", extra_env: dict[str, st
     e.update(extra_env or {})
     log = env.data_dir / f"{name}.log"
     p = Process(["memesnipe", "worker", "-l", "info", "--without-web"], e, log)
-    p.wait_for("Ready", timeout_s=90)
+    p.wait_for("Ready", timeout_s=240)
     return p

@@ -122,10 +122,16 @@ class MarketSimulator:
         ts = self.now()
         return [
             OnChainEvent(
-                mint=m.mint, ts=ts, source=SOURCE, kind=OnChainKind.SAFETY,
-                mint_authority_live=m.mint_authority_live, freeze_authority_live=m.freeze_authority_live,
-                lp_locked_pct=m.lp_locked_pct, top10_holder_pct=round(m.top10_pct, 2),
-                holders=m.holders, pool_liquidity_usd=round(m.liquidity_usd, 2),
+                mint=m.mint,
+                ts=ts,
+                source=SOURCE,
+                kind=OnChainKind.SAFETY,
+                mint_authority_live=m.mint_authority_live,
+                freeze_authority_live=m.freeze_authority_live,
+                lp_locked_pct=m.lp_locked_pct,
+                top10_holder_pct=round(m.top10_pct, 2),
+                holders=m.holders,
+                pool_liquidity_usd=round(m.liquidity_usd, 2),
             )
             for m in self.mints
         ]
@@ -143,8 +149,13 @@ class MarketSimulator:
         out: list[MarketEvent] = []
         self.sol_usd *= math.exp(r.gauss(0, 0.0008))
         out.append(
-            SolPriceEvent(mint=SOL_MINT, ts=ts, source=SOURCE, price_usd=round(self.sol_usd, 6),
-                          conf_usd=round(self.sol_usd * 0.0004, 6))
+            SolPriceEvent(
+                mint=SOL_MINT,
+                ts=ts,
+                source=SOURCE,
+                price_usd=round(self.sol_usd, 6),
+                conf_usd=round(self.sol_usd * 0.0004, 6),
+            )
         )
         for m in self.mints:
             out.extend(self._step_mint(m, ts))
@@ -200,74 +211,155 @@ class MarketSimulator:
             removed = m.liquidity_usd * r.uniform(0.7, 0.95)
             m.liquidity_usd -= removed
             m.lp_locked_pct = 0.0
-            out.append(OnChainEvent(mint=m.mint, ts=ts, source=SOURCE, kind=OnChainKind.LP_REMOVE,
-                                    wallet=m.dev_wallet, amount_usd=round(removed, 2),
-                                    pool_liquidity_usd=round(m.liquidity_usd, 2)))
+            out.append(
+                OnChainEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    kind=OnChainKind.LP_REMOVE,
+                    wallet=m.dev_wallet,
+                    amount_usd=round(removed, 2),
+                    pool_liquidity_usd=round(m.liquidity_usd, 2),
+                )
+            )
         price_usd = m.price_sol * self.sol_usd
         out.append(
-            PriceEvent(mint=m.mint, ts=ts, source=SOURCE, price_usd=price_usd, price_sol=m.price_sol,
-                       volume_usd_5m=round(m.volume_usd_5m, 2), liquidity_usd=round(m.liquidity_usd, 2),
-                       decimals=DECIMALS)
+            PriceEvent(
+                mint=m.mint,
+                ts=ts,
+                source=SOURCE,
+                price_usd=price_usd,
+                price_sol=m.price_sol,
+                volume_usd_5m=round(m.volume_usd_5m, 2),
+                liquidity_usd=round(m.liquidity_usd, 2),
+                decimals=DECIMALS,
+            )
         )
         # social chatter: a window per minute of event time, bursts in pumps
         if self.tick % max(1, int(60 / self.tick_s)) == 0:
             base = 3 + m.holders / 2_000
             mult = {"pump": r.uniform(4, 12), "rug_setup": 1.5, "dead": 0.2}.get(m.regime, 1.0)
             mentions = max(0, round(r.gauss(base * mult, math.sqrt(base * mult))))
-            out.append(SocialEvent(mint=m.mint, ts=ts, source=SOURCE, mentions=mentions,
-                                   unique_authors=max(0, int(mentions * r.uniform(0.4, 0.9))), window_s=60))
+            out.append(
+                SocialEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    mentions=mentions,
+                    unique_authors=max(0, int(mentions * r.uniform(0.4, 0.9))),
+                    window_s=60,
+                )
+            )
         # depth every 6 ticks: impact grows with size / liquidity
         if self.tick % 6 == 0:
-            levels = [DepthLevel(size_usd=s, impact_bps=round(1e4 * s / (m.liquidity_usd + s), 2))
-                      for s in (100.0, 1_000.0, 10_000.0)]
-            out.append(DepthEvent(mint=m.mint, ts=ts, source=SOURCE, levels=levels,
-                                  liquidity_usd=round(m.liquidity_usd, 2)))
+            levels = [
+                DepthLevel(size_usd=s, impact_bps=round(1e4 * s / (m.liquidity_usd + s), 2))
+                for s in (100.0, 1_000.0, 10_000.0)
+            ]
+            out.append(
+                DepthEvent(
+                    mint=m.mint, ts=ts, source=SOURCE, levels=levels, liquidity_usd=round(m.liquidity_usd, 2)
+                )
+            )
         # perp funding every 12 ticks: basis follows recent momentum
         if m.perp_market_index is not None and self.tick % 12 == 0:
             m.basis = 0.7 * m.basis + 0.3 * (ret * 20 + r.gauss(0, 0.002))
             m.funding = max(-0.01, min(0.01, m.basis / 24 + r.gauss(0, 0.0002)))
-            out.append(FundingEvent(mint=m.mint, ts=ts, source=SOURCE, market_index=m.perp_market_index,
-                                    perp_symbol=f"SIM{m.perp_market_index}-PERP",
-                                    funding_rate_hourly=round(m.funding, 8),
-                                    mark_price_usd=price_usd * (1 + m.basis), oracle_price_usd=price_usd))
+            out.append(
+                FundingEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    market_index=m.perp_market_index,
+                    perp_symbol=f"SIM{m.perp_market_index}-PERP",
+                    funding_rate_hourly=round(m.funding, 8),
+                    mark_price_usd=price_usd * (1 + m.basis),
+                    oracle_price_usd=price_usd,
+                )
+            )
         # bridge inflows: rare, likelier in pumps
         if r.random() < (0.02 if m.regime == "pump" else 0.0015):
             big = m.regime == "pump" and r.random() < 0.5
-            out.append(BridgeEvent(mint=m.mint, ts=ts, source=SOURCE,
-                                   amount_usd=round(r.uniform(50_000, 400_000) if big else r.uniform(500, 20_000), 2),
-                                   source_chain=r.choice(["ethereum", "base", "arbitrum", "bsc"]),
-                                   bridge=r.choice(["wormhole", "debridge"]), tx_id=self._pubkey()[:40]))
+            out.append(
+                BridgeEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    amount_usd=round(r.uniform(50_000, 400_000) if big else r.uniform(500, 20_000), 2),
+                    source_chain=r.choice(["ethereum", "base", "arbitrum", "bsc"]),
+                    bridge=r.choice(["wormhole", "debridge"]),
+                    tx_id=self._pubkey()[:40],
+                )
+            )
         # on-chain: dev sells before rugs, airdrops, liquidity moves, holder counts
         if m.regime == "rug_setup" and r.random() < 0.25 and m.dev_tokens > 0:
             sold = m.dev_tokens * r.uniform(0.1, 0.4)
             m.dev_tokens -= sold
-            out.append(OnChainEvent(mint=m.mint, ts=ts, source=SOURCE, kind=OnChainKind.DEV_SELL,
-                                    wallet=m.dev_wallet, amount_tokens=round(sold, 2),
-                                    amount_usd=round(sold * price_usd, 2),
-                                    wallet_balance_tokens=round(m.dev_tokens, 2)))
+            out.append(
+                OnChainEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    kind=OnChainKind.DEV_SELL,
+                    wallet=m.dev_wallet,
+                    amount_tokens=round(sold, 2),
+                    amount_usd=round(sold * price_usd, 2),
+                    wallet_balance_tokens=round(m.dev_tokens, 2),
+                )
+            )
             if m.lp_locked_pct > 0 and r.random() < 0.5:
-                out.append(OnChainEvent(mint=m.mint, ts=ts, source=SOURCE, kind=OnChainKind.SAFETY,
-                                        lp_locked_pct=m.lp_locked_pct,
-                                        lp_unlock_ts=ts + timedelta(hours=r.uniform(1, 12)),
-                                        mint_authority_live=m.mint_authority_live,
-                                        freeze_authority_live=m.freeze_authority_live,
-                                        top10_holder_pct=round(m.top10_pct, 2)))
+                out.append(
+                    OnChainEvent(
+                        mint=m.mint,
+                        ts=ts,
+                        source=SOURCE,
+                        kind=OnChainKind.SAFETY,
+                        lp_locked_pct=m.lp_locked_pct,
+                        lp_unlock_ts=ts + timedelta(hours=r.uniform(1, 12)),
+                        mint_authority_live=m.mint_authority_live,
+                        freeze_authority_live=m.freeze_authority_live,
+                        top10_holder_pct=round(m.top10_pct, 2),
+                    )
+                )
         if r.random() < (0.03 if m.regime == "pump" else 0.004):
             recipients = r.randint(50, 3_000)
             m.holders += int(recipients * r.uniform(0.3, 0.9))
-            out.append(OnChainEvent(mint=m.mint, ts=ts, source=SOURCE, kind=OnChainKind.AIRDROP,
-                                    recipients=recipients, holders=m.holders,
-                                    amount_tokens=round(recipients * r.uniform(100, 10_000), 2)))
+            out.append(
+                OnChainEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    kind=OnChainKind.AIRDROP,
+                    recipients=recipients,
+                    holders=m.holders,
+                    amount_tokens=round(recipients * r.uniform(100, 10_000), 2),
+                )
+            )
         if r.random() < (0.05 if m.regime == "pump" else 0.01):
             add = m.regime != "dump" and r.random() < 0.7
             amount = m.liquidity_usd * r.uniform(0.02, 0.3)
             m.liquidity_usd += amount if add else -amount * 0.5
-            out.append(OnChainEvent(mint=m.mint, ts=ts, source=SOURCE,
-                                    kind=OnChainKind.LP_ADD if add else OnChainKind.LP_REMOVE,
-                                    wallet=self._pubkey(), amount_usd=round(amount, 2),
-                                    pool_liquidity_usd=round(m.liquidity_usd, 2)))
+            out.append(
+                OnChainEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    kind=OnChainKind.LP_ADD if add else OnChainKind.LP_REMOVE,
+                    wallet=self._pubkey(),
+                    amount_usd=round(amount, 2),
+                    pool_liquidity_usd=round(m.liquidity_usd, 2),
+                )
+            )
         if self.tick % 24 == 0:
             m.holders = max(10, m.holders + int(r.gauss(5 if m.regime == "pump" else 0, 10)))
-            out.append(OnChainEvent(mint=m.mint, ts=ts, source=SOURCE, kind=OnChainKind.HOLDERS,
-                                    holders=m.holders, top10_holder_pct=round(m.top10_pct, 2)))
+            out.append(
+                OnChainEvent(
+                    mint=m.mint,
+                    ts=ts,
+                    source=SOURCE,
+                    kind=OnChainKind.HOLDERS,
+                    holders=m.holders,
+                    top10_holder_pct=round(m.top10_pct, 2),
+                )
+            )
         return out
