@@ -110,7 +110,8 @@ def render(fig: Figures) -> str:
         f"events {fig.events}  signals {fig.signals}  orders {fig.orders}  rejections {fig.rejections}  "
         f"fills {fig.fills}",
         f"PnL net {fig.pnl_net_sol:+.4f} SOL  gross {fig.pnl_gross_sol:+.4f} SOL  "
-        f"costs {fig.costs_sol:.4f} SOL  Sharpe {fig.sharpe:.2f}  max drawdown {fig.max_drawdown:.2%}  win rate {fig.win_rate:.1%}"
+        f"costs {fig.costs_sol:.4f} SOL  Sharpe {fig.sharpe:.2f}  max drawdown {fig.max_drawdown:.2%}  "
+        f"win rate {fig.win_rate:.1%}"
         + ("  KILL SWITCH TRIPPED" if fig.kill_switch_tripped else ""),
         "",
         f"{'strategy':<28} {'trades':>6} {'win%':>6} {'realized':>10} {'unrealized':>10} {'costs':>8} "
