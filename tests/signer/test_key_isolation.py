@@ -108,7 +108,7 @@ async def test_no_process_but_the_signer_opens_the_key(isolated_env: IsolatedEnv
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
     )
     assert imp.returncode == 0, imp.stderr[-3000:]
     assert "imported" in imp.stdout
@@ -119,7 +119,7 @@ async def test_no_process_but_the_signer_opens_the_key(isolated_env: IsolatedEnv
     )
     seen: set[str] = set()
     try:
-        worker.wait_for("Ready", timeout_s=120)
+        worker.wait_for("Ready", timeout_s=240)  # a loaded shared machine starts Faust slowly
         me = load_paper_keypair(paper_key).pubkey()  # the test, not the worker, reads it
         await produce(
             env.bootstrap,
