@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from aiokafka.errors import KafkaConnectionError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from memesnipe import metrics
@@ -149,7 +150,12 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    await sink.start()  # applies migrations before anything reads
+    try:
+        await sink.start()  # applies migrations before anything reads
+    except BaseException:
+        await sink.stop()
+        await asyncio.to_thread(store.close)
+        raise
     runner = web.AppRunner(build_web_app(queries, settings, cockpit=cockpit))
     await runner.setup()
     site = web.TCPSite(runner, settings.analytics.host, settings.analytics.port)
@@ -189,6 +195,11 @@ def analytics(args: argparse.Namespace) -> int:
         asyncio.run(serve(settings, cockpit=not args.no_cockpit))
     except StoreError as exc:
         raise SystemExit(f"memesnipe analytics: {exc}") from None
+    except KafkaConnectionError as exc:
+        raise SystemExit(
+            "memesnipe analytics: cannot reach Kafka at "
+            f"MEMESNIPE_KAFKA__BROKER={settings.kafka.broker} ({exc})"
+        ) from None
     return 0
 
 

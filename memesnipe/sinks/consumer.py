@@ -183,10 +183,12 @@ class AnalyticsSink:
         self.request_stop()
         with contextlib.suppress(Exception):
             await self.writer.close()
-        if self._consumer is not None:
-            await self._consumer.stop()
-        if self._producer is not None:
-            await self._producer.stop()
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception:  # stopping half-started clients must not hide the first error
+                    log.exception("error while stopping a Kafka client")
 
     # ---- per batch ---------------------------------------------------------------------------
 

@@ -151,3 +151,58 @@ async def test_the_analytics_process_sinks_fills_serves_them_and_stops_cleanly(
         log.close()
         await delete_topics(isolated_env)
     assert rc == 0, (isolated_env.data_dir / "analytics.log").read_text()[-3000:]
+
+
+def test_a_bad_database_setting_stops_start_up_naming_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMESNIPE_")}
+    env.update(
+        {
+            "MEMESNIPE_DATA_DIR": str(tmp_path),
+            "MEMESNIPE_CLICKHOUSE__DATABASE": "bad-name; DROP",
+            "MEMESNIPE_ANALYTICS__PORT": str(free_port()),
+        }
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "memesnipe", "analytics"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode != 0
+    assert "MEMESNIPE_CLICKHOUSE__DATABASE" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_bad_dsn_stops_start_up_naming_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMESNIPE_")}
+    env.update({"MEMESNIPE_DATA_DIR": str(tmp_path), "MEMESNIPE_CLICKHOUSE__DSN": "mysql://x"})
+    res = subprocess.run(
+        [sys.executable, "-m", "memesnipe", "analytics"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode != 0 and "MEMESNIPE_CLICKHOUSE__DSN" in res.stderr
+
+
+def test_an_unreachable_broker_stops_start_up_naming_the_setting(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMESNIPE_")}
+    env.update(
+        {
+            "MEMESNIPE_DATA_DIR": str(tmp_path),
+            "MEMESNIPE_KAFKA__BROKER": f"kafka://127.0.0.1:{free_port()}",
+            "MEMESNIPE_ANALYTICS__PORT": str(free_port()),
+        }
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "memesnipe", "analytics"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode != 0 and "MEMESNIPE_KAFKA__BROKER" in res.stderr
