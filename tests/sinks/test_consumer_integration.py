@@ -236,3 +236,36 @@ async def test_replaying_the_same_topic_range_leaves_query_results_unchanged(
     assert again.stats.messages == 1
     assert q.report() == before
     assert deduplicated_health(q) == health_before
+
+
+async def test_a_second_member_joining_the_group_loses_and_duplicates_nothing(
+    env: IsolatedEnv, store: Store
+) -> None:
+    recs = fills_records()
+    settings = env.settings()
+    await produce(env.bootstrap, env.topic("fills"), recs[:200])
+    first = AnalyticsSink(settings, store)
+    await first.start()
+    t1 = asyncio.create_task(first.run())
+    second = AnalyticsSink(settings, store)
+    t2: asyncio.Task[None] | None = None
+    try:
+        await wait_until(lambda: first.stats.rows_inserted >= 200, what="first member's rows")
+        await second.start()  # rebalance: the first member flushes and commits what it revokes
+        t2 = asyncio.create_task(second.run())
+        await produce(env.bootstrap, env.topic("fills"), recs[200:])
+
+        def fills_in_db() -> int:
+            return int(store.rows("SELECT count() AS n FROM memesnipe.fills FINAL")[0]["n"])
+
+        await wait_until(lambda: fills_in_db() == N_FILLS, what="all fills after the rebalance")
+        await wait_until(lambda: second.stats.messages > 0, what="second member got partitions")
+    finally:
+        for sink, task in ((first, t1), (second, t2)):
+            sink.request_stop()
+            if task is not None:
+                await asyncio.wait_for(task, 30)
+            await sink.stop()
+    ids = store.rows("SELECT fill_id FROM memesnipe.fills FINAL")
+    assert sorted(r["fill_id"] for r in ids) == sorted(f"fill-{i}" for i in range(N_FILLS))
+    assert first.stats.commits > 0 and second.stats.commits > 0  # both owned and committed partitions
