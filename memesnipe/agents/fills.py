@@ -65,7 +65,9 @@ def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpda
                 side=rec.side,
                 intent=rec.intent,
                 plan=plan,
-                ts=res.ts,
+                # event time: in a replay or backtest the fill belongs to the order's moment,
+                # not to the wall clock of the signer (stops and hold times run on event time)
+                ts=rec.order_ts or res.ts,
                 paper=True,
                 signature=res.signature,
                 reason=f"paper:{plan.model}",

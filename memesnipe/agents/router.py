@@ -103,6 +103,7 @@ def new_record(order: Order, paper: bool) -> OrderRecord:
         updated_at=now,
         paper=paper,
         history=[f"new@{now.isoformat()}"],
+        order_ts=order.ts,
     )
 
 

@@ -44,6 +44,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     bundle_id: str = ""
     filled: bool = False
     history: list[str] = []
+    order_ts: UtcDatetime | None = None  # the order's event time: a paper fill happens "then"
 
 
 class MarketMark(msgspec.Struct, kw_only=True):

@@ -97,3 +97,12 @@ def test_advance_publishes_every_intermediate_state():
     assert [u.state for u in ups] == [OrderState.ROUTED, OrderState.SIGNED, OrderState.SUBMITTED]
     assert ups[-1].reason == "via jito" and rec.signature == "SIG"
     assert len(rec.history) == 3
+
+
+def test_paper_fill_carries_the_orders_event_time_not_the_signers_clock():
+    order_ts = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # a replayed order, long before NOW
+    rec = record(order_ts=order_ts)
+    _, fill = paper_result(rec, result(ExecutionStatus.SIGNED))
+    assert fill.ts == order_ts
+    _, legacy = paper_result(record(), result(ExecutionStatus.SIGNED))  # record without order_ts
+    assert legacy.ts == NOW
