@@ -15,6 +15,7 @@ if __name__ == "__main__":
     app_module.AGENT_MODULES[:] = only  # the app's conf may hold this very list
     app = app_module.app
     app.conf.autodiscover = only
-    app.conf.origin = None  # with an origin Faust also scans the whole package for agents
+    # Faust also scans the origin package for agents (and its CLI sets one when it is None)
+    app.conf.origin = only[0]
     sys.argv = ["memesnipe", *sys.argv[1:]]
     app.main()
