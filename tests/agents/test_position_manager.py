@@ -320,3 +320,15 @@ def test_kill_switch_with_flatten_exits_every_position_on_its_next_mark() -> Non
     ]
     assert sigs[0].perp_market_index == 3
     assert sigs[1].reason == "flatten: kill switch by portfolio_monitor: drawdown 21%"
+
+
+def test_rules_lookup_applies_a_specs_exit_overrides_and_keeps_defaults_otherwise() -> None:
+    from memesnipe.agents.position_manager import RulesLookup
+
+    table: dict[bytes, bytes] = {b"wide-1": b'{"trail": 0.05, "take_profit": 1.0}', b"bad-1": b'{"trail": 7}'}
+    lookup = RulesLookup(default_rules(SETTINGS), table)
+    wide = lookup("wide-1")
+    assert (wide.stop.trail, wide.stop.stop_loss, wide.take_profit) == (0.05, 0.10, 1.0)
+    assert lookup("other") is lookup.default and lookup("bad-1") is lookup.default
+    table[b"wide-1"] = b'{"trail": 0.04}'  # a new spec revision replaces the cached rules
+    assert lookup("wide-1").stop.trail == 0.04

@@ -245,3 +245,74 @@ async def test_entry_and_trailing_exit_through_gate_router_signer_and_fills(isol
     finally:
         for p in procs:
             p.stop()
+
+
+async def test_spec_exit_overrides_bad_spec_dead_letter_and_kill_switch_flatten(isolated_env) -> None:
+    """A strategy's own trail from its spec, a spec with unusable exits dead-lettered (defaults
+    apply), and a kill switch that asks to flatten closing what the stops did not."""
+    from memesnipe.streams.control import KillSwitch, StrategySpec
+    from memesnipe.streams.deadletter import DeadLetter
+
+    env = isolated_env
+    await create_topics(env)
+    w = start(env, "w1")
+    try:
+        specs = [
+            StrategySpec(instance_id="wide-1", family="momentum_5m", params={"exits": {"trail": 0.05}}),
+            StrategySpec(instance_id="bad-1", family="momentum_5m", params={"exits": {"trail": "wide"}}),
+        ]
+        await produce(env.bootstrap, env.topic("specs"), [(s.instance_id.encode(), encode(s)) for s in specs])
+        (dl,) = [
+            decode(r.value, DeadLetter)
+            for r in await consume(env.bootstrap, env.topic("deadletter"), min_count=1, timeout_s=60)
+        ]
+        assert (
+            "spec bad-1" in dl.reason
+            and "must be numbers" in dl.reason
+            and "default exits apply" in dl.reason
+        )
+
+        def buy(inst: str) -> tuple[bytes, bytes]:
+            f = Fill(
+                fill_id=f"o-{inst}",
+                order_id=f"o-{inst}",
+                instance_id=inst,
+                family="momentum_5m",
+                mint=MINT,
+                ts=T0,
+                side=Side.BUY,
+                intent=Intent.ENTRY,
+                qty_tokens=1000 * TOK,
+                notional_lamports=10**9,
+                price_sol=0.001,
+            )
+            return KEY, encode(f)
+
+        await produce(env.bootstrap, env.topic("fills"), [buy("wide-1"), buy("tight-1")])
+        await produce(env.bootstrap, env.topic("price"), [price(0.0011, 1)])
+        ups = await positions(env, 4)
+        stops = {u.instance_id: u.stop_price_sol for u in ups if u.peak_price_sol == 0.0011}
+        assert stops == pytest.approx({"wide-1": 0.001045, "tight-1": 0.001078})
+
+        await produce(env.bootstrap, env.topic("price"), [price(0.00106, 2)])
+        (sig,) = await signals(env, 1)
+        assert (sig.instance_id, sig.meta["exit_reason"]) == ("tight-1", "trailing_stop")
+
+        kill = KillSwitch(
+            active=True,
+            ts=T0 + timedelta(seconds=3),
+            by="portfolio_monitor",
+            reason="drawdown 21%",
+            flatten=True,
+        )
+        await produce(env.bootstrap, env.topic("killswitch"), [(b"global", encode(kill))])
+        await asyncio.sleep(3)
+        await produce(env.bootstrap, env.topic("price"), [price(0.00107, 4)])
+        sigs = await signals(env, 2)
+        assert [(s.instance_id, s.meta["exit_reason"]) for s in sigs] == [
+            ("tight-1", "trailing_stop"),
+            ("wide-1", "flatten"),
+        ]
+        assert sigs[1].reason == "flatten: kill switch by portfolio_monitor: drawdown 21%"
+    finally:
+        w.stop()
