@@ -233,3 +233,18 @@ async def test_specs_take_effect_at_runtime_and_bad_input_is_dead_lettered(isola
         assert sum(1 for t, _ in reasons if t == "specs") == 1, "one dead letter per bad spec"
     finally:
         w.stop()
+
+
+async def test_factory_publishes_defaults_once_and_never_undoes_a_runtime_change(isolated_env):
+    from memesnipe.cli.strategies import publish_default_specs_async, publish_specs, read_specs
+
+    await create_topics(isolated_env, ["specs"])
+    settings = isolated_env.settings()
+    first = await publish_default_specs_async(isolated_env.bootstrap, settings)
+    assert sorted(s.family for s in first) == sorted(s.family for s in default_specs())
+    tuned = StrategySpec(instance_id="momentum_5m.default", family="momentum_5m", params={"min_return": 0.2})
+    await publish_specs(isolated_env.bootstrap, settings, [tuned])
+    again = await publish_default_specs_async(isolated_env.bootstrap, settings)
+    assert again == []  # every instance already has a spec: nothing re-published
+    registry = await read_specs(isolated_env.bootstrap, settings)
+    assert len(registry) == 10 and registry["momentum_5m.default"].params == {"min_return": 0.2}
