@@ -287,6 +287,9 @@ class PositionProcessor:
                     self._signal(book, item, sid, res, updates, key)
             except BookError as exc:
                 res.dead.append((ev, str(exc)))
+            except Exception as exc:  # a bug must not stop every other token's stops
+                log.exception("position manager failed on %s", sid)
+                res.dead.append((ev, f"{short}: internal error {type(exc).__name__}: {exc}"))
             book.record(msg.topic, msg.offset)
             touched[key] = ev
             res.applied += 1

@@ -332,3 +332,21 @@ def test_rules_lookup_applies_a_specs_exit_overrides_and_keeps_defaults_otherwis
     assert lookup("other") is lookup.default and lookup("bad-1") is lookup.default
     table[b"wide-1"] = b'{"trail": 0.04}'  # a new spec revision replaces the cached rules
     assert lookup("wide-1").stop.trail == 0.04
+
+
+def test_an_internal_error_on_one_event_is_dead_lettered_and_the_batch_goes_on() -> None:
+    log, store = Log(), Store()
+    store.run([log.ev("fills", fill(Side.BUY, 1000 * TOK, 1 * SOL, 0.001, 0, "o1"))])
+    calls = {"n": 0}
+
+    def flaky(_inst: str):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("boom")
+        return default_rules(SETTINGS)
+
+    proc = PositionProcessor(store.get, flaky, book_policy(SETTINGS))
+    res = proc.process([log.ev("price", price(0.0012, 1)), log.ev("price", price(0.00105, 2))])
+    assert [r for _e, r in res.dead] == ["price: internal error RuntimeError: boom"]
+    (sig,) = sent(res, "signals", Signal)  # the next mark still decides the trailing exit
+    assert sig.meta["exit_reason"] == "trailing_stop"
