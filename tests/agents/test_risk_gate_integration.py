@@ -24,6 +24,7 @@ def start(env: IsolatedEnv, name: str) -> Process:
     e["MEMESNIPE_WEB_PORT"] = str(free_port())
     p = Process(["tests.agents.risk_worker"], e, env.data_dir / f"{name}.log")
     p.wait_for("risk gate ready", timeout_s=120)
+    p.wait_for("Ready", timeout_s=120)  # partitions assigned: facts sent next are read first
     return p
 
 
@@ -44,7 +45,7 @@ async def test_kill_switch_blocks_entries_allows_exits_and_resume_restores(isola
     try:
         await send(env, "onchain", [m.safe(M1), m.safe(M2)])
         await send(env, "depth", [m.depth(M1), m.depth(M2)])
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
         await send(env, "signals", [m.signal("s1", M1, t=1)])
         orders, rej = await orders_and_rejections(env, 1, 0)
         assert [(o.order_id, o.amount_in, o.venue) for o in orders] == [
