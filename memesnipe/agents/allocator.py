@@ -151,7 +151,7 @@ async def allocator(stream: Any) -> None:
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="ledger").inc(len(events))
-        decoded = await decode_batch(events, LedgerMark, CONSUMER)
+        decoded: list[tuple[EventT, LedgerMark]] = await decode_batch(events, LedgerMark, CONSUMER)
         if not decoded:
             continue
         ledgers = _all_ledgers()

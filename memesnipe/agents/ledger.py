@@ -90,7 +90,8 @@ async def ledger(stream: Any) -> None:
         decoded: dict[int, tuple[EventT, str, Any]] = {}
         for short, evs in by_topic.items():
             EVENTS_IN.labels(topic=short).inc(len(evs))
-            for ev, msg in await decode_batch(evs, INPUTS[short], CONSUMER):
+            batch: list[tuple[EventT, Any]] = await decode_batch(evs, INPUTS[short], CONSUMER)
+            for ev, msg in batch:
                 decoded[id(ev)] = (ev, short, msg)
         states: dict[bytes, MintLedgerState] = {}
         touched: dict[bytes, EventT] = {}

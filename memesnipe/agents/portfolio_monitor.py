@@ -16,6 +16,8 @@ import logging
 import time
 from typing import Any
 
+from faust.types import EventT
+
 from memesnipe import metrics
 from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names, topic
@@ -98,7 +100,7 @@ async def portfolio_monitor(stream: Any) -> None:
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="ledger").inc(len(events))
-        decoded = await decode_batch(events, LedgerMark, CONSUMER)
+        decoded: list[tuple[EventT, LedgerMark]] = await decode_batch(events, LedgerMark, CONSUMER)
         if not decoded:
             continue
         st = load_portfolio(portfolio.get(PORTFOLIO_KEY))

@@ -70,7 +70,8 @@ async def _decode(events: list[EventT]) -> list[tuple[EventT, str, Any]]:
         by_topic.setdefault(_short[ev.message.topic], []).append(ev)
     decoded: dict[int, tuple[EventT, str, Any]] = {}
     for short, evs in by_topic.items():
-        for ev, msg in await decode_batch(evs, INPUTS[short], CONSUMER):
+        batch: list[tuple[EventT, Any]] = await decode_batch(evs, INPUTS[short], CONSUMER)
+        for ev, msg in batch:
             decoded[id(ev)] = (ev, short, msg)
     return [decoded[id(ev)] for ev in events if id(ev) in decoded]
 
