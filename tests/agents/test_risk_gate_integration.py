@@ -74,3 +74,38 @@ async def test_kill_switch_blocks_entries_allows_exits_and_resume_restores(isola
         assert len(rej) == 1
     finally:
         w.stop()
+
+
+async def test_crash_and_replay_never_duplicate_an_order(isolated_env: IsolatedEnv) -> None:
+    """SIGKILL the gate mid-stream (no clean commit), restart it, replay every signal: each
+    signal still has exactly one decision and each order id appears once."""
+    env = isolated_env
+    env.extra["MEMESNIPE_TEST_ONLY"] = "memesnipe.agents.risk_gate"
+    await create_topics(env)
+    mints = [f"Mint{i}pump" for i in range(8)]
+    sigs = [m.signal(f"s{i}", mints[i % 8], instance=f"i{i % 5}", strength=0.2, t=10 + i) for i in range(120)]
+    w = start(env, "w1")
+    try:
+        await send(env, "onchain", [m.safe(x) for x in mints])
+        await send(env, "depth", [m.depth(x) for x in mints])
+        await asyncio.sleep(2.0)
+        await send(env, "signals", sigs[:60])
+        await consume(env.bootstrap, env.topic("orders"), min_count=1, timeout_s=60, idle_s=0.3)
+    finally:
+        w.kill()  # crash: offsets and table state may lag the outputs already sent
+    w2 = start(env, "w2")
+    try:
+        await send(env, "signals", sigs)  # replay all, plus the 60 never seen
+        orders, rej = await orders_and_rejections(env, 1, 0)
+        for _ in range(20):
+            if len({o.signal_id for o in orders} | {r.signal_id for r in rej}) >= len(sigs):
+                break
+            orders, rej = await orders_and_rejections(env, len(orders) + 1, 0)
+    finally:
+        w2.stop()
+    ids = [o.order_id for o in orders]
+    assert len(ids) == len(set(ids)), "an order id was emitted twice"
+    decided = [o.signal_id for o in orders] + [r.signal_id for r in rej]
+    assert sorted(set(decided)) == sorted(s.signal_id for s in sigs)
+    assert len([d for d in decided if d in {o.signal_id for o in orders}]) == len(orders)
+    assert all(o.order_id == order_id(o.instance_id, o.mint, o.signal_id) for o in orders)
