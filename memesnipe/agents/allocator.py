@@ -181,3 +181,9 @@ async def allocator(stream: Any) -> None:
         if closed:
             await publish(ledgers, f"period {clock} opened")
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+
+
+@app.on_before_shutdown.connect
+async def _stop_views(sender: Any, **kwargs: Any) -> None:
+    """Close this module's global-view consumer with the worker."""
+    await specs.view.stop()

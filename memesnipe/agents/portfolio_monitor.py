@@ -120,3 +120,9 @@ async def portfolio_monitor(stream: Any) -> None:
         metrics.PORTFOLIO_DRAWDOWN.set(pf.drawdown)
         write_keys(portfolio, {PORTFOLIO_KEY: (decoded[-1][0], dump(st))})
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+
+
+@app.on_before_shutdown.connect
+async def _stop_views(sender: Any, **kwargs: Any) -> None:
+    """Close this module's global-view consumer with the worker."""
+    await kill_view.stop()

@@ -127,3 +127,9 @@ async def risk_gate(stream: Any) -> None:
             changes[key] = (ev, encode_state(states[key]))
         write_keys(risk_mint, changes)
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+
+
+@app.on_before_shutdown.connect
+async def _stop_views(sender: Any, **kwargs: Any) -> None:
+    """Close this module's global-view consumer with the worker."""
+    await views.stop()
