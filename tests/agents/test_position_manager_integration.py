@@ -34,7 +34,11 @@ def start(env, name: str) -> Process:
     e.update(EXITS)
     e["MEMESNIPE_WEB_PORT"] = str(free_port())
     p = Process(["tests.agents.position_worker"], e, env.data_dir / f"{name}.log")
-    p.wait_for("Ready", timeout_s=120)
+    try:
+        p.wait_for("Ready", timeout_s=120)
+    except BaseException:
+        p.stop()  # never leave a worker behind when start-up fails
+        raise
     return p
 
 
