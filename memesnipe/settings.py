@@ -114,6 +114,16 @@ class RiskSettings(BaseModel):
     # --- portfolio monitor ---
     flatten_on_drawdown: bool = Field(False, description="the drawdown kill switch also asks to flatten")
 
+    @model_validator(mode="after")
+    def _risk_consistent(self) -> RiskSettings:
+        if self.min_order_lamports > self.max_order_lamports:
+            raise ValueError("min_order_lamports must be <= max_order_lamports (no entry could pass)")
+        if self.exploration_weight > self.max_strategy_weight:
+            raise ValueError("exploration_weight must be <= max_strategy_weight")
+        if self.max_strategy_weight > self.max_total_weight:
+            raise ValueError("max_strategy_weight must be <= max_total_weight")
+        return self
+
 
 class WebSettings(BaseModel):
     """The glass cockpit (served by the analytics process) and its authenticated controls."""

@@ -133,3 +133,26 @@ def test_exit_sells_the_whole_position_even_past_every_entry_limit() -> None:
 def test_each_exit_rule_rejects(rule: str, args: tuple) -> None:
     d = evaluate_exit(*args)
     assert d.rejection is not None and d.rejection.rule == rule
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"MEMESNIPE_RISK__MIN_ORDER_LAMPORTS": "3000000000"}, "min_order_lamports"),
+        ({"MEMESNIPE_RISK__EXPLORATION_WEIGHT": "0.5"}, "exploration_weight"),
+        (
+            {"MEMESNIPE_RISK__MAX_STRATEGY_WEIGHT": "0.9", "MEMESNIPE_RISK__MAX_TOTAL_WEIGHT": "0.5"},
+            "max_strategy",
+        ),
+        ({"MEMESNIPE_RISK__MAX_DEPTH_SHARE": "0"}, "MEMESNIPE_RISK__MAX_DEPTH_SHARE"),
+    ],
+)
+def test_inconsistent_risk_settings_stop_start_up_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], names: str
+) -> None:
+    from memesnipe.settings import SettingsError, load_settings
+
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SettingsError, match=names):
+        load_settings()
