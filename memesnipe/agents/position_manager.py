@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +30,16 @@ from faust.types import EventT
 from memesnipe.agents.batching import batches, dead_letter, decode_batch, source_id
 from memesnipe.agents.channels import names, topic
 from memesnipe.app import app, settings
-from memesnipe.core.exits import ExitRules
-from memesnipe.core.position_book import BookError, BookPolicy, ExitOrder, MintBook, decode_book, encode_book
+from memesnipe.core.exits import ExitDecision, ExitReason, ExitRules
+from memesnipe.core.position_book import (
+    BookError,
+    BookPolicy,
+    ExitOrder,
+    MintBook,
+    decode_book,
+    encode_book,
+    position_key,
+)
 from memesnipe.core.positions import Position
 from memesnipe.core.trailing_stop import Direction, TrailingStop
 from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
@@ -55,6 +63,7 @@ log = logging.getLogger(__name__)
 CONSUMER = "position_manager"
 SOURCES = ("fills", "price", "signals")
 RUG_FAMILY = "rug_pull_sniffer"
+FLATTEN_PREFIX = "flatten|"
 
 source = app.topic(
     *(names(t) for t in SOURCES),
@@ -197,10 +206,17 @@ def exit_signal(order: ExitOrder, ts: datetime, price_usd: float = 0.0) -> Signa
 
 
 def wants_signal(sig: Signal) -> bool:
-    """Signals the book needs: rug alarms, and short entries (their Drift market)."""
-    return is_rug(sig) or (
-        sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None
+    """Signals the book needs: rug alarms, short entries (their Drift market), and the flatten
+    sweep's exits (so marks do not send a second exit for the same position)."""
+    return (
+        is_rug(sig)
+        or (sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None)
+        or is_sweep_exit(sig)
     )
+
+
+def is_sweep_exit(sig: Signal) -> bool:
+    return sig.intent is Intent.EXIT and sig.signal_id.startswith(FLATTEN_PREFIX)
 
 
 def is_rug(sig: Signal) -> bool:
@@ -354,6 +370,11 @@ class PositionProcessor:
     ) -> None:
         if sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None:
             book.note_perp_market(sig.instance_id, sig.perp_market_index)
+        if is_sweep_exit(sig):
+            direction = Direction.LONG if sig.side is Side.SELL else Direction.SHORT
+            if book.note_exit(sig.instance_id, direction, sig.signal_id, ExitReason.FLATTEN.value):
+                pos = book.positions[position_key(sig.instance_id, direction)]
+                updates[(key, pos.position_id)] = pos
         if is_rug(sig):
             for order in book.apply_rug(sig.reason, sig.ts.timestamp(), sid, self.policy):
                 updates[(key, order.position.position_id)] = order.position
@@ -441,3 +462,45 @@ async def track_killswitch(stream: Any) -> None:
                 write_keys(position_killswitch, {KILL_KEY: (ev, ev.value)})
                 if flatten_reason(kill):
                     log.warning("flattening all positions: %s", flatten_reason(kill))
+
+
+def flatten_signals(books: Iterable[MintBook], kill: KillSwitch) -> list[Signal]:
+    """Exit signals for every open position without an exit in flight, for a kill switch that
+    asks to flatten. Ids derive from the kill switch (``flatten|<ts>|instance|direction``; the
+    order id adds the mint), so every sweep, worker and restart produces the same ids and
+    downstream keeps one each."""
+    reason = flatten_reason(kill)
+    if not reason:
+        return []
+    decision = ExitDecision(ExitReason.FLATTEN, f"flatten: {reason}")
+    out = []
+    for book in books:
+        for pos in book.positions.values():
+            if pos.is_open and not pos.pending_exit_id:
+                sid = f"{FLATTEN_PREFIX}{kill.ts.isoformat()}|{pos.instance_id}|{pos.direction.value}"
+                out.append(exit_signal(ExitOrder(pos, decision, sid), kill.ts))
+    return out
+
+
+_swept: set[str] = set()
+
+
+@app.timer(interval=1.0, name="memesnipe.agents.position_manager.flatten_sweep")
+async def flatten_sweep() -> None:
+    """Every worker, once per flatten request: exit all positions in the books it owns now,
+    without waiting for their next mark (a token whose price feed stopped still gets closed).
+    Positions that arrive later (rebalance, fills in flight) are flattened by their marks."""
+    raw = position_killswitch.get(KILL_KEY)
+    if not raw:
+        return
+    kill = decode(raw, KillSwitch)
+    tag = kill.ts.isoformat()
+    if not flatten_reason(kill) or tag in _swept:
+        return
+    books = [decode_book(v) for v in list(position_books.values()) if v]
+    sigs = flatten_signals(books, kill)
+    await publish([("signals", s.mint.encode(), encode(s)) for s in sigs])
+    for s in sigs:
+        SIGNALS.labels(strategy=s.instance_id, intent="exit").inc()
+    _swept.add(tag)
+    log.warning("flatten sweep: %d exit signal(s) for %s", len(sigs), flatten_reason(kill))

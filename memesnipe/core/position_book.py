@@ -209,6 +209,17 @@ class MintBook(msgspec.Struct, kw_only=True):
         if pos is not None and pos.perp_market_index is None:
             pos.perp_market_index = perp_market_index
 
+    def note_exit(self, instance_id: str, direction: Direction, signal_id: str, reason: str) -> bool:
+        """An exit we sent from outside a batch (the flatten sweep), read back from the signals
+        log: mark it in flight so marks do not send a second one. True if it was new."""
+        pos = self.positions.get(position_key(instance_id, direction))
+        if pos is None or not pos.is_open or pos.pending_exit_id:
+            return False
+        pos.pending_exit_id = signal_id
+        pos.pending_exit_reason = reason
+        pos.pending_since_s = self.clock_s
+        return True
+
     def apply_rug(self, reason: str, ts_s: float, source_id: str, policy: BookPolicy) -> list[ExitOrder]:
         """A rug signal for this token: remember it and force every long out now."""
         self.clock_s = max(self.clock_s, ts_s)
@@ -229,6 +240,9 @@ class MintBook(msgspec.Struct, kw_only=True):
         self, pos: Position, decision: ExitDecision, source_id: str, ts_s: float, policy: BookPolicy
     ) -> ExitOrder | None:
         """Mark an exit pending and return it, unless one is already in flight."""
+        if pos.pending_exit_id and pos.pending_since_s <= 0.0:
+            pos.pending_since_s = ts_s  # sent before any market time: the retry clock starts now
+            return None
         if pos.pending_exit_id and ts_s - pos.pending_since_s < policy.exit_retry_s:
             return None
         sid = exit_signal_id(pos.instance_id, pos.direction, source_id)

@@ -350,3 +350,37 @@ def test_an_internal_error_on_one_event_is_dead_lettered_and_the_batch_goes_on()
     assert [r for _e, r in res.dead] == ["price: internal error RuntimeError: boom"]
     (sig,) = sent(res, "signals", Signal)  # the next mark still decides the trailing exit
     assert sig.meta["exit_reason"] == "trailing_stop"
+
+
+def test_flatten_sweep_signals_every_open_position_once_and_marks_do_not_repeat_them() -> None:
+    from memesnipe.agents.position_manager import FlattenLookup, flatten_signals
+    from memesnipe.core.position_book import decode_book
+    from memesnipe.streams.control import KillSwitch
+    from memesnipe.tables.positions import KILL_KEY
+
+    log, store = Log(), Store()
+    store.run([log.ev("fills", fill(Side.BUY, 1000 * TOK, 1 * SOL, 0.001, 0, "o1"))])
+    kill = KillSwitch(active=True, ts=T0 + timedelta(seconds=5), by="ops", reason="halt", flatten=True)
+    books = [decode_book(v) for v in store.values()]
+    assert flatten_signals(books, KillSwitch(active=True, ts=T0, by="ops", reason="pause")) == []
+    (sig,) = flatten_signals(books, kill)
+    assert sig.signal_id == "flatten|2026-01-01T00:00:05+00:00|mom-1|long"
+    assert (sig.side, sig.meta["exit_reason"], sig.reason) == (
+        Side.SELL,
+        "flatten",
+        "flatten: kill switch by ops: halt",
+    )
+    assert flatten_signals(books, kill) == [sig]  # same ids on every sweep / worker / restart
+
+    # the sweep's signal comes back on the signals topic: the position is now exiting, so a mark
+    # under the same kill switch sends nothing more, and the next sweep skips it too
+    kills = {KILL_KEY: encode(kill)}
+    proc = PositionProcessor(
+        store.get, lambda _i: default_rules(SETTINGS), book_policy(SETTINGS), FlattenLookup(kills)
+    )
+    res = proc.process([log.ev("signals", sig)])
+    (u,) = sent(res, "positions", PositionUpdate)
+    assert u.exit_pending and u.exit_reason == "flatten"
+    store.update({k: v for k, (_e, v) in res.changes.items()})
+    assert sent(proc.process([log.ev("price", price(0.001, 6))]), "signals", Signal) == []
+    assert flatten_signals([decode_book(v) for v in store.values()], kill) == []

@@ -310,13 +310,17 @@ async def test_spec_exit_overrides_bad_spec_dead_letter_and_kill_switch_flatten(
             flatten=True,
         )
         await produce(env.bootstrap, env.topic("killswitch"), [(b"global", encode(kill))])
-        await asyncio.sleep(3)
-        await produce(env.bootstrap, env.topic("price"), [price(0.00107, 4)])
-        sigs = await signals(env, 2)
+        # no price needed: the sweep exits what is open (tight-1 already has its exit in flight)
+        sigs = await signals(env, 2, idle_s=3)
         assert [(s.instance_id, s.meta["exit_reason"]) for s in sigs] == [
             ("tight-1", "trailing_stop"),
             ("wide-1", "flatten"),
         ]
         assert sigs[1].reason == "flatten: kill switch by portfolio_monitor: drawdown 21%"
+        assert sigs[1].signal_id.startswith("flatten|")
+        # a later mark under the same kill switch does not send a second exit
+        await produce(env.bootstrap, env.topic("price"), [price(0.00107, 4)])
+        await asyncio.sleep(3)
+        assert len(await signals(env, 2, idle_s=3)) == 2
     finally:
         w.stop()
