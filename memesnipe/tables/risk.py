@@ -107,21 +107,28 @@ class RiskViews:
         names = topic_names(settings)
         self.control = ControlPlane()
         self.book = ExposureBook(pending_ttl_s=settings.risk.pending_ttl_s)
-        handlers = {**self.control.handlers(), **book_handlers(self.book)}
-        self.view = GlobalView(
-            bootstrap_servers(settings.kafka.broker), {names(k): v for k, v in handlers.items()}
-        )
+        boot = bootstrap_servers(settings.kafka.broker)
+        # two consumers: a flood of position updates must never delay the kill switch
+        self.control_view = GlobalView(boot, {names(k): v for k, v in self.control.handlers().items()})
+        self.view = GlobalView(boot, {names(k): v for k, v in book_handlers(self.book).items()})
         self._lock = asyncio.Lock()
         self._started = False
 
     async def ensure_started(self, timeout_s: float = 120.0) -> None:
         async with self._lock:
             if not self._started:
+                await self.control_view.start()
                 await self.view.start()
                 self._started = True
+        await self.control_view.wait_ready(timeout_s)
         await self.view.wait_ready(timeout_s)
 
+    @property
+    def ready(self) -> bool:
+        return self.control_view.ready and self.view.ready
+
     async def stop(self) -> None:
+        await self.control_view.stop()
         await self.view.stop()
         self._started = False
 
