@@ -1,7 +1,8 @@
 """The Faust app and nothing else; every agent module imports ``app`` from here.
 
 ``faust -A memesnipe.app worker`` and ``memesnipe worker`` both start it. Which agent modules
-load is an explicit list (Faust's autodiscover), one module per pipeline stage.
+load is an explicit list (Faust's autodiscover), one module per pipeline stage. No ``origin``:
+Faust would add it to the discovery list and scan the whole package, so every agent would run.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.kafka.replication,
         topic_allow_declare=True,
         autodiscover=AGENT_MODULES,
-        origin="memesnipe",
         web_port=settings.web_port,
         web_host="127.0.0.1",
         datadir=str(settings.data_dir / "faust"),

@@ -46,7 +46,7 @@ from memesnipe.core.strategies.engine import order_batch
 from memesnipe.settings import Settings
 from memesnipe.streams.control import KillSwitch, StrategyAllocation, StrategySpec
 from memesnipe.streams.market import DepthEvent, MarketEvent, PriceEvent
-from memesnipe.streams.trading import Fill, Order, OrderRejection, Signal
+from memesnipe.streams.trading import Fill, Order, OrderRejection, OrderState, OrderUpdate, Signal
 
 
 @dataclass
@@ -80,7 +80,8 @@ class Backtester:
         r = settings.risk
         self.gate = RiskGate(RiskLimits.from_settings(r), seen_max=r.seen_signals_per_mint)
         self.risk: dict[str, MintRiskState] = {}
-        self.exposure = ExposureBook(pending_ttl_s=r.pending_ttl_s)
+        self._now = 0.0  # event time of the input being walked: the backtest's only clock
+        self.exposure = ExposureBook(pending_ttl_s=r.pending_ttl_s, clock=lambda: self._now)
         self.books: dict[str, MintBook] = {}
         default = default_rules(settings.exits)
         self._rules: dict[str, ExitRules] = {
@@ -176,6 +177,7 @@ class Backtester:
             next_period = (math.floor(items[0][0] / self.period_s) + 1) * self.period_s
             self.result.equity.append((next_period - self.period_s, float(self.s.risk.capital_lamports)))
         for t, tag, _p, off, ev, ref in items:
+            self._now = t
             if t >= next_period:
                 self._close_period(next_period)
                 next_period = (math.floor(t / self.period_s) + 1) * self.period_s
@@ -262,8 +264,11 @@ class Backtester:
                 paper=True,
                 reason=order.reason,
             )
-        except PaperFillError:
-            return  # the router would mark it FAILED; the exposure book expires it
+        except PaperFillError as exc:  # the router marks it FAILED, which releases its exposure
+            self.exposure.apply_update(
+                OrderUpdate(order_id=order.order_id, state=OrderState.FAILED, ts=order.ts, reason=str(exc))
+            )
+            return
         self.result.fills.append(fill)
         self.exposure.apply_fill(fill)
         book = self.books.get(order.mint)
