@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import logging
 import os
 import signal
 import socket
@@ -92,7 +93,15 @@ def _publish_defaults(settings: Settings) -> None:
         from memesnipe.agents.strategy_registry_defaults import publish_default_specs  # type: ignore
     from memesnipe.connectors.publisher import bootstrap_servers
 
-    specs = publish_default_specs(bootstrap_servers(settings), settings)
+    # Right after topic creation the consumer's first metadata can name no leader yet; aiokafka
+    # retries and succeeds but logs each retry at ERROR, which reads like a failure here.
+    fetcher = logging.getLogger("aiokafka.consumer.fetcher")
+    level = fetcher.level
+    fetcher.setLevel(logging.CRITICAL)
+    try:
+        specs = publish_default_specs(bootstrap_servers(settings), settings)
+    finally:
+        fetcher.setLevel(level)
     print(f"run: published {len(specs)} default strategy specs")
 
 
