@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from faust.types import EventT
@@ -40,18 +40,26 @@ from memesnipe.core.position_book import (
     encode_book,
     position_key,
 )
+from memesnipe.core.position_messages import (
+    CONSUMER,
+    FLATTEN_PREFIX,
+    book_policy,
+    default_rules,
+    exit_signal,
+    is_rug,
+    is_sweep_exit,
+    position_update,
+    wants_signal,
+)
 from memesnipe.core.positions import Position
-from memesnipe.core.trailing_stop import Direction, TrailingStop
+from memesnipe.core.trailing_stop import Direction
 from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
-from memesnipe.settings import ExitSettings
 from memesnipe.streams.codec import DecodeError, decode, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
 from memesnipe.streams.market import PriceEvent
 from memesnipe.streams.trading import (
     Fill,
     Intent,
-    PositionStatus,
-    PositionUpdate,
     Side,
     Signal,
 )
@@ -60,10 +68,7 @@ from memesnipe.tables.positions import KILL_KEY, position_books, position_exit_p
 
 log = logging.getLogger(__name__)
 
-CONSUMER = "position_manager"
 SOURCES = ("fills", "price", "signals")
-RUG_FAMILY = "rug_pull_sniffer"
-FLATTEN_PREFIX = "flatten|"
 
 source = app.topic(
     *(names(t) for t in SOURCES),
@@ -75,23 +80,6 @@ source = app.topic(
     internal=False,
 )
 SHORT_NAME = {names(t): t for t in SOURCES}
-
-
-def default_rules(s: ExitSettings) -> ExitRules:
-    return ExitRules(
-        stop=TrailingStop(stop_loss=s.stop_loss, activation_offset=s.activation_offset, trail=s.trail),
-        take_profit=s.take_profit,
-        max_hold_s=s.max_hold_s,
-    )
-
-
-def book_policy(s: ExitSettings) -> BookPolicy:
-    return BookPolicy(
-        exit_retry_s=s.exit_retry_s,
-        publish_min_change=s.publish_min_change,
-        publish_interval_s=s.publish_interval_s,
-        rug_ttl_s=s.rug_ttl_s,
-    )
 
 
 class RulesLookup:
@@ -140,88 +128,6 @@ def flatten_reason(kill: KillSwitch) -> str:
     if not (kill.active and kill.flatten):
         return ""
     return f"kill switch by {kill.by}: {kill.reason or 'no reason given'}"
-
-
-# ------------------------------------------------------------------------ wire messages
-
-
-def _dt(ts_s: float) -> datetime:
-    return datetime.fromtimestamp(ts_s, UTC)
-
-
-def position_update(pos: Position, rules: ExitRules) -> PositionUpdate:
-    long = pos.direction is Direction.LONG
-    open_ = pos.is_open
-    return PositionUpdate(
-        instance_id=pos.instance_id,
-        mint=pos.mint,
-        ts=_dt(pos.updated_ts_s or pos.opened_at_s),
-        status=PositionStatus.OPEN if open_ else PositionStatus.CLOSED,
-        side=Side.BUY if long else Side.SHORT,
-        qty_tokens=pos.qty,
-        entry_price_sol=pos.entry_price,
-        mark_price_sol=pos.mark_price,
-        cost_lamports=pos.basis_lamports,
-        realized_pnl_lamports=pos.realized_net_lamports,
-        unrealized_pnl_lamports=pos.unrealized_net_lamports(),
-        fees_lamports=pos.costs.total,
-        stop_price_sol=rules.stop.stop_price(pos.entry_price, pos.best_price, pos.direction)
-        if open_
-        else None,
-        peak_price_sol=pos.best_price or None,
-        exit_reason=pos.exit_reason if not open_ else pos.pending_exit_reason,
-        position_id=pos.position_id,
-        family=pos.family,
-        realized_gross_pnl_lamports=pos.realized_gross_lamports,
-        unrealized_gross_pnl_lamports=pos.unrealized_gross_lamports(),
-        exit_pending=bool(pos.pending_exit_id),
-        perp_market_index=pos.perp_market_index,
-        seq=pos.seq,
-    )
-
-
-def exit_signal(order: ExitOrder, ts: datetime, price_usd: float = 0.0) -> Signal:
-    pos = order.position
-    long = pos.direction is Direction.LONG
-    return Signal(
-        signal_id=order.signal_id,
-        instance_id=pos.instance_id,
-        family=pos.family,
-        mint=pos.mint,
-        ts=ts,
-        side=Side.SELL if long else Side.COVER,
-        intent=Intent.EXIT,
-        strength=1.0,
-        reason=order.decision.detail,
-        price_usd=price_usd,
-        price_sol=pos.mark_price,
-        perp_market_index=pos.perp_market_index,
-        meta={
-            "exit_reason": order.decision.reason.value,
-            "qty_tokens": pos.qty,
-            "position_id": pos.position_id,
-            "source": CONSUMER,
-        },
-    )
-
-
-def wants_signal(sig: Signal) -> bool:
-    """Signals the book needs: rug alarms, short entries (their Drift market), and the flatten
-    sweep's exits (so marks do not send a second exit for the same position)."""
-    return (
-        is_rug(sig)
-        or (sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None)
-        or is_sweep_exit(sig)
-    )
-
-
-def is_sweep_exit(sig: Signal) -> bool:
-    return sig.intent is Intent.EXIT and sig.signal_id.startswith(FLATTEN_PREFIX)
-
-
-def is_rug(sig: Signal) -> bool:
-    """A rug alarm for the token: entries blocked, or the rug sniffer's own call (not its exits)."""
-    return sig.block_entries or (sig.family == RUG_FAMILY and sig.intent is Intent.ENTRY)
 
 
 # ------------------------------------------------------------------------ batch processing

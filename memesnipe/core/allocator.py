@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 QUANTUM = 1e-9
+SCALE = 1_000_000_000  # 1 / QUANTUM
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,13 @@ class Weight:
 
 
 def _floor(w: float) -> float:
-    return math.floor(max(w, 0.0) / QUANTUM) * QUANTUM
+    # Count whole quanta, forgiving division noise (0.5 / 1e-9 = 499999999.99999994), and
+    # divide once (k * QUANTUM can land an ulp above the value: 0.3 -> 0.30000000000000004);
+    # never return more than ``w`` itself, so no cap or total can be exceeded.
+    w = max(w, 0.0)
+    k = math.floor(w / QUANTUM + 1e-6)
+    out = k / SCALE
+    return out if out <= w else max(0.0, (k - 1) / SCALE)
 
 
 @dataclass(frozen=True, slots=True)

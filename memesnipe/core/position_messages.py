@@ -15,6 +15,7 @@ from memesnipe.streams.trading import Intent, PositionStatus, PositionUpdate, Si
 
 CONSUMER = "position_manager"
 RUG_FAMILY = "rug_pull_sniffer"
+FLATTEN_PREFIX = "flatten|"  # signal ids of the kill switch's flatten sweep
 
 
 def default_rules(s: ExitSettings) -> ExitRules:
@@ -99,8 +100,15 @@ def is_rug(sig: Signal) -> bool:
     return sig.block_entries or (sig.family == RUG_FAMILY and sig.intent is Intent.ENTRY)
 
 
+def is_sweep_exit(sig: Signal) -> bool:
+    return sig.intent is Intent.EXIT and sig.signal_id.startswith(FLATTEN_PREFIX)
+
+
 def wants_signal(sig: Signal) -> bool:
-    """Signals the book needs: rug alarms, and short entries (their Drift market)."""
-    return is_rug(sig) or (
-        sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None
+    """Signals the book needs: rug alarms, short entries (their Drift market), and the flatten
+    sweep's exits (so marks do not send a second exit for the same position)."""
+    return (
+        is_rug(sig)
+        or (sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None)
+        or is_sweep_exit(sig)
     )

@@ -119,3 +119,12 @@ def test_capital_moves_from_the_loser_to_the_winner_over_time() -> None:
     # the ledger's returns are the PnL increments over capital, exactly
     inc = np.diff(np.concatenate([[0.0], np.trunc(np.cumsum(steps["W"]))])) / cap
     assert ledgers["W"].returns[-100:] == pytest.approx(inc[-100:].tolist(), rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("max_total", [0.3, 0.9999999999999999, 0.5, 0.1])
+def test_a_single_capped_weight_never_exceeds_the_total_by_float_rounding(max_total):
+    # found by hypothesis: floor(0.3 / 1e-9) * 1e-9 == 0.30000000000000004 > 0.3
+    alloc = SharpeAllocator(max_weight=1.0, max_total=max_total, exploration_weight=0.0, min_samples=24)
+    (w,) = alloc.allocate({"a": StrategyStats(1.0, 24, True)}).values()
+    assert w.weight <= max_total
+    assert max_total - w.weight < 2e-9
