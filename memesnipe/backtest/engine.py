@@ -70,7 +70,9 @@ class BacktestResult:
 class Backtester:
     """Run ``specs`` over market events with the pipeline's own stages; see the module doc."""
 
-    def __init__(self, specs: Sequence[StrategySpec], settings: Settings, *, chunk: int = 8192) -> None:
+    def __init__(self, specs: Sequence[StrategySpec], settings: Settings, *, chunk: int = 2048) -> None:
+        # 2048: larger chunks live long enough to reach the GC's oldest generation and trigger
+        # full collections every ~50k events (measured: 1M events 177k/s vs 103k/s at 8192)
         self.s = settings
         self.specs = [sp for sp in specs if sp.enabled]
         self.engine = engine_for(self.specs)

@@ -40,6 +40,9 @@ def _run(args: argparse.Namespace) -> int:
     from memesnipe.backtest.recording import RecordingStats, read_events
     from memesnipe.backtest.report import equity_png, figures, render, to_clickhouse
 
+    import gc
+
+    gc.freeze()  # the imported modules never form garbage: keep full collections off them
     settings = get_settings()
     rec = Path(args.recording)
     if not rec.exists():

@@ -9,8 +9,11 @@ import msgspec
 from memesnipe.streams.base import Message, Mint, UtcDatetime
 
 
-class MarketEvent(Message, frozen=True, kw_only=True, tag_field="type"):
-    """Common fields: the token, when it happened (event time, UTC) and who reported it."""
+class MarketEvent(Message, frozen=True, kw_only=True, tag_field="type", gc=False):
+    """Common fields: the token, when it happened (event time, UTC) and who reported it.
+
+    ``gc=False``: events hold only scalars and lists of scalars, never cycles, so the garbage
+    collector need not track the millions a backtest keeps alive."""
 
     mint: Mint
     ts: UtcDatetime
@@ -35,7 +38,7 @@ class SocialEvent(MarketEvent, frozen=True, kw_only=True, tag="social"):
     window_s: int = 60
 
 
-class DepthLevel(msgspec.Struct, frozen=True):
+class DepthLevel(msgspec.Struct, frozen=True, gc=False):
     size_usd: float
     impact_bps: float
 
