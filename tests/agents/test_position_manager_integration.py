@@ -195,6 +195,13 @@ async def test_entry_and_trailing_exit_through_gate_router_signer_and_fills(isol
     env = isolated_env
     await create_topics(env)
     procs = start_pipeline(env)
+    # the analytics process sinks every topic into ClickHouse (chDB under the env's data dir)
+    analytics = Process(
+        ["memesnipe", "analytics", "--port", str(free_port()), "--no-cockpit"],
+        env.env,
+        env.data_dir / "analytics.log",
+    )
+    procs.append(analytics)
     try:
         await produce(env.bootstrap, env.topic("price"), [price(0.001, 0)])
         await asyncio.sleep(1.0)
@@ -246,9 +253,38 @@ async def test_entry_and_trailing_exit_through_gate_router_signer_and_fills(isol
         assert last.fees_lamports == buy.cost_lamports + sell.cost_lamports
         assert last.realized_pnl_lamports == last.realized_gross_pnl_lamports - last.fees_lamports
         assert last.fees_lamports > 0  # the paper fills charge swap fee, priority fee and tip
+
+        # ClickHouse holds exactly these fills, the closed position and the same PnL
+        await asyncio.sleep(4.0)  # > the sink's flush interval
+        analytics.stop()
+        assert_clickhouse_matches(env, buy, sell, last)
     finally:
         for p in procs:
             p.stop()
+
+
+def assert_clickhouse_matches(env, buy: Fill, sell: Fill, last) -> None:
+    from memesnipe.sinks.client import Store
+    from memesnipe.sinks.queries import Queries
+
+    settings = env.settings()
+    store = Store.open(settings.clickhouse_dsn, settings.clickhouse.database)
+    try:
+        q = Queries(store, settings.clickhouse.run_id, settings.risk.capital_lamports)
+        rows = {r["fill_id"]: r for r in q.fills()}
+        assert set(rows) == {buy.fill_id, sell.fill_id}
+        for f in (buy, sell):
+            assert rows[f.fill_id]["notional_lamports"] == f.notional_lamports
+            assert rows[f.fill_id]["qty_tokens"] == f.qty_tokens
+            assert rows[f.fill_id]["cost_lamports"] == f.cost_lamports
+        (strat,) = [s for s in q.performance()["strategies"] if s["instance_id"] == "mom-1"]
+        assert strat["trades"] == 1 and strat["fills"] == 2
+        assert strat["realized_gross_lamports"] == sell.notional_lamports - buy.notional_lamports
+        assert strat["costs_lamports"] == buy.cost_lamports + sell.cost_lamports
+        assert strat["net_pnl_lamports"] == last.realized_pnl_lamports
+        assert not q.open_positions()
+    finally:
+        store.close()
 
 
 async def test_spec_exit_overrides_bad_spec_dead_letter_and_kill_switch_flatten(isolated_env) -> None:
