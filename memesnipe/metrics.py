@@ -16,6 +16,11 @@ BATCH_SECONDS = Histogram(
 SIGNALS = Counter("memesnipe_signals_total", "Signals emitted", ["strategy", "intent"])
 ORDERS = Counter("memesnipe_orders_total", "Order lifecycle transitions", ["state"])
 REJECTIONS = Counter("memesnipe_risk_rejections_total", "Signals refused by the risk gate", ["rule"])
+ASOF_FALLBACKS = Counter(
+    "memesnipe_asof_fallbacks_total",
+    "As-of joins that fell back to the latest consumed value (the as-of entry was evicted)",
+    ["stage"],
+)
 FILLS = Counter("memesnipe_fills_total", "Fills", ["strategy", "side"])
 PNL_REALIZED = Gauge("memesnipe_realized_pnl_lamports", "Realized PnL net of costs", ["strategy"])
 PNL_UNREALIZED = Gauge("memesnipe_unrealized_pnl_lamports", "Unrealized PnL", ["strategy"])

@@ -11,6 +11,11 @@ the mint's recent-id set, or whose order id the book has already seen, is skippe
 id derives from the signal id (``core.ids.order_id``). Outputs are sent and acknowledged
 before the state is written, so a crash in between re-emits the *same* ids, never new ones.
 
+As-of join: depth and safety facts are taken *as of the signal's event time* from bounded
+per-mint histories in ``risk_mint`` (``core.gate.MintRiskState``), so a depth or on-chain topic
+consumed ahead of the signals never changes a decision; when the as-of entry was evicted the gate
+uses the latest consumed value and counts ``memesnipe_asof_fallbacks_total{stage="risk_gate.*"}``.
+
 Global limits (open positions, per-strategy exposure, order rate) are enforced against the
 global book, which every worker builds from all partitions of orders/fills/positions plus
 the orders it has just emitted itself. The race that remains: two workers deciding on
@@ -38,7 +43,7 @@ from memesnipe.agents.channels import names, topic
 from memesnipe.app import app, settings
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
 from memesnipe.core.risk import RiskLimits
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
+from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.market import DepthEvent, OnChainEvent
 from memesnipe.streams.trading import Order, OrderRejection, Signal
@@ -52,7 +57,11 @@ INPUTS = {"signals": Signal, "depth": DepthEvent, "onchain": OnChainEvent}
 
 risk_mint = declare_mint_table()
 views = RiskViews(settings)
-gate = RiskGate(RiskLimits.from_settings(settings.risk), seen_max=settings.risk.seen_signals_per_mint)
+gate = RiskGate(
+    RiskLimits.from_settings(settings.risk),
+    seen_max=settings.risk.seen_signals_per_mint,
+    on_fallback=lambda what: ASOF_FALLBACKS.labels(stage=f"risk_gate.{what}").inc(),
+)
 source = app.topic(
     *(names(n) for n in INPUTS),
     key_type=bytes,

@@ -3,8 +3,9 @@
 Per batch of orders: an order whose id is already in ``order_lifecycle`` is a replay and is
 skipped (the idempotency key is the order id; the signer also refuses a request id twice).
 Entries are REJECTED while the kill switch is on; exits always go through. Otherwise the order is
-planned (quote, or the paper slippage model on the last price and depth of its mint, which this
-worker owns because price/depth/orders are all keyed by mint), a transaction is built with the
+planned (quote, or the paper slippage model on the price and depth of its mint *as of the order's
+event time*, from bounded histories this worker keeps because price/depth/orders are all keyed by
+mint; see ``routing.market_view``), a transaction is built with the
 Jito tip inside it, and an HMAC-authenticated ExecutionRequest goes to the signer. Every
 transition is an OrderUpdate on order_updates. The router never sees a private key: the fee
 payer is the signer's public key from settings.
@@ -178,52 +179,38 @@ async def route_orders(stream: Any) -> None:
 
 @app.agent(topic("price"))
 async def track_prices(stream: Any) -> None:
-    """Last SOL price and decimals per mint, for the paper model (event time wins)."""
+    """Price marks per mint for the paper model: every event into the bounded event-time history
+    (the as-of join), the newest by event time as the latest mark."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         decoded: list[tuple[EventT, PriceEvent]] = await decode_batch(events, PriceEvent, "router.price")
-        latest: dict[bytes, tuple[EventT, PriceEvent]] = {}
+        marks: dict[bytes, MarketMark] = {}
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
         for ev, p in decoded:
             k = p.mint.encode()
-            if k not in latest or p.ts >= latest[k][1].ts:
-                latest[k] = (ev, p)
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        for k, (ev, p) in latest.items():
-            mark = load_mark(router_market.get(k)) or MarketMark()
-            if mark.price_ts is not None and p.ts < mark.price_ts:
-                continue
-            mark.price_sol, mark.price_usd, mark.decimals, mark.price_ts = (
-                p.price_sol,
-                p.price_usd,
-                p.decimals,
-                p.ts,
-            )
-            if p.liquidity_usd > 0:
-                mark.liquidity_usd = p.liquidity_usd
-            changes[k] = (ev, dump(mark))
-        write_keys(router_market, changes)
+            mark = marks.get(k)
+            if mark is None:
+                mark = marks[k] = load_mark(router_market.get(k)) or MarketMark()
+            mark.apply_price(p)
+            changes[k] = (ev, b"")
+        write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
 
 
 @app.agent(topic("depth"))
 async def track_depth(stream: Any) -> None:
-    """Last depth levels per mint (event time wins)."""
+    """Depth snapshots per mint: every event into the bounded event-time history (the as-of
+    join), the newest by event time as the latest depth."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         decoded: list[tuple[EventT, DepthEvent]] = await decode_batch(events, DepthEvent, "router.depth")
-        latest: dict[bytes, tuple[EventT, DepthEvent]] = {}
+        marks: dict[bytes, MarketMark] = {}
+        changes: dict[bytes, tuple[EventT, bytes]] = {}
         for ev, d in decoded:
             k = d.mint.encode()
-            if k not in latest or d.ts >= latest[k][1].ts:
-                latest[k] = (ev, d)
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        for k, (ev, d) in latest.items():
-            mark = load_mark(router_market.get(k)) or MarketMark()
-            if mark.depth_ts is not None and d.ts < mark.depth_ts:
-                continue
-            mark.levels = [(lv.size_usd, lv.impact_bps) for lv in d.levels]
-            if d.liquidity_usd > 0:
-                mark.liquidity_usd = d.liquidity_usd
-            mark.depth_ts = d.ts
-            changes[k] = (ev, dump(mark))
-        write_keys(router_market, changes)
+            mark = marks.get(k)
+            if mark is None:
+                mark = marks[k] = load_mark(router_market.get(k)) or MarketMark()
+            mark.apply_depth(d)
+            changes[k] = (ev, b"")
+        write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
 
 
 @app.agent(topic("killswitch"))

@@ -32,6 +32,7 @@ from memesnipe.core.tx_build import (
     paper_blockhash,
     pick_tip_account,
 )
+from memesnipe.metrics import ASOF_FALLBACKS
 from memesnipe.settings import Mode, Settings
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.execution import ExecutionRequest
@@ -80,15 +81,43 @@ def signer_pubkey(settings: Settings) -> str:
 
 
 def market_view(order: Order, mark: MarketMark | None) -> MarketView:
-    """Last price/depth of the mint, falling back to the price the order was sized at."""
-    price_sol = mark.price_sol if mark and mark.price_sol > 0 else order.price_sol
-    price_usd = mark.price_usd if mark and mark.price_usd > 0 else order.price_usd
+    """Price and depth of the mint *as of* ``order.ts`` (the signal's event time), from the mark's
+    bounded histories: the latest price and depth snapshot with ``ts <= order.ts``; pool liquidity:
+    the latest non-zero one among those entries (depth after price at equal times). With no price
+    as of then, the price the order was sized at (as the backtester); with no depth, none.
+
+    Fallback: when the as-of entry was evicted from the history, the latest consumed value (the
+    behaviour before the as-of join), counted in ``memesnipe_asof_fallbacks_total{stage}``."""
+    if mark is None:
+        return MarketView(
+            price_sol=order.price_sol, price_usd=order.price_usd, decimals=6, levels=(), liquidity_usd=0.0
+        )
+    t = order.ts.timestamp()
+    p_ok, p = mark.price_asof(t)
+    d_ok, d = mark.depth_asof(t)
+    if not p_ok:
+        ASOF_FALLBACKS.labels(stage="router.price").inc()
+    if not d_ok:
+        ASOF_FALLBACKS.labels(stage="router.depth").inc()
+    if p_ok:
+        sol, usd = (p.price_sol, p.price_usd) if p is not None else (0.0, 0.0)
+        decimals = p.decimals if p is not None else mark.decimals  # a token's decimals never change
+    else:
+        sol, usd, decimals = mark.price_sol, mark.price_usd, mark.decimals
+    if d_ok and p_ok:
+        levels = tuple(d.levels) if d is not None else ()
+        liq = [(e.ts, 0, e.liquidity_usd) for e in mark.price_hist if e.ts <= t and e.liquidity_usd > 0]
+        liq += [(e.ts, 1, e.liquidity_usd) for e in mark.depth_hist if e.ts <= t and e.liquidity_usd > 0]
+        liquidity = sorted(liq, key=lambda x: (x[0], x[1]))[-1][2] if liq else 0.0  # stable: last arrival
+    else:
+        levels = tuple(d.levels) if d_ok and d is not None else (() if d_ok else tuple(mark.levels))
+        liquidity = mark.liquidity_usd
     return MarketView(
-        price_sol=price_sol,
-        price_usd=price_usd,
-        decimals=mark.decimals if mark else 6,
-        levels=tuple(mark.levels) if mark else (),
-        liquidity_usd=mark.liquidity_usd if mark else 0.0,
+        price_sol=sol if sol > 0 else order.price_sol,
+        price_usd=usd if usd > 0 else order.price_usd,
+        decimals=decimals,
+        levels=levels,
+        liquidity_usd=liquidity,
     )
 
 

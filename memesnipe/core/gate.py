@@ -7,7 +7,8 @@ sends what comes out, and writes the state back once per batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
 
 import msgspec
 
@@ -25,9 +26,40 @@ from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.market import DepthEvent, OnChainEvent
 from memesnipe.streams.trading import Intent, Order, OrderRejection, Side, Signal
 
+DEPTH_HISTORY = 32
+"""Depth snapshots kept per mint for the as-of join (newest by event time)."""
+SAFETY_HISTORY = 16
+"""Safety-fact changes kept per mint for the as-of join (newest by event time)."""
+SAFETY_FIELDS = ("mint_authority_live", "freeze_authority_live", "lp_locked_pct", "top10_holder_pct")
+
+
+class SafetyChange(msgspec.Struct, array_like=True):
+    """One on-chain message's safety facts (``None``: not carried by that message)."""
+
+    ts: float
+    mint_authority_live: bool | None = None
+    freeze_authority_live: bool | None = None
+    lp_locked_pct: float | None = None
+    top10_holder_pct: float | None = None
+
 
 class MintRiskState(msgspec.Struct, kw_only=True):
-    """One mint's gate state (JSON bytes in the ``risk_mint`` table)."""
+    """One mint's gate state (JSON bytes in the ``risk_mint`` table).
+
+    ``depth_usd``/``depth_ts`` and the four safety fields are the *latest consumed* values (the
+    pre-as-of behaviour, kept as the fallback). The as-of join reads the bounded histories:
+
+    * ``depth_hist``: ``(ts, depth_usd)`` sorted by event time (equal times: arrival order), at most
+      ``DEPTH_HISTORY``; ``depth_lost_ts``: the newest event time evicted from it (None: nothing
+      ever evicted, so the history is complete).
+    * ``safety_hist``: the safety changes sorted by event time, at most ``SAFETY_HISTORY``;
+      evicted changes are folded into ``safety_base`` (fact -> ``[ts, value]``, newest event time
+      wins per fact), ``safety_lost_ts`` is the newest evicted event time.
+
+    Evictions always remove the oldest entry, so every kept entry is at or after every evicted one.
+    A state stored before the histories existed decodes with empty histories and is migrated in
+    ``__post_init__`` (its latest values become the first entry, older times count as lost).
+    """
 
     offsets: dict[str, int] = {}  # topic -> last applied offset (exact recovery)
     seen: list[str] = []  # recent signal ids, oldest first (replay guard)
@@ -41,6 +73,27 @@ class MintRiskState(msgspec.Struct, kw_only=True):
     top10_holder_pct: float | None = None
     safety_ts: float = 0.0
     perp_index: dict[str, int] = {}  # instance_id -> Drift market of its short on this mint
+    depth_hist: list[tuple[float, float]] = []
+    depth_lost_ts: float | None = None
+    safety_hist: list[SafetyChange] = []
+    safety_base: dict[str, tuple[float, bool | float]] = {}
+    safety_lost_ts: float | None = None
+    migrated: bool = False  # the histories exist (a state from before them is migrated once)
+
+    def __post_init__(self) -> None:
+        if self.migrated:
+            return
+        self.migrated = True
+        if self.depth_usd is not None and not self.depth_hist:
+            self.depth_hist = [(self.depth_ts, self.depth_usd)]
+            self.depth_lost_ts = self.depth_ts  # what came before is unknown
+        if not self.safety_hist and not self.safety_base:
+            base = {
+                n: (self.safety_ts, getattr(self, n)) for n in SAFETY_FIELDS if getattr(self, n) is not None
+            }
+            if base:
+                self.safety_base = base
+                self.safety_lost_ts = self.safety_ts
 
     def already_applied(self, topic: str, offset: int) -> bool:
         return offset <= self.offsets.get(topic, -1)
@@ -59,6 +112,38 @@ class MintRiskState(msgspec.Struct, kw_only=True):
             return None
         return SafetyFacts(*facts, ts=self.safety_ts)
 
+    def depth_asof(self, ts: float) -> tuple[float | None, float] | None:
+        """``(depth_usd, depth_ts)`` as of event time ``ts``: the latest snapshot with
+        ``ts' <= ts`` (``(None, 0.0)`` if the complete history has none), or None when the answer
+        was evicted (the caller falls back to the latest consumed)."""
+        hist = self.depth_hist
+        i = bisect_right(hist, ts, key=lambda e: e[0])
+        if i > 0:
+            t, usd = hist[i - 1]
+            return usd, t
+        if self.depth_lost_ts is None:
+            return None, 0.0  # no depth with an event time <= ts was ever seen
+        return None
+
+    def safety_asof(self, ts: float) -> tuple[SafetyFacts | None] | None:
+        """The safety facts as of event time ``ts`` (each fact: its newest value with ``ts' <= ts``),
+        wrapped in a 1-tuple; None when changes at or before ``ts`` were evicted and their fold
+        cannot be rebuilt (the caller falls back to the latest consumed)."""
+        if self.safety_lost_ts is not None and ts < self.safety_lost_ts:
+            return None
+        vals: dict[str, tuple[float, bool | float]] = dict(self.safety_base)
+        for ch in self.safety_hist:
+            if ch.ts > ts:
+                break
+            for n in SAFETY_FIELDS:
+                v = getattr(ch, n)
+                if v is not None:
+                    vals[n] = (ch.ts, v)
+        if not vals:
+            return (None,)
+        facts = [vals[n][1] if n in vals else None for n in SAFETY_FIELDS]
+        return (SafetyFacts(*facts, ts=max(t for t, _ in vals.values())),)  # type: ignore[arg-type]
+
 
 def depth_usd(ev: DepthEvent) -> float:
     """Pool liquidity if reported, else the largest quoted size."""
@@ -67,35 +152,60 @@ def depth_usd(ev: DepthEvent) -> float:
     return max((lvl.size_usd for lvl in ev.levels), default=0.0)
 
 
-def apply_depth(st: MintRiskState, ev: DepthEvent) -> None:
+def apply_depth(st: MintRiskState, ev: DepthEvent, keep: int = DEPTH_HISTORY) -> None:
+    """Record the snapshot in the as-of history; the latest-consumed fields keep the newest."""
     ts = ev.ts.timestamp()
+    usd = depth_usd(ev)
     if ts >= st.depth_ts:
-        st.depth_usd = depth_usd(ev)
+        st.depth_usd = usd
         st.depth_ts = ts
+    hist = st.depth_hist
+    hist.insert(bisect_right(hist, ts, key=lambda e: e[0]), (ts, usd))
+    while len(hist) > max(keep, 1):
+        lost = hist.pop(0)[0]
+        st.depth_lost_ts = lost if st.depth_lost_ts is None else max(st.depth_lost_ts, lost)
 
 
-def apply_onchain(st: MintRiskState, ev: OnChainEvent) -> None:
-    """Keep the newest known value of each safety fact; other on-chain kinds carry none."""
+def apply_onchain(st: MintRiskState, ev: OnChainEvent, keep: int = SAFETY_HISTORY) -> None:
+    """Record the safety facts the message carries (other on-chain kinds carry none) in the as-of
+    history; the latest-consumed fields keep the newest known value of each fact."""
     ts = ev.ts.timestamp()
+    carried = {n: getattr(ev, n) for n in SAFETY_FIELDS if getattr(ev, n) is not None}
+    if not carried:
+        return
+    hist = st.safety_hist
+    hist.insert(bisect_right(hist, ts, key=lambda c: c.ts), SafetyChange(ts, **carried))
+    while len(hist) > max(keep, 1):
+        lost = hist.pop(0)
+        for n, v in carried_of(lost).items():
+            cur = st.safety_base.get(n)
+            if cur is None or lost.ts >= cur[0]:
+                st.safety_base[n] = (lost.ts, v)
+        st.safety_lost_ts = lost.ts if st.safety_lost_ts is None else max(st.safety_lost_ts, lost.ts)
     if ts < st.safety_ts:
         return
-    changed = False
-    for name in ("mint_authority_live", "freeze_authority_live", "lp_locked_pct", "top10_holder_pct"):
-        val = getattr(ev, name)
-        if val is not None:
-            setattr(st, name, val)
-            changed = True
-    if changed:
-        st.safety_ts = ts
+    for name, val in carried.items():
+        setattr(st, name, val)
+    st.safety_ts = ts
+
+
+def carried_of(ch: SafetyChange) -> dict[str, bool | float]:
+    return {n: getattr(ch, n) for n in SAFETY_FIELDS if getattr(ch, n) is not None}
 
 
 class RiskGate:
     """Turns a signal into an :class:`Order` or an :class:`OrderRejection` (or nothing, for a
     replayed signal already decided)."""
 
-    def __init__(self, limits: RiskLimits, seen_max: int = 1024) -> None:
+    def __init__(
+        self,
+        limits: RiskLimits,
+        seen_max: int = 1024,
+        on_fallback: Callable[[str], None] | None = None,
+    ) -> None:
         self.limits = limits
         self.seen_max = seen_max
+        self.on_fallback = on_fallback  # called with "depth" / "safety" when the as-of join falls back
 
     def on_signal(
         self,
@@ -164,6 +274,28 @@ class RiskGate:
         book.apply_order(order)
         return order
 
+    def _asof(self, st: MintRiskState, now: float) -> tuple[float | None, float, SafetyFacts | None]:
+        """Depth and safety facts as of the signal's event time ``now`` (see ``MintRiskState``).
+
+        Fallback, when the as-of entry was evicted from the bounded history (or the state
+        predates the histories and the signal is older than its latest value): the latest
+        consumed value, as before the as-of join; reported through ``on_fallback``."""
+        d = st.depth_asof(now)
+        if d is None:
+            if self.on_fallback is not None:
+                self.on_fallback("depth")
+            depth, depth_ts = st.depth_usd, st.depth_ts
+        else:
+            depth, depth_ts = d
+        f = st.safety_asof(now)
+        if f is None:
+            if self.on_fallback is not None:
+                self.on_fallback("safety")
+            safety = st.safety()
+        else:
+            safety = f[0]
+        return depth, depth_ts, safety
+
     def _entry(
         self,
         st: MintRiskState,
@@ -174,6 +306,7 @@ class RiskGate:
         now: float,
     ):  # type: ignore[no-untyped-def]
         alloc = allocations.get(sig.instance_id)
+        depth, depth_ts, safety = self._asof(st, now)
         sol_usd = sig.price_usd / sig.price_sol if sig.price_sol > 0 and sig.price_usd > 0 else None
         ctx = EntryContext(
             now=now,
@@ -191,10 +324,10 @@ class RiskGate:
             open_positions=book.open_positions(),
             adds_position=not book.holds(sig.instance_id, sig.mint),
             orders_last_min=book.orders_in_window(now),
-            depth_usd=st.depth_usd,
-            depth_ts=st.depth_ts,
+            depth_usd=depth,
+            depth_ts=depth_ts,
             sol_usd=sol_usd,
-            safety=st.safety(),
+            safety=safety,
         )
         return evaluate_entry(ctx, self.limits)
 

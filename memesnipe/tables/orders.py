@@ -5,7 +5,9 @@ fills agent (SIGNED/LANDED in paper) and the submitter (SUBMITTED/LANDED/FAILED/
 Every writer handles messages keyed by the order's mint, and every trading topic is keyed by
 mint, so the record always lives in the mint's partition whichever agent writes it.
 
-``router_market``: mint -> MarketMark (last price and depth), for the paper slippage model.
+``router_market``: mint -> MarketMark (last price and depth, plus bounded event-time histories of
+both), for the paper slippage model: an order is filled at the price and depth *as of its event
+time* (``MarketMark.price_asof``/``depth_asof``), never at a later mark consumed ahead of it.
 ``router_killswitch``: a GlobalTable holding the latest KillSwitch message, read by every worker.
 
 Values are msgspec-encoded bytes (raw serializers), decoded only when a key is touched.
@@ -13,6 +15,7 @@ Values are msgspec-encoded bytes (raw serializers), decoded only when a key is t
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 import msgspec
@@ -47,8 +50,40 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     order_ts: UtcDatetime | None = None  # the order's event time: a paper fill happens "then"
 
 
+PRICE_HISTORY = 64
+"""Price marks kept per mint for the as-of join (newest by event time)."""
+DEPTH_HISTORY = 32
+"""Depth snapshots kept per mint for the as-of join (newest by event time)."""
+
+
+class PricePoint(msgspec.Struct, array_like=True):
+    """One price event as the paper model needs it (``ts``: event time, epoch seconds)."""
+
+    ts: float
+    price_sol: float
+    price_usd: float
+    decimals: int = 6
+    liquidity_usd: float = 0.0
+
+
+class DepthPoint(msgspec.Struct, array_like=True):
+    """One depth snapshot: ``(size_usd, impact_bps)`` levels and the pool liquidity."""
+
+    ts: float
+    levels: list[tuple[float, float]] = []
+    liquidity_usd: float = 0.0
+
+
 class MarketMark(msgspec.Struct, kw_only=True):
-    """Last price and depth seen for a mint (event time)."""
+    """Last price and depth seen for a mint (event time), and their bounded histories.
+
+    The flat fields are the latest consumed (the pre-as-of behaviour, kept as the fallback).
+    ``price_hist``/``depth_hist`` are sorted by event time (equal times: arrival order) and bounded
+    (``PRICE_HISTORY``/``DEPTH_HISTORY``); evictions drop the oldest entry and record the newest
+    evicted time in ``*_lost_ts`` (None: nothing evicted, the history is complete). A mark stored
+    or built without histories is migrated in ``__post_init__``: its latest values become the
+    first entry (at ``price_ts``/``depth_ts``, epoch 0 if unknown) and older times count as lost.
+    """
 
     price_sol: float = 0.0
     price_usd: float = 0.0
@@ -57,6 +92,83 @@ class MarketMark(msgspec.Struct, kw_only=True):
     levels: list[tuple[float, float]] = []
     price_ts: UtcDatetime | None = None
     depth_ts: UtcDatetime | None = None
+    price_hist: list[PricePoint] = []
+    depth_hist: list[DepthPoint] = []
+    price_lost_ts: float | None = None
+    depth_lost_ts: float | None = None
+    migrated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.migrated:
+            return
+        self.migrated = True
+        if not self.price_hist and (self.price_ts is not None or self.price_sol > 0 or self.price_usd > 0):
+            t = self.price_ts.timestamp() if self.price_ts is not None else 0.0
+            self.price_hist = [PricePoint(t, self.price_sol, self.price_usd, self.decimals, 0.0)]
+            self.price_lost_ts = t
+        if not self.depth_hist and (self.depth_ts is not None or self.levels or self.liquidity_usd > 0):
+            t = self.depth_ts.timestamp() if self.depth_ts is not None else 0.0
+            self.depth_hist = [DepthPoint(t, list(self.levels), self.liquidity_usd)]
+            self.depth_lost_ts = t
+
+    def apply_price(self, p: Any, keep: int = PRICE_HISTORY) -> bool:
+        """Record a PriceEvent; True if it also became the latest mark (event time wins)."""
+        t = p.ts.timestamp()
+        _insert(self.price_hist, PricePoint(t, p.price_sol, p.price_usd, p.decimals, p.liquidity_usd))
+        self.price_lost_ts = _lost(self.price_hist, self.price_lost_ts, keep)
+        if self.price_ts is not None and p.ts < self.price_ts:
+            return False
+        self.price_sol, self.price_usd, self.decimals, self.price_ts = (
+            p.price_sol,
+            p.price_usd,
+            p.decimals,
+            p.ts,
+        )
+        if p.liquidity_usd > 0:
+            self.liquidity_usd = p.liquidity_usd
+        return True
+
+    def apply_depth(self, d: Any, keep: int = DEPTH_HISTORY) -> bool:
+        """Record a DepthEvent; True if it also became the latest depth (event time wins)."""
+        t = d.ts.timestamp()
+        levels = [(lv.size_usd, lv.impact_bps) for lv in d.levels]
+        _insert(self.depth_hist, DepthPoint(t, levels, d.liquidity_usd))
+        self.depth_lost_ts = _lost(self.depth_hist, self.depth_lost_ts, keep)
+        if self.depth_ts is not None and d.ts < self.depth_ts:
+            return False
+        self.levels = levels
+        if d.liquidity_usd > 0:
+            self.liquidity_usd = d.liquidity_usd
+        self.depth_ts = d.ts
+        return True
+
+    def price_asof(self, ts: float) -> tuple[bool, PricePoint | None]:
+        """``(True, latest price with ts' <= ts)``, ``(True, None)`` if the complete history has
+        none, ``(False, None)`` if it was evicted (the caller falls back to the latest)."""
+        return _asof(self.price_hist, self.price_lost_ts, ts)
+
+    def depth_asof(self, ts: float) -> tuple[bool, DepthPoint | None]:
+        """As :meth:`price_asof`, for depth snapshots."""
+        return _asof(self.depth_hist, self.depth_lost_ts, ts)
+
+
+def _insert(hist: list[Any], point: Any) -> None:
+    hist.insert(bisect_right(hist, point.ts, key=lambda e: e.ts), point)
+
+
+def _lost(hist: list[Any], lost_ts: float | None, keep: int) -> float | None:
+    """Evict the oldest entries beyond ``keep``; the newest evicted event time so far."""
+    while len(hist) > max(keep, 1):
+        t = hist.pop(0).ts
+        lost_ts = t if lost_ts is None else max(lost_ts, t)
+    return lost_ts
+
+
+def _asof(hist: list[Any], lost_ts: float | None, ts: float) -> tuple[bool, Any]:
+    i = bisect_right(hist, ts, key=lambda e: e.ts)
+    if i > 0:
+        return True, hist[i - 1]
+    return lost_ts is None, None
 
 
 def load_record(raw: bytes | None) -> OrderRecord | None:

@@ -3,7 +3,9 @@
 ``risk_mint[mint]`` (a Faust table, co-partitioned with signals/depth/onchain by mint) holds
 what one worker needs to decide on a mint's signals exactly once: last applied offset per
 input topic, the recent signal ids (replay guard), the entry block flag, the latest depth and
-token-safety facts, and the perp market of open shorts.
+token-safety facts plus their bounded event-time histories (the as-of join), and the perp market
+of open shorts. A state stored before the histories existed still decodes (new fields default,
+``MintRiskState.__post_init__`` migrates it).
 
 The global views (every partition, every worker) hold the control plane (kill switch,
 allocations) and the cross-partition exposure book (positions, orders, fills, order updates).
@@ -143,5 +145,5 @@ def declare_mint_table():  # type: ignore[no-untyped-def]
         key_type=bytes,
         value_type=bytes,
         partitions=settings.kafka.partitions,
-        help="mint -> MintRiskState (msgspec JSON): offsets, replay guard, block, depth, safety",
+        help="mint -> MintRiskState (msgspec JSON): offsets, replay guard, block, depth, safety + history",
     )
