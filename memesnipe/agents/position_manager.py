@@ -8,6 +8,13 @@ send the outputs and wait for the broker to take them, then write each changed b
 Output ids derive from inputs (``exit|instance|direction|topic/partition/offset``), so a crash
 anywhere in a batch replays into the same ids.
 
+Marks of tokens without positions are recorded too (a book per priced mint, holding a bounded
+history of its recent marks): in a fast replay the price topic runs ahead of the fills topic, and
+a fill at event time ``t`` that opens a position re-applies the marks with ``ts > t`` it missed
+(``MintBook.apply_fill``), sending the exits and updates those marks would have sent. A fill
+older than the history falls back to no re-application and counts
+``memesnipe_asof_fallbacks_total{stage="position_manager.marks"}``.
+
 Outputs: a ``PositionUpdate`` on ``positions`` after every fill (the risk gate sizes exits from
 it) and, throttled, on marks; an exit ``Signal`` (intent EXIT, SELL or COVER, strength 1.0,
 ``meta.exit_reason``) when a stop, take-profit, max hold or rug fires. A strategy's spec may
@@ -22,7 +29,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from faust.types import EventT
@@ -53,7 +60,7 @@ from memesnipe.core.position_messages import (
 )
 from memesnipe.core.positions import Position
 from memesnipe.core.trailing_stop import Direction
-from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
+from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
 from memesnipe.streams.codec import DecodeError, decode, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
 from memesnipe.streams.market import PriceEvent
@@ -171,10 +178,6 @@ class PositionProcessor:
             short = SHORT_NAME.get(msg.topic)
             if short is None:
                 continue
-            if short == "price" and msg.key is not None:
-                held = books[msg.key] if msg.key in books else self._load(msg.key, books)
-                if held is None:
-                    continue  # most marks are for tokens we hold nothing in: not even decoded
             try:
                 if short == "price":
                     item: Any = decode(ev.value, PriceEvent)
@@ -193,8 +196,8 @@ class PositionProcessor:
                 continue  # not for us; no book to touch
             book = books[key] if key in books else self._load(key, books)
             if book is None:
-                if short == "price":
-                    continue  # a mark for a token we hold nothing in
+                # a mark for a token we hold nothing in still gets a book: its recent marks are
+                # what a fill consumed later, at an earlier event time, must still see
                 book = books[key] = MintBook(mint=item.mint)
             if book.is_applied(msg.topic, msg.offset):
                 res.skipped += 1
@@ -237,9 +240,12 @@ class PositionProcessor:
     def _fill(
         self, book: MintBook, fill: Fill, sid: str, res: BatchResult, updates: dict, key: bytes
     ) -> None:
-        out = book.apply_fill(fill, sid, self.policy)
+        flatten = self.flatten()
+        out = book.apply_fill(fill, sid, self.policy, self.rules_for, flatten)
         if out is None:
             return
+        if out.fallback:
+            ASOF_FALLBACKS.labels(stage="position_manager.marks").inc()
         updates[(key, out.position.position_id)] = out.position
         if out.effect.realized_net_lamports:
             res.realized[fill.instance_id] = (
@@ -256,14 +262,27 @@ class PositionProcessor:
             )
         if out.exit is not None:
             self._exit(out.exit, fill.ts, fill.price_usd, res)
+        for o in out.marks:  # later marks consumed before this fill, re-applied to its position
+            if o.publish:
+                updates[(key, o.position.position_id)] = o.position
+            if o.exit is not None:
+                self._exit(o.exit, datetime.fromtimestamp(o.ts_s, UTC), o.price_usd, res)
 
     def _mark(
         self, book: MintBook, ev: PriceEvent, sid: str, res: BatchResult, updates: dict, key: bytes
     ) -> None:
         if not book.positions:
+            book.note_mark(ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, ev.price_usd)
             return
         marks = book.apply_mark(
-            ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, self.rules_for, self.policy, self.flatten()
+            ev.price_sol,
+            ev.decimals,
+            ev.ts.timestamp(),
+            sid,
+            self.rules_for,
+            self.policy,
+            self.flatten(),
+            ev.price_usd,
         )
         for o in marks:
             if o.publish:

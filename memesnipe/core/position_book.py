@@ -8,6 +8,16 @@ per batch, so they can never disagree).
 
 Pure: the agent decodes, calls these methods in input order, turns the outcomes into wire
 messages, and writes the encoded book back.
+
+Late fills (event time): the price topic can be consumed ahead of the fills topic, so a fill at
+event time ``t`` may arrive after marks with ``ts > t`` were applied to the book. The book keeps a
+bounded history of its recent marks (``mark_hist``: at most :data:`MARK_HISTORY` marks spanning at
+most :data:`MARK_HISTORY_S` seconds of event time, sorted by event time, ties in arrival order),
+and a fill that opens a position re-applies the recorded marks with ``ts > t`` to that position
+only, exactly as :meth:`MintBook.apply_mark` would have had the fill come first (same exit
+decisions, exit ids from the marks' source ids, publish throttle from the clock as of ``t``). If a
+mark with ``ts > t`` was evicted (or the book was stored before the history existed), the fill
+falls back to the old behaviour (no re-application) and ``FillOutcome.fallback`` is set.
 """
 
 from __future__ import annotations
@@ -34,6 +44,12 @@ from memesnipe.core.trailing_stop import Direction, update_best
 RECENT_FILL_IDS = 512
 """Fill ids remembered per mint, to drop a fill re-delivered at another offset."""
 
+MARK_HISTORY = 64
+"""Marks remembered per mint for late fills (the newest ones by event time)."""
+MARK_HISTORY_S = 600.0
+"""...and at most this span of event time behind the newest remembered mark: a fill later
+than that (in event time, relative to the marks already consumed) falls back to no replay."""
+
 
 @dataclass(frozen=True, slots=True)
 class BookPolicy:
@@ -59,17 +75,37 @@ class ExitOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class FillOutcome:
-    position: Position
-    effect: FillEffect
-    exit: ExitOrder | None = None  # an immediate exit (a long opened into a rugged token)
-
-
-@dataclass(frozen=True, slots=True)
 class MarkOutcome:
     position: Position
     publish: bool
     exit: ExitOrder | None = None
+    ts_s: float = 0.0  # the mark's event time and USD price (set on marks re-applied after a fill)
+    price_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FillOutcome:
+    position: Position
+    effect: FillEffect
+    exit: ExitOrder | None = None  # an immediate exit (a long opened into a rugged token)
+    marks: tuple[MarkOutcome, ...] = ()
+    """Recorded marks with ``ts > fill.ts`` re-applied to the opened position, in event-time
+    order: emit them (exits, publishes) as if they had been marks arriving after the fill."""
+    fallback: bool = False
+    """True if marks after the fill's event time were no longer all in the history: none were
+    re-applied (the pre-history behaviour)."""
+
+
+class MarkRecord(msgspec.Struct, array_like=True):
+    """One remembered price mark: what :meth:`MintBook.apply_mark` was given, plus whether it
+    advanced the book's clock (the book held positions then, or a late fill re-applied it)."""
+
+    ts_s: float
+    price: float
+    decimals: int
+    source_id: str
+    price_usd: float = 0.0
+    clocked: bool = False
 
 
 class BookError(ValueError):
@@ -94,6 +130,15 @@ class MintBook(msgspec.Struct, kw_only=True):
     rug_ts_s: float = 0.0
     perp_markets: dict[str, int] = {}  # instance_id -> Drift perp market of its short entries
     clock_s: float = 0.0  # latest event time of the token's market inputs (marks, signals)
+    mark_hist: list[MarkRecord] = []  # recent marks by event time (see MARK_HISTORY*)
+    marks_missing_s: float = -1.0
+    """Newest event time of a mark that is not in ``mark_hist`` (evicted); -1 on decode = a book
+    stored before the history existed: every mark up to its ``clock_s`` may be missing."""
+    marks_clock_evicted_s: float = 0.0  # newest event time of an evicted clock-advancing mark
+
+    def __post_init__(self) -> None:
+        if self.marks_missing_s < 0.0:
+            self.marks_missing_s = self.clock_s
 
     # -- exactly-once bookkeeping -------------------------------------------------------
     def is_applied(self, topic: str, offset: int) -> bool:
@@ -110,8 +155,20 @@ class MintBook(msgspec.Struct, kw_only=True):
         return bool(self.rug_reason) and now_s - self.rug_ts_s < policy.rug_ttl_s
 
     # -- inputs -------------------------------------------------------------------------
-    def apply_fill(self, fill: FillLike, source_id: str, policy: BookPolicy) -> FillOutcome | None:
-        """Book a fill. None if its id was seen already; BookError if it cannot be booked."""
+    def apply_fill(
+        self,
+        fill: FillLike,
+        source_id: str,
+        policy: BookPolicy,
+        rules_for: Callable[[str], ExitRules] | None = None,
+        flatten: str = "",
+    ) -> FillOutcome | None:
+        """Book a fill. None if its id was seen already; BookError if it cannot be booked.
+
+        With ``rules_for`` (the agent), a fill that opens a position re-applies the recorded
+        marks with ``ts > fill.ts`` to it (``FillOutcome.marks``); ``flatten`` is as for
+        :meth:`apply_mark`. Without it (the backtester, where no later mark exists yet) nothing
+        is re-applied."""
         if fill.fill_id in self.recent_fill_ids:
             return None
         try:
@@ -121,6 +178,9 @@ class MintBook(msgspec.Struct, kw_only=True):
         direction, action = SIDE_EFFECT[str(fill.side)]
         key = position_key(fill.instance_id, direction)
         pos = self.positions.get(key)
+        fill_s = fill.ts.timestamp()
+        late = [] if rules_for is None or pos is not None else self._marks_after(fill_s)
+        fallback = late is None
         if pos is None:
             if action is FillAction.REDUCE:
                 raise BookError(
@@ -135,12 +195,15 @@ class MintBook(msgspec.Struct, kw_only=True):
         effect = apply_fill(pos, fill)
         self._remember(fill.fill_id)
         pos.seq += 1
-        pos.updated_ts_s = max(pos.updated_ts_s, fill.ts.timestamp())
+        pos.updated_ts_s = max(pos.updated_ts_s, fill_s)
         # Timers (throttle, exit retry, rug TTL) run on the market's clock: a fill's time comes
         # from the execution side, which need not share it (paper fills, replays, clock skew).
-        ts_s = self.clock_s or fill.ts.timestamp()
+        # A fill consumed after later marks runs on the clock as of its own event time, as it
+        # would have in event-time order (the backtester's).
+        clock = self._clock_asof(fill_s) if late else self.clock_s
+        ts_s = clock or fill_s
         pos.published_mark = pos.mark_price
-        pos.published_ts_s = self.clock_s  # 0 = no market time yet: the first mark publishes
+        pos.published_ts_s = clock  # 0 = no market time yet: the first mark publishes
         if effect.closed:
             del self.positions[key]
         exit_order = None
@@ -152,7 +215,10 @@ class MintBook(msgspec.Struct, kw_only=True):
         ):
             decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_reason}")
             exit_order = self._claim(pos, decision, source_id, ts_s, policy)
-        return FillOutcome(pos, effect, exit_order)
+        marks: tuple[MarkOutcome, ...] = ()
+        if late and pos.is_open and rules_for is not None:
+            marks = tuple(self._replay(pos, late, rules_for, policy, flatten))
+        return FillOutcome(pos, effect, exit_order, marks, fallback)
 
     def apply_mark(
         self,
@@ -163,43 +229,136 @@ class MintBook(msgspec.Struct, kw_only=True):
         rules_for: Callable[[str], ExitRules],
         policy: BookPolicy,
         flatten: str = "",
+        price_usd: float = 0.0,
     ) -> list[MarkOutcome]:
         """Mark every open position of this token at ``price`` and decide exits; ``flatten`` is
-        the reason of an active kill switch that asks to close everything."""
+        the reason of an active kill switch that asks to close everything. The mark is recorded
+        in the history (``price_usd`` with it, for exits of late fills)."""
         out: list[MarkOutcome] = []
         if not price > 0.0:
             return out
+        self._record_mark(MarkRecord(ts_s, price, decimals, source_id, price_usd, True))
         self.clock_s = max(self.clock_s, ts_s)
         rug = self.rug_reason if self.rug_active(ts_s, policy) else ""
         for pos in self.positions.values():
-            if ts_s < pos.mark_ts_s:
-                continue  # older than the last mark: neither a mark nor a new best price
-            pos.mark_price = price
-            pos.mark_ts_s = ts_s
-            if pos.hold_start_s <= 0.0:
-                pos.hold_start_s = ts_s
-            pos.updated_ts_s = max(pos.updated_ts_s, ts_s)
-            if decimals >= 0:
-                pos.decimals = decimals
-            pos.best_price = update_best(pos.best_price, price, pos.direction)
-            decision = check_exit(
-                rules_for(pos.instance_id),
-                pos.direction,
-                pos.entry_price,
-                pos.best_price,
-                price,
-                pos.hold_start_s,
-                ts_s,
-                rug=rug if pos.direction is Direction.LONG else "",
-                flatten=flatten,
+            o = self._mark_position(pos, price, decimals, ts_s, source_id, rules_for, policy, rug, flatten)
+            if o is not None:
+                out.append(o)
+        return out
+
+    def note_mark(
+        self, price: float, decimals: int, ts_s: float, source_id: str, price_usd: float = 0.0
+    ) -> None:
+        """Remember a mark of a token without positions (nothing to decide now; a late fill
+        opening a position at an earlier event time re-applies it)."""
+        if price > 0.0 and not self.positions:
+            self._record_mark(MarkRecord(ts_s, price, decimals, source_id, price_usd, False))
+
+    def _mark_position(
+        self,
+        pos: Position,
+        price: float,
+        decimals: int,
+        ts_s: float,
+        source_id: str,
+        rules_for: Callable[[str], ExitRules],
+        policy: BookPolicy,
+        rug: str,
+        flatten: str,
+    ) -> MarkOutcome | None:
+        if ts_s < pos.mark_ts_s:
+            return None  # older than the last mark: neither a mark nor a new best price
+        pos.mark_price = price
+        pos.mark_ts_s = ts_s
+        if pos.hold_start_s <= 0.0:
+            pos.hold_start_s = ts_s
+        pos.updated_ts_s = max(pos.updated_ts_s, ts_s)
+        if decimals >= 0:
+            pos.decimals = decimals
+        pos.best_price = update_best(pos.best_price, price, pos.direction)
+        decision = check_exit(
+            rules_for(pos.instance_id),
+            pos.direction,
+            pos.entry_price,
+            pos.best_price,
+            price,
+            pos.hold_start_s,
+            ts_s,
+            rug=rug if pos.direction is Direction.LONG else "",
+            flatten=flatten,
+        )
+        exit_order = self._claim(pos, decision, source_id, ts_s, policy) if decision else None
+        publish = exit_order is not None or self._due(pos, ts_s, policy)
+        if publish:
+            pos.seq += 1
+            pos.published_mark = price
+            pos.published_ts_s = ts_s
+        return MarkOutcome(pos, publish, exit_order)
+
+    # -- mark history (late fills) ----------------------------------------------------------
+    def _record_mark(self, rec: MarkRecord) -> None:
+        hist = self.mark_hist
+        i = len(hist)
+        while i > 0 and hist[i - 1].ts_s > rec.ts_s:  # almost always appended at the end
+            i -= 1
+        hist.insert(i, rec)
+        floor = hist[-1].ts_s - MARK_HISTORY_S
+        n = 0
+        while n < len(hist) and (len(hist) - n > MARK_HISTORY or hist[n].ts_s < floor):
+            old = hist[n]
+            self.marks_missing_s = max(self.marks_missing_s, old.ts_s)
+            if old.clocked:
+                self.marks_clock_evicted_s = max(self.marks_clock_evicted_s, old.ts_s)
+            n += 1
+        if n:
+            del hist[:n]
+
+    def _marks_after(self, t: float) -> list[MarkRecord] | None:
+        """The recorded marks with ``ts > t`` in order; None if one of them may be missing."""
+        if self.marks_missing_s > t:
+            return None
+        hist = self.mark_hist
+        i = len(hist)
+        while i > 0 and hist[i - 1].ts_s > t:
+            i -= 1
+        return hist[i:]
+
+    def _clock_asof(self, t: float) -> float:
+        """The book's clock as it was when marks and signals up to event time ``t`` had been
+        applied (what a fill at ``t`` arriving in event-time order would have seen)."""
+        c = self.marks_clock_evicted_s if self.marks_clock_evicted_s <= t else 0.0
+        for rec in self.mark_hist:
+            if rec.ts_s > t:
+                break
+            if rec.clocked:
+                c = max(c, rec.ts_s)
+        if self.rug_reason and self.rug_ts_s <= t:
+            c = max(c, self.rug_ts_s)
+        return c
+
+    def _replay(
+        self,
+        pos: Position,
+        late: list[MarkRecord],
+        rules_for: Callable[[str], ExitRules],
+        policy: BookPolicy,
+        flatten: str,
+    ) -> list[MarkOutcome]:
+        """Apply ``late`` marks to ``pos`` only (the others saw them when they arrived)."""
+        out = []
+        for rec in late:
+            rug = self.rug_reason if self.rug_active(rec.ts_s, policy) else ""
+            o = self._mark_position(
+                pos, rec.price, rec.decimals, rec.ts_s, rec.source_id, rules_for, policy, rug, flatten
             )
-            exit_order = self._claim(pos, decision, source_id, ts_s, policy) if decision else None
-            publish = exit_order is not None or self._due(pos, ts_s, policy)
-            if publish:
-                pos.seq += 1
-                pos.published_mark = price
-                pos.published_ts_s = ts_s
-            out.append(MarkOutcome(pos, publish, exit_order))
+            rec.clocked = True  # a position existed at this mark: it advanced the clock
+            self.clock_s = max(self.clock_s, rec.ts_s)
+            if o is None:
+                continue
+            ex = o.exit
+            if ex is not None:  # the signal must carry the position as of this mark
+                ex = ExitOrder(msgspec.structs.replace(pos), ex.decision, ex.signal_id)
+            out.append(MarkOutcome(pos, o.publish, ex, rec.ts_s, rec.price_usd))
         return out
 
     def note_perp_market(self, instance_id: str, perp_market_index: int) -> None:
