@@ -16,7 +16,7 @@ def test_bad_nested_setting_names_the_env_var(monkeypatch):
 
 def test_bad_broker_url_is_refused(monkeypatch):
     monkeypatch.setenv("MEMESNIPE_KAFKA__BROKER", "localhost:9092")
-    with pytest.raises(SettingsError, match="MEMESNIPE_KAFKA__BROKER.*kafka://"):
+    with pytest.raises(SettingsError, match=r"MEMESNIPE_KAFKA__BROKER.*kafka://"):
         load_settings()
 
 

@@ -51,23 +51,22 @@ async def dead_letter(event: EventT, reason: str, consumer: str) -> None:
     await topic("deadletter").send(key=msg.key, value=encode(letter))
 
 
-async def decode_batch(
-    events: Sequence[EventT], tp: type[T] | Any, consumer: str
-) -> list[tuple[EventT, T]]:
+async def decode_batch(events: Sequence[EventT], tp: type[T] | Any, consumer: str) -> list[tuple[EventT, T]]:
     """Decode each event's value as ``tp``; bad ones go to the dead-letter topic."""
     out: list[tuple[EventT, T]] = []
     for ev in events:
         try:
             out.append((ev, decode(ev.value, tp)))
         except DecodeError as exc:
-            await dead_letter(ev, f"{type(tp).__name__ if not isinstance(tp, type) else tp.__name__}: {exc}",
-                              consumer)
+            await dead_letter(
+                ev, f"{type(tp).__name__ if not isinstance(tp, type) else tp.__name__}: {exc}", consumer
+            )
     return out
 
 
 async def batches(stream: faust.StreamT, batch_size: int, within_s: float) -> AsyncIterator[Sequence[EventT]]:
     """``stream.take_events`` with the configured size and time bound."""
-    async for events in stream.take_events(batch_size, within=within_s):
+    async for events in stream.take_events(batch_size, within=within_s):  # type: ignore[attr-defined]
         yield events
 
 

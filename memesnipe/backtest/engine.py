@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from memesnipe.backtest.execution import paper_plan
 from memesnipe.core.allocator import SharpeAllocator, StrategyStats
@@ -42,10 +42,10 @@ from memesnipe.core.position_messages import (
 from memesnipe.core.risk import RiskLimits
 from memesnipe.core.sharpe import rolling_sharpe
 from memesnipe.core.strategies import engine_for
-from memesnipe.core.strategies.engine import order_batch
+from memesnipe.core.strategies.engine import Item, order_batch
 from memesnipe.settings import Settings
 from memesnipe.streams.control import KillSwitch, StrategyAllocation, StrategySpec
-from memesnipe.streams.market import DepthEvent, MarketEvent, PriceEvent
+from memesnipe.streams.market import DepthEvent, MarketEvent, OnChainEvent, PriceEvent
 from memesnipe.streams.trading import Fill, Order, OrderRejection, OrderState, OrderUpdate, Signal
 
 
@@ -155,17 +155,17 @@ class Backtester:
         return self.result
 
     def _run_chunk(self, chunk: list[MarketEvent]) -> None:
-        items = []
+        items: list[Item] = []
         seq = self._seq
         for i, ev in enumerate(chunk):
-            tag = ev.__struct_config__.tag
+            tag = str(ev.__struct_config__.tag)
             off = seq.get(tag, 0)
             seq[tag] = off + 1
             items.append((ev.ts.timestamp(), tag, 0, off, ev, i))
         items = order_batch(items)
         out = self.engine.process(items, self.states.get, self.contexts.get)
-        for k, (_, st) in out.states.items():
-            self.states[k] = st
+        for k, (_, state) in out.states.items():
+            self.states[k] = state
         for k, (_, ctx) in out.contexts.items():
             self.contexts[k] = ctx
         by_ref: dict[int, list[Signal]] = {}
@@ -174,8 +174,10 @@ class Backtester:
         # The walk is the hot loop: dispatch on the tag, keep the latest price event itself
         # as the mark, and touch position books only for mints that have one.
         marks, depths, books, risk = self.marks, self.depths, self.books, self.risk
+        if not items:
+            return
         next_period = self._next_period
-        if next_period is None and items:
+        if next_period is None:
             next_period = (math.floor(items[0][0] / self.period_s) + 1) * self.period_s
             self.result.equity.append((next_period - self.period_s, float(self.s.risk.capital_lamports)))
         for t, tag, _p, off, ev, ref in items:
@@ -184,21 +186,24 @@ class Backtester:
                 self._close_period(next_period)
                 next_period = (math.floor(t / self.period_s) + 1) * self.period_s
             if tag == "price":
-                marks[ev.mint] = ev
-                book = books.get(ev.mint)
+                pe = cast(PriceEvent, ev)
+                marks[pe.mint] = pe
+                book = books.get(pe.mint)
                 if book is not None and book.positions:
-                    self._mark(book, ev, t, off)
+                    self._mark(book, pe, t, off)
             elif tag == "depth":
-                depths[ev.mint] = ev
-                st = risk.get(ev.mint)
-                if st is None:
-                    st = risk[ev.mint] = MintRiskState()
-                apply_depth(st, ev)
+                de = cast(DepthEvent, ev)
+                depths[de.mint] = de
+                rs = risk.get(de.mint)
+                if rs is None:
+                    rs = risk[de.mint] = MintRiskState()
+                apply_depth(rs, de)
             elif tag == "onchain":
-                st = risk.get(ev.mint)
-                if st is None:
-                    st = risk[ev.mint] = MintRiskState()
-                apply_onchain(st, ev)
+                oe = cast(OnChainEvent, ev)
+                rs = risk.get(oe.mint)
+                if rs is None:
+                    rs = risk[oe.mint] = MintRiskState()
+                apply_onchain(rs, oe)
             sigs = by_ref.get(ref)
             if sigs:
                 for sig in sigs:

@@ -111,8 +111,7 @@ def render(fig: Figures) -> str:
         f"fills {fig.fills}",
         f"PnL net {fig.pnl_net_sol:+.4f} SOL  gross {fig.pnl_gross_sol:+.4f} SOL  "
         f"costs {fig.costs_sol:.4f} SOL  Sharpe {fig.sharpe:.2f}  max drawdown {fig.max_drawdown:.2%}  "
-        f"win rate {fig.win_rate:.1%}"
-        + ("  KILL SWITCH TRIPPED" if fig.kill_switch_tripped else ""),
+        f"win rate {fig.win_rate:.1%}" + ("  KILL SWITCH TRIPPED" if fig.kill_switch_tripped else ""),
         "",
         f"{'strategy':<28} {'trades':>6} {'win%':>6} {'realized':>10} {'unrealized':>10} {'costs':>8} "
         f"{'sharpe':>7} {'fills':>5}",
@@ -165,7 +164,7 @@ def to_clickhouse(res: BacktestResult, dsn: str, database: str, run_id: str) -> 
 
     mapper = RowMapper(run_id)
     batches: dict[str, list[Any]] = {}
-    groups = [
+    groups: list[tuple[str, list[Any]]] = [
         ("signals", res.signals),
         ("orders", res.orders),
         ("rejections", res.rejections),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import msgspec
 
@@ -141,8 +142,8 @@ class MintRiskState(msgspec.Struct, kw_only=True):
                     vals[n] = (ch.ts, v)
         if not vals:
             return (None,)
-        facts = [vals[n][1] if n in vals else None for n in SAFETY_FIELDS]
-        return (SafetyFacts(*facts, ts=max(t for t, _ in vals.values())),)  # type: ignore[arg-type]
+        facts: dict[str, Any] = {n: vals[n][1] if n in vals else None for n in SAFETY_FIELDS}
+        return (SafetyFacts(**facts, ts=max(t for t, _ in vals.values())),)
 
 
 def depth_usd(ev: DepthEvent) -> float:

@@ -47,9 +47,10 @@ async def copy_range(
         while todo:
             batch = await consumer.getmany(*todo.keys(), timeout_ms=500, max_records=5000)
             for tp, records in batch.items():
-                r = todo.get(tp)
-                if r is None:
+                found = todo.get(tp)
+                if found is None:
                     continue
+                r = found
                 for rec in records:
                     if rec.offset >= r.end:
                         break

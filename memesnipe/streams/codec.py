@@ -30,7 +30,7 @@ def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
 def decode(data: bytes | str, tp: type[T]) -> T:
     """Decode and validate; raises DecodeError with msgspec's path-qualified reason."""
     try:
-        return _decoder(tp).decode(data)  # type: ignore[no-any-return]
+        return _decoder(tp).decode(data)  # type: ignore[no-any-return,arg-type]
     except msgspec.DecodeError as exc:  # ValidationError is a subclass
         raise DecodeError(str(exc)) from None
 

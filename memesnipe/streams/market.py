@@ -110,7 +110,9 @@ class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
     pool_liquidity_usd: float | None = None
 
 
-AnyMarketEvent = PriceEvent | SocialEvent | DepthEvent | BridgeEvent | FundingEvent | SolPriceEvent | OnChainEvent
+AnyMarketEvent = (
+    PriceEvent | SocialEvent | DepthEvent | BridgeEvent | FundingEvent | SolPriceEvent | OnChainEvent
+)
 
 MARKET_EVENT_TYPES: dict[str, type[MarketEvent]] = {
     "price": PriceEvent,

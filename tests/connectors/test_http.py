@@ -12,8 +12,12 @@ def make(handler, attempts=3):
         sleeps.append(s)
 
     client = HttpClient(
-        "prov", "https://api.example", transport=httpx.MockTransport(handler), rate_per_s=1000,
-        retry=RetryPolicy(attempts=attempts, base_delay_s=0.1, jitter=0.0), sleep=sleep,
+        "prov",
+        "https://api.example",
+        transport=httpx.MockTransport(handler),
+        rate_per_s=1000,
+        retry=RetryPolicy(attempts=attempts, base_delay_s=0.1, jitter=0.0),
+        sleep=sleep,
     )
     return client, sleeps
 
@@ -46,7 +50,7 @@ async def test_4xx_is_rejected_without_retry():
         return httpx.Response(400, text="bad mint")
 
     client, _ = make(handler)
-    with pytest.raises(RejectedError, match="HTTP 400.*bad mint"):
+    with pytest.raises(RejectedError, match=r"HTTP 400.*bad mint"):
         await client.get("/x")
     assert len(calls) == 1
 

@@ -35,7 +35,8 @@ def test_same_seed_same_stream_different_seed_different_stream():
 def test_all_seven_event_types_appear():
     events = take(MarketSimulator(3, 20, START), 200_000)
     types = {type(e) for e in events}
-    assert {PriceEvent, SocialEvent, DepthEvent, BridgeEvent, FundingEvent, SolPriceEvent, OnChainEvent} <= types
+    all_types = {PriceEvent, SocialEvent, DepthEvent, BridgeEvent, FundingEvent, SolPriceEvent, OnChainEvent}
+    assert all_types <= types
     kinds = Counter(e.kind for e in events if isinstance(e, OnChainEvent))
     for kind in (OnChainKind.SAFETY, OnChainKind.DEV_SELL, OnChainKind.LP_REMOVE, OnChainKind.AIRDROP):
         assert kinds[kind] > 0, kind
