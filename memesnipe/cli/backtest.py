@@ -34,13 +34,13 @@ def _ts(text: str | None) -> datetime | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import gc
+
     from tqdm import tqdm
 
     from memesnipe.backtest import Backtester
     from memesnipe.backtest.recording import RecordingStats, read_events
     from memesnipe.backtest.report import equity_png, figures, render, to_clickhouse
-
-    import gc
 
     gc.freeze()  # the imported modules never form garbage: keep full collections off them
     settings = get_settings()
