@@ -34,6 +34,7 @@ class KafkaSettings(BaseModel):
     store: str = "memory://"
     batch_size: int = Field(500, ge=1, le=100_000, description="events per stream.take batch")
     batch_within_s: float = Field(0.2, gt=0, le=60)
+    reorder_window_s: float = Field(0.0, ge=0, le=86_400, description="reorder window, event-time s; 0 = off")
 
     @field_validator("broker")
     @classmethod
