@@ -164,7 +164,12 @@ async def strategy_runner(stream: faust.StreamT) -> None:
             m = ev.message
             if m.tp not in assigned:
                 # buffered before a rebalance took the partition away: its new owner re-reads it,
-                # and applying it here would write state this worker no longer owns
+                # and applying it here would write state this worker no longer owns. It must not
+                # be committed either: take_events acks the whole batch afterwards, and Kafka's
+                # group coordinator accepts an offset commit of a partition the member no longer
+                # owns (it checks member and generation only), which could move the new owner
+                # past events nobody applied. Marked acked, the consumer records nothing for it.
+                m.acked = True
                 stale += 1
                 continue
             short, dec = _decoders[m.topic]

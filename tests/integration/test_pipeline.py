@@ -121,8 +121,18 @@ async def test_two_workers_share_partitions_and_produce_the_same_orders_as_one(e
         check_chain(results[n])
     one, two = results[1], results[2]
     assert len(one.orders) >= 2
-    strip = lambda s: (s.instance_id, s.mint, s.side, s.intent, s.ts, s.signal_id.split(".", 1)[1])  # noqa: E731
-    assert sorted(map(strip, two.signals)) == sorted(map(strip, one.signals))
+    # Strategy signals: the same set (a rebalance may re-deliver one under the same id, which
+    # every consumer deduplicates). Position-manager exits are left out: their ids name the fill
+    # that caused them, whose topic and offset differ between runs.
+    def strategy_signals(out):
+        return {
+            (s.instance_id, s.mint, s.side, s.intent, s.ts, s.signal_id.split(".", 1)[1])
+            for s in out.signals
+            if s.meta.get("source") != "position_manager"
+        }
+
+    assert strategy_signals(one)
+    assert strategy_signals(two) == strategy_signals(one)
     entries = lambda out: {o for o in order_view(out) if o[3] == "entry"}  # noqa: E731
     assert entries(two) == entries(one)
 
