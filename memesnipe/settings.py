@@ -101,7 +101,9 @@ class RiskSettings(BaseModel):
     min_lp_locked_pct: float = Field(90.0, ge=0, le=100, description="share of LP burned/locked required")
     require_safety_data: bool = Field(True, description="refuse entries on mints with unknown safety facts")
     require_depth: bool = Field(True, description="refuse entries on mints with no known depth")
-    max_market_data_age_s: float = Field(600.0, gt=0, description="depth older than this (event time) is stale")
+    max_market_data_age_s: float = Field(
+        600.0, gt=0, description="depth older than this (event time) is stale"
+    )
     pending_ttl_s: float = Field(180.0, gt=0, description="an order unfilled this long stops counting")
     seen_signals_per_mint: int = Field(1024, ge=16, description="replay guard: signal ids kept per mint")
     # --- meta-allocator (memesnipe.core.allocator) ---
@@ -207,7 +209,9 @@ class JupiterSettings(BaseModel):
     """Jupiter swap routing (router agent). The swap is built ourselves from /build (or the
     deprecated /swap-instructions) so the Jito tip and the signer's policy apply."""
 
-    base_url: str = Field("https://api.jup.ag", description="api.jup.ag host; paths /swap/v2/build, /swap/v1/quote")
+    base_url: str = Field(
+        "https://api.jup.ag", description="api.jup.ag host; paths /swap/v2/build, /swap/v1/quote"
+    )
     api_key: str = Field("", description="x-api-key header for api.jup.ag (required live)")
     timeout_s: float = Field(5.0, gt=0, le=60)
     rate_per_s: float = Field(1.0, gt=0, le=1000, description="requests per second (plan limit)")
@@ -232,7 +236,9 @@ class JitoSettings(BaseModel):
     }
     uuid: str = Field("", description="x-jito-auth uuid for a raised rate limit; empty = default limit")
     tip_floor_url: str = "https://bundles.jito.wtf/api/v1/bundles/tip_floor"
-    tip_accounts: str = Field(JITO_TIP_ACCOUNTS, description="comma-separated; used until getTipAccounts answers")
+    tip_accounts: str = Field(
+        JITO_TIP_ACCOUNTS, description="comma-separated; used until getTipAccounts answers"
+    )
     tip_accounts_ttl_s: float = Field(3600.0, gt=0)
     tip_percentile: float = Field(50.0, ge=25, le=99, description="landed-tip percentile to pay")
     tip_multiplier: float = Field(1.0, gt=0, le=10)
@@ -277,7 +283,9 @@ class ExecutionSettings(BaseModel):
 
     rpc_url: str = "https://api.mainnet-beta.solana.com"
     rpc_rate_per_s: float = Field(10.0, gt=0)
-    cu_limit_default: int = Field(300_000, ge=1_000, le=1_400_000, description="when no simulation is available")
+    cu_limit_default: int = Field(
+        300_000, ge=1_000, le=1_400_000, description="when no simulation is available"
+    )
     cu_limit_margin: float = Field(1.2, ge=1.0, le=3.0, description="margin over Jupiter's CU estimate")
     priority_fee_lamports: int = Field(10_000, ge=0, description="priority fee budget per transaction")
     max_priority_fee_lamports: int = Field(200_000, ge=0)
@@ -292,13 +300,19 @@ class ExitSettings(BaseModel):
 
     stop_loss: float = Field(0.10, gt=0, lt=1, description="fixed stop-loss below entry (above for shorts)")
     activation_offset: float = Field(0.03, ge=0, description="favourable move before the stop trails")
-    trail: float = Field(0.02, ge=0, lt=1, description="trailing distance from the best price; 0 = no trailing")
+    trail: float = Field(
+        0.02, ge=0, lt=1, description="trailing distance from the best price; 0 = no trailing"
+    )
     take_profit: float = Field(0.0, ge=0, description="take profit at this gain; 0 = off")
     max_hold_s: float = Field(14_400.0, ge=0, description="exit after holding this long; 0 = off")
     exit_retry_s: float = Field(60.0, gt=0, description="re-send an exit with no fill after this long")
-    publish_min_change: float = Field(0.01, ge=0, description="publish a position when its mark moves this much")
+    publish_min_change: float = Field(
+        0.01, ge=0, description="publish a position when its mark moves this much"
+    )
     publish_interval_s: float = Field(10.0, gt=0, description="...or at least this often while marked")
-    rug_ttl_s: float = Field(86_400.0, gt=0, description="how long a rug signal forces longs in the token out")
+    rug_ttl_s: float = Field(
+        86_400.0, gt=0, description="how long a rug signal forces longs in the token out"
+    )
 
 
 SIGNER_TIP_ACCOUNTS = (
