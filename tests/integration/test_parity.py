@@ -40,6 +40,8 @@ def fill_view(f) -> tuple:
 async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolated_env, tmp_path):
     env = isolated_env
     env.extra.update(NON_BINDING_GLOBAL_LIMITS)
+    # a replay runs with the event-time reorder window (docs/EVENT_TIME.md); live keeps 0
+    env.extra["MEMESNIPE_KAFKA__REORDER_WINDOW_S"] = "1800"
     rec = tmp_path / "recording"
     sim = MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02, rug_prob=0.006)
     write_recording(islice(sim.events(), 8_000), rec, prefix=env.prefix, partitions=env.partitions)
