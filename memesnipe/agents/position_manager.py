@@ -1,10 +1,11 @@
 """Position manager: fills open and close positions, price marks move their stops, and exits
 leave as signals through the same risk gate / router / signer path as entries.
 
-One agent reads ``fills``, ``price`` and ``signals`` (all keyed by mint, co-partitioned) so a
-mint's book is only ever touched by one coroutine. Per batch: decode, apply each input to its
-mint's book in order (skipping inputs at or below the book's applied offset for that topic),
-send the outputs and wait for the broker to take them, then write each changed book once.
+One agent reads ``fills``, ``price``, ``signals`` and ``rejections`` (all keyed by mint,
+co-partitioned) so a mint's book is only ever touched by one coroutine. Per batch: decode, apply
+each input to its mint's book in order (skipping inputs at or below the book's applied offset for
+that topic), send the outputs and wait for the broker to take them, then write each changed book
+once.
 Output ids derive from inputs (``exit|instance|direction|topic/partition/offset``), so a crash
 anywhere in a batch replays into the same ids.
 
@@ -19,6 +20,16 @@ Outputs: a ``PositionUpdate`` on ``positions`` after every fill (the risk gate s
 it) and, throttled, on marks; an exit ``Signal`` (intent EXIT, SELL or COVER, strength 1.0,
 ``meta.exit_reason``) when a stop, take-profit, max hold or rug fires. A strategy's spec may
 override the default exits with ``params["exits"]``.
+
+Exits before fills: the risk gate sizes exits from a lagging view of the positions, so a
+strategy's exit sent soon after its entry can reach it before the entry's fill. The gate refuses
+it with rule ``exit_before_fill`` and the pending entry order ids (``OrderRejection
+.awaiting_order_ids``); every other rejection is skipped before a book is loaded. If one of those
+orders has filled here, the exit is sent now; otherwise the fill of one of them sends it
+(``MintBook.request_exit``). The exit signal has reason ``strategy`` and the id
+``exit|instance|direction|<source>`` of the rejection or fill that triggered it; an exit already
+in flight is not doubled. An exit of ours refused that way (the gate had not seen the position we
+opened yet) is sent again, at most ``MAX_EXIT_RESENDS`` times per position.
 """
 
 from __future__ import annotations
@@ -52,10 +63,12 @@ from memesnipe.core.position_messages import (
     FLATTEN_PREFIX,
     book_policy,
     default_rules,
+    exit_request_reason,
     exit_signal,
     is_rug,
     is_sweep_exit,
     position_update,
+    wants_rejection,
     wants_signal,
 )
 from memesnipe.core.positions import Position
@@ -67,6 +80,7 @@ from memesnipe.streams.market import PriceEvent
 from memesnipe.streams.trading import (
     Fill,
     Intent,
+    OrderRejection,
     Side,
     Signal,
 )
@@ -75,7 +89,7 @@ from memesnipe.tables.positions import KILL_KEY, position_books, position_exit_p
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("fills", "price", "signals")
+SOURCES = ("fills", "price", "signals", "rejections")
 
 source = app.topic(
     *(names(t) for t in SOURCES),
@@ -183,6 +197,8 @@ class PositionProcessor:
                     item: Any = decode(ev.value, PriceEvent)
                 elif short == "fills":
                     item = decode(ev.value, Fill)
+                elif short == "rejections":
+                    item = decode(ev.value, OrderRejection)
                 else:
                     item = decode(ev.value, Signal)
             except DecodeError as exc:
@@ -194,6 +210,8 @@ class PositionProcessor:
                 continue
             if short == "signals" and not wants_signal(item):
                 continue  # not for us; no book to touch
+            if short == "rejections" and not wants_rejection(item):
+                continue  # only exits refused before their entry filled concern the book
             book = books[key] if key in books else self._load(key, books)
             if book is None:
                 # a mark for a token we hold nothing in still gets a book: its recent marks are
@@ -208,6 +226,8 @@ class PositionProcessor:
                     self._fill(book, item, sid, res, updates, key)
                 elif short == "price":
                     self._mark(book, item, sid, res, updates, key)
+                elif short == "rejections":
+                    self._rejection(book, item, sid, res, updates, key)
                 else:
                     self._signal(book, item, sid, res, updates, key)
             except BookError as exc:
@@ -304,6 +324,30 @@ class PositionProcessor:
             for order in book.apply_rug(sig.reason, sig.ts.timestamp(), sid, self.policy):
                 updates[(key, order.position.position_id)] = order.position
                 self._exit(order, sig.ts, sig.price_usd, res)
+
+    def _rejection(
+        self, book: MintBook, rej: OrderRejection, sid: str, res: BatchResult, updates: dict, key: bytes
+    ) -> None:
+        """An exit the gate refused because its entry had not filled yet: exit once it has."""
+        if rej.side is Side.SELL:
+            direction = Direction.LONG
+        elif rej.side is Side.COVER:
+            direction = Direction.SHORT
+        else:
+            raise BookError(f"rejection of {rej.signal_id}: {rej.rule} with side {rej.side}, not an exit")
+        order = book.request_exit(
+            rej.instance_id,
+            direction,
+            rej.awaiting_order_ids,
+            exit_request_reason(rej),
+            sid,
+            rej.ts.timestamp(),
+            self.policy,
+            rejected_id=rej.signal_id,
+        )
+        if order is not None:
+            updates[(key, order.position.position_id)] = order.position
+            self._exit(order, rej.ts, 0.0, res)
 
     def _exit(self, order: ExitOrder, ts: datetime, price_usd: float, res: BatchResult) -> None:
         sig = exit_signal(order, ts, price_usd)

@@ -27,6 +27,14 @@ one worker owns a mint.
 Flatten: a kill switch with ``flatten`` is executed by the position manager, which owns the
 positions and emits an exit signal for each; those pass this gate like any exit (the kill
 switch never blocks exits), so there is exactly one closing path and no double exit.
+
+Exits before fills: exits are sized from the global book's position, which lags the pipeline. An
+exit for an (instance, mint) the book shows no position for, while it has an entry order of that
+instance on that mint (same side) still pending (emitted, not yet reflected in a position, not
+failed), is refused with rule ``exit_before_fill`` instead of ``no_position``, and the rejection
+carries the pending order ids (``awaiting_order_ids``). The position manager consumes those
+rejections and sends the exit itself once the entry has filled, so the strategy's exit is not
+lost; it then passes this gate as usual.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ class ExitReason(StrEnum):
     TRAILING_STOP = "trailing_stop"
     TAKE_PROFIT = "take_profit"
     MAX_HOLD = "max_hold"
+    STRATEGY = "strategy"
+    """Not decided by :func:`check_exit`: a strategy's own exit that reached the risk gate before
+    its entry had filled; the position manager sends it for the strategy once it has."""
 
 
 @dataclass(frozen=True, slots=True)

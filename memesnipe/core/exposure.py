@@ -55,6 +55,7 @@ class Pending:
     ts: float  # event time of the order
     sent_at: float  # wall clock when it was sent (record time)
     filled_ts: float | None = None
+    side: Side | None = None
 
 
 def position_exposure(p: PositionUpdate) -> int:
@@ -124,6 +125,15 @@ class ExposureBook:
             self.pending[i].intent is Intent.EXIT for i in self._pending_by_pos.get((instance_id, mint), ())
         )
 
+    def pending_entry_ids(self, instance_id: str, mint: str, side: Side | None = None) -> list[str]:
+        """Ids of the pending entry orders of (instance, mint), sorted: emitted, not yet
+        reflected in a position, not failed, not expired. ``side``: only entries of that side."""
+        return sorted(
+            i
+            for i in self._pending_by_pos.get((instance_id, mint), ())
+            if self.pending[i].intent is Intent.ENTRY and (side is None or self.pending[i].side is side)
+        )
+
     def orders_in_window(self, now: float) -> int:
         """Orders (any intent) with event time in ``(now - 60 s, now]``."""
         r = self._rate_ts
@@ -146,7 +156,7 @@ class ExposureBook:
             del self._rate_ts[: bisect.bisect_left(self._rate_ts, ts - RATE_KEEP_S)]
         lamports = o.amount_in if o.intent is Intent.ENTRY else 0
         sent = self.clock() if sent_at is None else sent_at
-        self.pending[o.order_id] = Pending(o.instance_id, o.mint, o.intent, lamports, ts, sent)
+        self.pending[o.order_id] = Pending(o.instance_id, o.mint, o.intent, lamports, ts, sent, side=o.side)
         heapq.heappush(self._by_sent, (sent, o.order_id))
         key = (o.instance_id, o.mint)
         self._pending_by_pos[key].add(o.order_id)

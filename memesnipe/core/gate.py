@@ -16,7 +16,9 @@ import msgspec
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.ids import order_id
 from memesnipe.core.risk import (
+    ENTRY_FOR_EXIT,
     ENTRY_SIDES,
+    EXIT_BEFORE_FILL,
     EntryContext,
     RiskLimits,
     SafetyFacts,
@@ -227,6 +229,7 @@ class RiskGate:
             st.block_reason = f"{sig.instance_id}: {sig.reason}"
         now = sig.ts.timestamp()
         book.expire()
+        awaiting: list[str] = []  # pending entries of an exit's position that is not open yet
         if sig.intent is Intent.ENTRY:
             decision, perp = self._entry(st, sig, book, kill, allocations, now), sig.perp_market_index
         else:
@@ -235,14 +238,19 @@ class RiskGate:
             if perp is None and sig.side is Side.COVER:
                 perp = held.perp_market_index if held and held.perp_market_index is not None else None
                 perp = perp if perp is not None else st.perp_index.get(sig.instance_id)
+            entry_side = ENTRY_FOR_EXIT.get(sig.side)
+            if held is None and entry_side is not None:
+                awaiting = book.pending_entry_ids(sig.instance_id, sig.mint, entry_side)
             decision = evaluate_exit(
                 sig.side,
                 perp,
                 held.qty_tokens if held else 0,
                 held.side if held else None,
                 book.exit_pending(sig.instance_id, sig.mint),
+                awaiting,
             )
         if decision.rejection is not None:
+            rule = decision.rejection.rule
             return OrderRejection(
                 signal_id=sig.signal_id,
                 instance_id=sig.instance_id,
@@ -250,8 +258,9 @@ class RiskGate:
                 ts=sig.ts,
                 side=sig.side,
                 intent=sig.intent,
-                rule=decision.rejection.rule,
+                rule=rule,
                 reason=decision.rejection.reason,
+                awaiting_order_ids=tuple(awaiting) if rule == EXIT_BEFORE_FILL else (),
             )
         assert decision.venue is not None
         if sig.side is Side.SHORT and perp is not None:

@@ -18,11 +18,19 @@ only, exactly as :meth:`MintBook.apply_mark` would have had the fill come first 
 decisions, exit ids from the marks' source ids, publish throttle from the clock as of ``t``). If a
 mark with ``ts > t`` was evicted (or the book was stored before the history existed), the fill
 falls back to the old behaviour (no re-application) and ``FillOutcome.fallback`` is set.
+
+Exits before fills: the risk gate sizes exits from a view of the positions that lags, so a
+strategy's exit sent soon after its entry can reach it before the entry's fill: it is refused
+with ``exit_before_fill`` and the pending entry order ids. :meth:`MintBook.request_exit` takes
+that refusal: if one of those orders has filled here, the exit is claimed now (reason
+``strategy``); otherwise the order ids are remembered (``exit_after_fill``, bounded) and the
+fill of one of them claims it in :meth:`MintBook.apply_fill` (``FillOutcome.exit``). One exit in
+flight per position as always; an exit of this book refused that way is sent again (bounded).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -43,6 +51,12 @@ from memesnipe.core.trailing_stop import Direction, update_best
 
 RECENT_FILL_IDS = 512
 """Fill ids remembered per mint, to drop a fill re-delivered at another offset."""
+
+EXIT_REQUESTS = 64
+"""Strategy exits waiting for their entry's fill remembered per mint (the oldest dropped)."""
+MAX_EXIT_RESENDS = 3
+"""Times an exit of ours refused with ``exit_before_fill`` (the risk gate had not seen the
+position yet) is sent again, per position."""
 
 MARK_HISTORY = 64
 """Marks remembered per mint for late fills (the newest ones by event time)."""
@@ -108,6 +122,15 @@ class MarkRecord(msgspec.Struct, array_like=True):
     clocked: bool = False
 
 
+class ExitRequest(msgspec.Struct, array_like=True):
+    """A strategy's exit that reached the risk gate before its entry order had filled: exit
+    the position that order opens (or adds to) once its fill is booked."""
+
+    instance_id: str
+    direction: Direction
+    reason: str
+
+
 class BookError(ValueError):
     """An input that cannot be applied to this book; the message says why (dead-letter it)."""
 
@@ -135,6 +158,10 @@ class MintBook(msgspec.Struct, kw_only=True):
     """Newest event time of a mark that is not in ``mark_hist`` (evicted); -1 on decode = a book
     stored before the history existed: every mark up to its ``clock_s`` may be missing."""
     marks_clock_evicted_s: float = 0.0  # newest event time of an evicted clock-advancing mark
+    exit_after_fill: dict[str, ExitRequest] = {}
+    """order_id -> a strategy exit refused with ``exit_before_fill`` before that entry order
+    filled (oldest first, at most :data:`EXIT_REQUESTS`): its fill claims the exit."""
+    exit_resends: dict[str, int] = {}  # position_id -> exits sent again (see MAX_EXIT_RESENDS)
 
     def __post_init__(self) -> None:
         if self.marks_missing_s < 0.0:
@@ -206,6 +233,7 @@ class MintBook(msgspec.Struct, kw_only=True):
         pos.published_ts_s = clock  # 0 = no market time yet: the first mark publishes
         if effect.closed:
             del self.positions[key]
+            self.exit_resends.pop(pos.position_id, None)
         exit_order = None
         if (
             pos.is_open
@@ -214,6 +242,17 @@ class MintBook(msgspec.Struct, kw_only=True):
             and self.rug_active(ts_s, policy)
         ):
             decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_reason}")
+            exit_order = self._claim(pos, decision, source_id, ts_s, policy)
+        req = self.exit_after_fill.pop(getattr(fill, "order_id", fill.fill_id), None)
+        if (
+            req is not None
+            and exit_order is None  # a rug exit already takes the position out
+            and pos.is_open
+            and action is FillAction.OPEN
+            and req.instance_id == fill.instance_id
+            and req.direction is direction
+        ):
+            decision = ExitDecision(ExitReason.STRATEGY, f"strategy: {req.reason}")
             exit_order = self._claim(pos, decision, source_id, ts_s, policy)
         marks: tuple[MarkOutcome, ...] = ()
         if late and pos.is_open and rules_for is not None:
@@ -379,6 +418,54 @@ class MintBook(msgspec.Struct, kw_only=True):
         pos.pending_since_s = self.clock_s
         return True
 
+    def request_exit(
+        self,
+        instance_id: str,
+        direction: Direction,
+        order_ids: Sequence[str],
+        reason: str,
+        source_id: str,
+        ts_s: float,
+        policy: BookPolicy,
+        rejected_id: str = "",
+    ) -> ExitOrder | None:
+        """An exit of ``instance_id``'s ``direction`` position that the risk gate refused with
+        ``exit_before_fill`` (it did not see the position yet; ``order_ids`` are the entry orders
+        it saw pending). If one of them has filled here and the position is open, claim the exit
+        now (none while one is in flight); the ones not filled yet are remembered, and their
+        fill claims it (:meth:`apply_fill`). ``rejected_id``: the refused signal's id; if it is
+        the exit this book has in flight, that exit is dead and is sent again (new id), at most
+        :data:`MAX_EXIT_RESENDS` times per position."""
+        filled = False
+        for oid in order_ids:
+            if oid in self.recent_fill_ids:  # fill ids are the order ids (core/order_plan.py)
+                filled = True
+            else:
+                self._request(oid, ExitRequest(instance_id, direction, reason))
+        pos = self.positions.get(position_key(instance_id, direction))
+        if pos is None or not pos.is_open:
+            return None
+        ts_s = self.clock_s or ts_s
+        if rejected_id and pos.pending_exit_id == rejected_id:
+            n = self.exit_resends.get(pos.position_id, 0)
+            if n >= MAX_EXIT_RESENDS:
+                return None
+            self.exit_resends.pop(pos.position_id, None)
+            self.exit_resends[pos.position_id] = n + 1
+            while len(self.exit_resends) > EXIT_REQUESTS:
+                del self.exit_resends[next(iter(self.exit_resends))]
+            try:
+                why = ExitReason(pos.pending_exit_reason)
+            except ValueError:
+                why = ExitReason.STRATEGY
+            pos.pending_exit_id = ""  # refused, not in flight: claim it again
+            detail = f"{why.value}: sent again, the risk gate had not seen the position ({rejected_id})"
+            return self._claim(pos, ExitDecision(why, detail), source_id, ts_s, policy)
+        if not filled:
+            return None
+        decision = ExitDecision(ExitReason.STRATEGY, f"strategy: {reason}")
+        return self._claim(pos, decision, source_id, ts_s, policy)
+
     def apply_rug(self, reason: str, ts_s: float, source_id: str, policy: BookPolicy) -> list[ExitOrder]:
         """A rug signal for this token: remember it and force every long out now."""
         self.clock_s = max(self.clock_s, ts_s)
@@ -417,6 +504,13 @@ class MintBook(msgspec.Struct, kw_only=True):
         if abs(pos.mark_price / pos.published_mark - 1.0) >= policy.publish_min_change:
             return True
         return ts_s - pos.published_ts_s >= policy.publish_interval_s
+
+    def _request(self, order_id: str, req: ExitRequest) -> None:
+        reqs = self.exit_after_fill
+        reqs.pop(order_id, None)  # re-inserted as the newest
+        reqs[order_id] = req
+        while len(reqs) > EXIT_REQUESTS:
+            del reqs[next(iter(reqs))]
 
     def _remember(self, fill_id: str) -> None:
         self.recent_fill_ids.append(fill_id)

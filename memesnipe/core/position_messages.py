@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from memesnipe.core.exits import ExitRules
 from memesnipe.core.position_book import BookPolicy, ExitOrder
 from memesnipe.core.positions import Position
+from memesnipe.core.risk import EXIT_BEFORE_FILL
 from memesnipe.core.trailing_stop import Direction, TrailingStop
 from memesnipe.settings import ExitSettings
-from memesnipe.streams.trading import Intent, PositionStatus, PositionUpdate, Side, Signal
+from memesnipe.streams.trading import Intent, OrderRejection, PositionStatus, PositionUpdate, Side, Signal
 
 CONSUMER = "position_manager"
 RUG_FAMILY = "rug_pull_sniffer"
@@ -112,3 +113,12 @@ def wants_signal(sig: Signal) -> bool:
         or (sig.intent is Intent.ENTRY and sig.side is Side.SHORT and sig.perp_market_index is not None)
         or is_sweep_exit(sig)
     )
+
+
+def wants_rejection(rej: OrderRejection) -> bool:
+    """Rejections the book needs: exits refused because their entry had not filled yet."""
+    return rej.rule == EXIT_BEFORE_FILL
+
+
+def exit_request_reason(rej: OrderRejection) -> str:
+    return f"exit {rej.signal_id} reached the risk gate before its entry filled"

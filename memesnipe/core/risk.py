@@ -17,6 +17,7 @@ uses. A strategy with no allocation yet gets ``exploration_weight``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memesnipe.streams.base import LAMPORTS_PER_SOL
@@ -296,8 +297,20 @@ def check_order_rate(orders_last_min: int, limits: RiskLimits) -> Rejection | No
     return None
 
 
-def check_no_position(position_qty: int) -> Rejection | None:
+EXIT_BEFORE_FILL = "exit_before_fill"
+"""Rule of an exit refused because its position is not open *yet*: an entry order of that
+(instance, mint) is pending. The rejection carries the pending order ids, and the position
+manager, which owns the position, sends the exit itself once the entry has filled."""
+
+
+def check_no_position(position_qty: int, pending_entries: Sequence[str] = ()) -> Rejection | None:
     if position_qty <= 0:
+        if pending_entries:
+            return Rejection(
+                EXIT_BEFORE_FILL,
+                "exit signal before the fill of its entry order(s) "
+                f"{', '.join(pending_entries)}: the position manager exits once one has filled",
+            )
         return Rejection("no_position", "exit signal but the strategy holds no position on this mint")
     return None
 
@@ -346,11 +359,15 @@ def evaluate_exit(
     position_qty: int,
     position_side: Side | None,
     exit_pending: bool,
+    pending_entries: Sequence[str] = (),
 ) -> Decision:
-    """Exits are never blocked by the kill switch or caps: they close the whole open position."""
+    """Exits are never blocked by the kill switch or caps: they close the whole open position.
+
+    ``pending_entries``: ids of this position's entry orders not yet reflected in a position
+    (same side); without a position they turn ``no_position`` into ``exit_before_fill``."""
     rej = (
         check_signal_shape(side, Intent.EXIT, perp_market_index)
-        or check_no_position(position_qty)
+        or check_no_position(position_qty, pending_entries)
         or check_exit_side(side, position_side)
         or check_exit_pending(exit_pending)
     )

@@ -67,7 +67,11 @@ class Order(Message, frozen=True, kw_only=True):
 
 
 class OrderRejection(Message, frozen=True, kw_only=True):
-    """A signal the risk gate refused, with the rule and a readable reason."""
+    """A signal the risk gate refused, with the rule and a readable reason.
+
+    ``awaiting_order_ids``: for rule ``exit_before_fill`` (an exit that reached the gate before
+    the fill of its entry), the pending entry orders of that (instance, mint), sorted; the
+    position manager exits the position once one of them has filled. Empty for other rules."""
 
     signal_id: str
     instance_id: str
@@ -77,6 +81,7 @@ class OrderRejection(Message, frozen=True, kw_only=True):
     intent: Intent
     rule: str
     reason: str
+    awaiting_order_ids: tuple[str, ...] = ()
 
 
 class OrderState(StrEnum):

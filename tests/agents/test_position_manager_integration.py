@@ -360,3 +360,45 @@ async def test_spec_exit_overrides_bad_spec_dead_letter_and_kill_switch_flatten(
         assert len(await signals(env, 2, idle_s=3)) == 2
     finally:
         w.stop()
+
+
+async def test_exit_refused_before_its_entry_filled_is_sent_when_the_fill_lands(isolated_env) -> None:
+    """The risk gate refused a strategy's exit with ``exit_before_fill`` (its view had no position
+    yet, only the pending entry): once the entry's fill reaches the position manager, it sends
+    the exit itself, once; unrelated rejections are ignored."""
+    from memesnipe.streams.trading import OrderRejection
+
+    env = isolated_env
+    await create_topics(env)
+
+    def rejection(sid: str, rule: str, oids: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
+        r = OrderRejection(
+            signal_id=sid,
+            instance_id="mom-1",
+            mint=MINT,
+            ts=T0 + timedelta(seconds=1),
+            side=Side.SELL,
+            intent=Intent.EXIT,
+            rule=rule,
+            reason="test",
+            awaiting_order_ids=oids,
+        )
+        return KEY, encode(r)
+
+    w = start(env, "w1")
+    try:
+        await produce(
+            env.bootstrap,
+            env.topic("rejections"),
+            [rejection("x0", "no_position"), rejection("x1", "exit_before_fill", ("o-buy",))],
+        )
+        entry = fill("o-buy", Side.BUY, 1000 * TOK, 10**9, 0.001, 2)
+        await produce(env.bootstrap, env.topic("fills"), [entry])
+        (sig,) = await signals(env, 1, idle_s=3)
+        assert (sig.side, sig.intent, sig.meta["exit_reason"]) == (Side.SELL, Intent.EXIT, "strategy")
+        assert sig.signal_id.startswith("exit|mom-1|long|" + env.topic("fills") + "/")
+        (u,) = await positions(env, 1)
+        assert u.exit_pending and u.exit_reason == "strategy"
+        assert await consume(env.bootstrap, env.topic("deadletter"), timeout_s=3, idle_s=1) == []
+    finally:
+        w.stop()
