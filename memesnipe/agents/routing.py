@@ -86,8 +86,11 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
     the latest non-zero one among those entries (depth after price at equal times). With no price
     as of then, the price the order was sized at (as the backtester); with no depth, none.
 
-    Fallback: when the as-of entry was evicted from the history, the latest consumed value (the
-    behaviour before the as-of join), counted in ``memesnipe_asof_fallbacks_total{stage}``."""
+    Fallback, counted in ``memesnipe_asof_fallbacks_total{stage}``, when the as-of entry was
+    evicted from the history (a fast replay consumes prices far ahead of the orders): the price
+    the order carries, which the strategy runner stamped from its market context as of the same
+    event time (exact with the reorder window; the backtester's price), not the latest consumed
+    one, which may be minutes of event time later; depth: the latest consumed snapshot."""
     if mark is None:
         return MarketView(
             price_sol=order.price_sol, price_usd=order.price_usd, decimals=6, levels=(), liquidity_usd=0.0
@@ -103,7 +106,7 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
         sol, usd = (p.price_sol, p.price_usd) if p is not None else (0.0, 0.0)
         decimals = p.decimals if p is not None else mark.decimals  # a token's decimals never change
     else:
-        sol, usd, decimals = mark.price_sol, mark.price_usd, mark.decimals
+        sol, usd, decimals = order.price_sol, order.price_usd, mark.decimals
     if d_ok and p_ok:
         levels = tuple(d.levels) if d is not None else ()
         liq = [(e.ts, 0, e.liquidity_usd) for e in mark.price_hist if e.ts <= t and e.liquidity_usd > 0]

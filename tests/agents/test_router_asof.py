@@ -102,7 +102,7 @@ async def test_the_paper_router_fills_at_the_price_as_of_the_order() -> None:
     assert late.meta["price_sol"] > 0.004 and late.meta["impact_bps"] > req.meta["impact_bps"]
 
 
-def test_history_is_bounded_and_an_evicted_mark_falls_back_to_the_latest_counted() -> None:
+def test_history_is_bounded_and_an_evicted_mark_falls_back_to_the_orders_price_counted() -> None:
     mark = MarketMark()
     for i in range(200):
         mark.apply_price(price(i, 0.001 + i * 1e-6), keep=16)
@@ -113,7 +113,9 @@ def test_history_is_bounded_and_an_evicted_mark_falls_back_to_the_latest_counted
     assert mark.price_sol == 0.001 + 199 * 1e-6  # the latest mark never moves back in time
     before = (fallbacks("router.price"), fallbacks("router.depth"))
     view = market_view(order(10), mark)
-    assert (view.price_sol, view.levels) == (mark.price_sol, ((1_000.0, 199.0),))
+    # the price the order was stamped with as of its own event time, not the latest consumed
+    assert (view.price_sol, view.price_usd) == (0.005, 0.9) and view.price_sol != mark.price_sol
+    assert view.levels == ((1_000.0, 199.0),)  # depth: the latest consumed snapshot
     assert (fallbacks("router.price"), fallbacks("router.depth")) == (before[0] + 1, before[1] + 1)
     view = market_view(order(195.5), mark)
     assert view.price_sol == 0.001 + 195 * 1e-6 and view.levels == ((1_000.0, 195.0),)
@@ -133,8 +135,8 @@ def test_mark_round_trips_and_an_old_mark_without_history_still_loads() -> None:
     view = market_view(order(20), legacy)
     assert (view.price_sol, view.decimals, view.levels) == (0.003, 9, ((1_000.0, 40.0),))
     before = fallbacks("router.price")
-    view = market_view(order(5), legacy)  # older than what the old mark knew: latest, counted
-    assert view.price_sol == 0.003 and fallbacks("router.price") == before + 1
+    view = market_view(order(5), legacy)  # older than what the old mark knew: the order's, counted
+    assert (view.price_sol, view.decimals) == (0.005, 9) and fallbacks("router.price") == before + 1
     legacy.apply_price(price(30, 0.006))
     assert load_mark(dump(legacy)) == legacy
     assert market_view(order(20), legacy).price_sol == 0.003
