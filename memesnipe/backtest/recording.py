@@ -55,9 +55,10 @@ def read_events(
     stats: RecordingStats | None = None,
 ) -> Iterator[MarketEvent]:
     """Events of a recording in replay order (per-partition order, merged by event time), one
-    UTC day of raw values in memory at a time; undecodable rows are counted and skipped."""
-    for events in read_batches(path, start=start, end=end, stats=stats):
-        yield from events
+    UTC day of raw values in memory at a time; undecodable rows are counted and skipped.
+
+    Lazy like ``read_batches``; the batches are chained in C (no generator frame per event)."""
+    return itertools.chain.from_iterable(read_batches(path, start=start, end=end, stats=stats))
 
 
 def read_batches(

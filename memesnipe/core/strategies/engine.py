@@ -203,8 +203,8 @@ class StrategyEngine:
 
         for t, topic, part, off, ev, ref in items:
             cls = type(ev)
+            mint = ev.mint
             if cls is price_t:
-                mint = ev.mint
                 ctx = ctxs.get(mint)
                 if ctx is None:
                     ctx = ctxs[mint] = load_context(mint) or new_context()
@@ -214,21 +214,18 @@ class StrategyEngine:
                     ctx["pt"] = t
                     ctx_ref[mint] = ref
             elif cls is funding_t and ev.market_index >= 0:  # type: ignore[attr-defined]
-                mint = ev.mint
                 ctx = ctxs.get(mint)
                 if ctx is None:
                     ctx = ctxs[mint] = load_context(mint) or new_context()
                 if ctx["pm"] != ev.market_index:  # type: ignore[attr-defined]
                     ctx["pm"] = ev.market_index  # type: ignore[attr-defined]
                     ctx_ref[mint] = ref
-            subs = routes.get(cls)
-            if subs is None:
+            per_mint = by_type.get(cls)
+            if per_mint is None:
                 continue
-            mint = ev.mint
-            per_mint = by_type[cls]
             route = per_mint.get(mint)
             if route is None:
-                slots = [self._slot(inst, mint, slots_by_key, load_state) for inst in subs]
+                slots = [self._slot(inst, mint, slots_by_key, load_state) for inst in routes[cls]]
                 guard = max(s[2].get(topic, -1) for s in slots)
                 route = per_mint[mint] = [slots, topic, guard, -1, _UNSET]
                 fast_routes.append(route)
