@@ -11,6 +11,7 @@ import faust
 
 from memesnipe import metrics
 from memesnipe.settings import Settings, get_settings
+from memesnipe.tables.durable import DurableTable
 
 AGENT_MODULES = [
     "memesnipe.agents.metrics_endpoint",
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> faust.App:
         table_standby_replicas=0,
         producer_linger_ms=5,
         producer_max_batch_size=256 * 1024,
+        Table=DurableTable,  # changelog writes can be awaited before inputs are acknowledged
     )
 
 

@@ -177,7 +177,7 @@ async def allocator(stream: Any) -> None:
             for inst, led in ledgers.items():
                 if led.advance(clock, R.capital_lamports, R.sharpe_window):
                     changed[inst.encode()] = last_ev
-        write_keys(ledger_strategy, {k: (ev, dump(ledgers[k.decode()])) for k, ev in changed.items()})
+        await write_keys(ledger_strategy, {k: (ev, dump(ledgers[k.decode()])) for k, ev in changed.items()})
         if closed:
             await publish(ledgers, f"period {clock} opened")
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)

@@ -109,5 +109,5 @@ async def paper_fills(stream: Any) -> None:
                 FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
             records[key] = rec
             changes[key] = (ev, dump(rec))
-        write_keys(order_lifecycle, changes)
+        await write_keys(order_lifecycle, changes)
         BATCH_SECONDS.labels(stage="fills").observe(time.perf_counter() - t0)

@@ -125,5 +125,5 @@ async def ledger(stream: Any) -> None:
             touched[key] = ev
         if sends:
             await asyncio.gather(*sends)
-        write_keys(ledger_mint, {k: (ev, dump(states[k])) for k, ev in touched.items()})
+        await write_keys(ledger_mint, {k: (ev, dump(states[k])) for k, ev in touched.items()})
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)

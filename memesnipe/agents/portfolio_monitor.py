@@ -118,7 +118,7 @@ async def portfolio_monitor(stream: Any) -> None:
         st.hwm, st.equity, st.tripped = pf.hwm, pf.equity, pf.tripped
         metrics.PORTFOLIO_EQUITY.set(pf.equity)
         metrics.PORTFOLIO_DRAWDOWN.set(pf.drawdown)
-        write_keys(portfolio, {PORTFOLIO_KEY: (decoded[-1][0], dump(st))})
+        await write_keys(portfolio, {PORTFOLIO_KEY: (decoded[-1][0], dump(st))})
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
 
 

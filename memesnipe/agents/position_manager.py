@@ -383,7 +383,7 @@ async def manage_positions(stream: Any) -> None:
             DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
             await dead_letter(ev, reason, CONSUMER)
         await publish(res.sends)
-        write_keys(position_books, res.changes)
+        await write_keys(position_books, res.changes)
         for name in SOURCES:
             n = sum(1 for ev in events if SHORT_NAME.get(ev.message.topic) == name)
             if n:
@@ -414,7 +414,7 @@ async def track_exit_params(stream: Any) -> None:
             value = json.dumps(params, sort_keys=True).encode()
             key = spec.instance_id.encode()
             if position_exit_params.get(key) != value:
-                write_keys(position_exit_params, {key: (ev, value)})
+                await write_keys(position_exit_params, {key: (ev, value)})
 
 
 @app.agent(topic("killswitch"), name="memesnipe.agents.position_manager.track_killswitch")
@@ -428,7 +428,7 @@ async def track_killswitch(stream: Any) -> None:
         for ev, kill in kills:
             cur = position_killswitch.get(KILL_KEY)
             if cur is None or decode(cur, KillSwitch).ts <= kill.ts:
-                write_keys(position_killswitch, {KILL_KEY: (ev, ev.value)})
+                await write_keys(position_killswitch, {KILL_KEY: (ev, ev.value)})
                 if flatten_reason(kill):
                     log.warning("flattening all positions: %s", flatten_reason(kill))
 

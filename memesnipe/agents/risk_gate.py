@@ -142,7 +142,7 @@ async def risk_gate(stream: Any) -> None:
             await asyncio.gather(*sends)  # outputs durable before the state that says "done"
         for key, ev in touched.items():
             changes[key] = (ev, encode_state(states[key]))
-        write_keys(risk_mint, changes)
+        await write_keys(risk_mint, changes)
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
 
 

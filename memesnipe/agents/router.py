@@ -173,7 +173,7 @@ async def route_orders(stream: Any) -> None:
                 signed = msgspec.structs.replace(request, hmac=sign_request(request, settings.hmac_secret))
                 await topic("exec_requests").send(key=order.mint.encode(), value=encode(signed))
             changes[order.order_id.encode()] = (ev, dump(rec))
-        write_keys(order_lifecycle, changes)
+        await write_keys(order_lifecycle, changes)
         BATCH_SECONDS.labels(stage="router").observe(time.perf_counter() - t0)
 
 
@@ -192,7 +192,7 @@ async def track_prices(stream: Any) -> None:
                 mark = marks[k] = load_mark(router_market.get(k)) or MarketMark()
             mark.apply_price(p)
             changes[k] = (ev, b"")
-        write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
+        await write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
 
 
 @app.agent(topic("depth"))
@@ -210,7 +210,7 @@ async def track_depth(stream: Any) -> None:
                 mark = marks[k] = load_mark(router_market.get(k)) or MarketMark()
             mark.apply_depth(d)
             changes[k] = (ev, b"")
-        write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
+        await write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
 
 
 @app.agent(topic("killswitch"))
@@ -222,5 +222,5 @@ async def track_killswitch(stream: Any) -> None:
             cur = router_killswitch.get(KILL_KEY)
             if cur is not None and msgspec.json.decode(cur, type=KillSwitch).ts > ks.ts:
                 continue
-            write_keys(router_killswitch, {KILL_KEY: (ev, ev.value)})
+            await write_keys(router_killswitch, {KILL_KEY: (ev, ev.value)})
             log.warning("router: kill switch %s (%s)", "ON" if ks.active else "off", ks.reason)

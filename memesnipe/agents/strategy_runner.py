@@ -131,7 +131,7 @@ def _load_context(mint: str) -> dict[str, Any] | None:
 
 async def _apply(items: list[Item], signals_topic: Any) -> None:
     """Apply inputs (already in ``order_batch`` order): signals first, delivery awaited, then the
-    changed states, once per key."""
+    changed states, once per key, their changelog delivery awaited too (``tables.durable``)."""
     res = engine.process(items, _load_state, _load_context)
     if res.signals:
         futs = []
@@ -139,10 +139,14 @@ async def _apply(items: list[Item], signals_topic: Any) -> None:
             futs.append(await signals_topic.send(key=sig.mint.encode(), value=encode(sig), force=True))
             SIGNALS.labels(strategy=sig.instance_id, intent=sig.intent.value).inc()
         await asyncio.gather(*futs)
+    writes = []
     if res.states:
-        write_keys(strategy_state, {k.encode(): (ref, dump_state(st)) for k, (ref, st) in res.states.items()})
+        states = {k.encode(): (ref, dump_state(st)) for k, (ref, st) in res.states.items()}
+        writes.append(write_keys(strategy_state, states))
     if res.contexts:
-        write_keys(market_context, {k.encode(): (ref, dump_state(c)) for k, (ref, c) in res.contexts.items()})
+        contexts = {k.encode(): (ref, dump_state(c)) for k, (ref, c) in res.contexts.items()}
+        writes.append(write_keys(market_context, contexts))
+    await asyncio.gather(*writes)  # both changelogs durable before the batch is acknowledged
 
 
 @app.agent(market_events)

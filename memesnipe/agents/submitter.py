@@ -213,7 +213,7 @@ async def submit_results(stream: Any) -> None:
                 FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
             records[key] = rec
             changes[key] = (ev, dump(rec))
-        write_keys(order_lifecycle, changes)
+        await write_keys(order_lifecycle, changes)
         BATCH_SECONDS.labels(stage="submitter").observe(time.perf_counter() - t0)
 
 

@@ -26,8 +26,13 @@ def as_current_event(event: EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def write_keys(table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:
-    """Set ``table[key] = value`` for each key, under the event that last changed it."""
+async def write_keys(table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:
+    """Set ``table[key] = value`` for each key, under the event that last changed it, and wait
+    until the broker has the changelog records (``tables.durable``): the caller acknowledges its
+    inputs only after this returns, so no offset is committed ahead of the state it produced."""
     for key, (event, value) in changes.items():
         with as_current_event(event):
             table[key] = value
+    flush = getattr(table, "flush_changelog", None)
+    if flush is not None:
+        await flush()
