@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any
@@ -165,17 +165,20 @@ class Backtester:
         topic's own order and needs no merge. Then the events are grouped by type, the groups
         laid out by type rank, and a stable sort on the time alone gives that same order
         without a Python key call per event. Consecutive events mostly share one instant, so
-        its epoch seconds are computed once per instant. Any other chunk (time going backwards,
-        an event type outside the known ones) goes through ``order_batch`` itself.
+        its epoch seconds are computed once per instant (an equal wall time of another
+        ``fold`` counts as another instant unless the offset is fixed). Any other chunk (time
+        going backwards, an event type outside the known ones) goes through ``order_batch``.
         """
         groups: dict[type, tuple[list[MarketEvent], list[float]]] = {tp: ([], []) for tp in _BY_RANK}
         last: datetime | None = None
+        fixed = False  # last has a fixed UTC offset: a datetime equal to it is the same instant
         t = -math.inf
         try:
             for ev in chunk:
                 d = ev.ts
-                if d != last or d.fold != last.fold:  # type: ignore[union-attr]
+                if d != last or not (fixed or d.fold == last.fold):  # type: ignore[union-attr]
                     last = d
+                    fixed = type(d.tzinfo) is timezone
                     prev, t = t, d.timestamp()
                     if t < prev:
                         return self._items_any(chunk)

@@ -87,6 +87,19 @@ def test_equal_instants_in_other_zones_and_folds(settings) -> None:
     assert [it[0] for it in fast] == sorted(ev.ts.timestamp() for ev in events)
 
 
+def test_a_repeated_wall_time_in_a_zone_with_folds_is_two_instants(settings) -> None:
+    zone = pytest.importorskip("zoneinfo").ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=zone)  # clocks go back at 02:00: 01:30 twice
+    second = first.replace(fold=1)
+    assert first == second and second.timestamp() - first.timestamp() == 3600
+    events = [
+        PriceEvent(mint=f"M{i}", ts=ts, price_usd=1.0, price_sol=0.01) for i, ts in enumerate([first, second])
+    ]
+    slow, fast, _, _ = generic_then_fast(settings, events)
+    assert strip_ref(fast) == strip_ref(slow)
+    assert [it[0] for it in fast] == [first.timestamp(), second.timestamp()]
+
+
 def test_unknown_event_type_takes_the_generic_path(settings) -> None:
     class OtherEvent(PriceEvent, frozen=True, kw_only=True, tag="other"):
         pass
