@@ -69,17 +69,19 @@ async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolate
             if s.meta.get("source") != "position_manager" and (families is None or s.family in families)
         )
 
-    # Exact today: families fed by one topic whose decisions do not depend on another topic
-    # (shorts need the perp-market map learned from funding events).
+    # Every family's signals: exact (the runner applies inputs in event-time order across topics
+    # with the reorder window, and stamps prices as of each event).
     single = from_strategies(got.signals, SINGLE_TOPIC_FAMILIES)
-    assert single
-    assert single == from_strategies(expected.signals, SINGLE_TOPIC_FAMILIES)
-    fills_equal = collections.Counter(map(fill_view, got.fills)) == collections.Counter(
-        map(fill_view, expected.fills)
-    )
-    if from_strategies(got.signals) != from_strategies(expected.signals) or not fills_equal:
+    assert single and single == from_strategies(expected.signals, SINGLE_TOPIC_FAMILIES)
+    assert from_strategies(got.signals) == from_strategies(expected.signals)
+    gf = collections.Counter(map(fill_view, got.fills))
+    ef = collections.Counter(map(fill_view, expected.fills))
+    diff = {k: (gf.get(k), ef.get(k)) for k in set(gf) | set(ef) if gf.get(k) != ef.get(k)}
+    for k, v in sorted(diff.items(), key=repr):
+        print("FILLDIFF got/expected", v, k)
+    if diff:
         pytest.xfail(
-            "known gap (docs/EVENT_TIME.md): multi-topic stages (runner across topics, risk gate "
-            "depth/safety, router marks, position manager marks vs late fills) use the latest "
-            "consumed state, not the state as of the message's event time"
+            "known gap (docs/EVENT_TIME.md): in a max-speed replay the router consumes depth far ahead "
+            "of the orders; when an order's as-of depth snapshot was evicted from the bounded history "
+            "the paper fill uses the latest one, so slippage (and the token quantity) can differ"
         )
