@@ -204,6 +204,7 @@ class Backtester:
         return items
 
     def _items_any(self, chunk: list[MarketEvent]) -> list[Item]:
+        """``_items`` for any chunk: number the events in input order, then ``order_batch``."""
         items: list[Item] = []
         seq = self._seq
         for i, ev in enumerate(chunk):
@@ -229,7 +230,7 @@ class Backtester:
         marks, depths, books, risk = self.marks, self.depths, self.books, self.risk
         signals = out.signals
         n_sig = len(signals)
-        k = 0
+        si = 0
         next_ref = signals[0][0] if n_sig else -1
         next_period = self._next_period
         period_s = self.period_s
@@ -263,10 +264,10 @@ class Backtester:
                 apply_onchain(rs, ev)  # type: ignore[arg-type]
             if ref == next_ref:
                 self._now = t
-                while k < n_sig and signals[k][0] == ref:
-                    self._signal(signals[k][1])
-                    k += 1
-                next_ref = signals[k][0] if k < n_sig else -1
+                while si < n_sig and signals[si][0] == ref:
+                    self._signal(signals[si][1])
+                    si += 1
+                next_ref = signals[si][0] if si < n_sig else -1
         self._now = items[-1][0]
         self._next_period = next_period
 

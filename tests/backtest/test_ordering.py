@@ -92,7 +92,7 @@ def test_a_repeated_wall_time_in_a_zone_with_folds_is_two_instants(settings) -> 
     first = datetime(2026, 11, 1, 1, 30, tzinfo=zone)  # clocks go back at 02:00: 01:30 twice
     second = first.replace(fold=1)
     assert first == second and second.timestamp() - first.timestamp() == 3600
-    events = [
+    events: list[MarketEvent] = [
         PriceEvent(mint=f"M{i}", ts=ts, price_usd=1.0, price_sol=0.01) for i, ts in enumerate([first, second])
     ]
     slow, fast, _, _ = generic_then_fast(settings, events)
