@@ -30,7 +30,13 @@ class DurableTable(faust.Table):  # type: ignore[misc]
         return fut
 
     async def flush_changelog(self) -> None:
-        """Wait until the broker has every changelog record sent so far."""
+        """Wait until the broker has every changelog record sent so far; raise if one failed.
+
+        ``asyncio.wait``, not ``gather``: when the agent is cancelled (worker shutdown) the records
+        are still delivered, and cancelling their futures would only make Faust's delivery callback
+        fail on a cancelled future (``InvalidStateError`` logged for each)."""
         while self._unflushed:
             futs, self._unflushed = self._unflushed, []
-            await asyncio.gather(*futs)
+            await asyncio.wait(futs)
+            for fut in futs:
+                fut.result()

@@ -69,3 +69,17 @@ async def test_write_keys_returns_only_when_the_changelog_is_durable(table, monk
     for f in sent:
         f.set_result(None)
     await asyncio.wait_for(done, 1.0)
+
+
+async def test_cancelling_the_waiter_leaves_the_records_to_be_delivered(table) -> None:
+    """Worker shutdown cancels the agent mid-flush: the changelog records' own futures must stay
+    pending (Faust completes them on delivery; a cancelled one makes its callback fail)."""
+    t, sent = table
+    t.send_changelog(0, b"a", b"1")
+    flush = asyncio.ensure_future(t.flush_changelog())
+    await asyncio.sleep(0.01)
+    flush.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await flush
+    assert not sent[0].cancelled() and not sent[0].done()
+    sent[0].set_result(None)  # what the producer's delivery callback does: no InvalidStateError
