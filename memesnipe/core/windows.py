@@ -32,6 +32,12 @@ EMPTY = -1.0
 """Head value of a ring that has seen no event."""
 
 
+def ring_slots(n: int, first: int, lanes: int = 1) -> dict[float, int]:
+    """Index of bucket ``k``'s first lane by ``k = head % n`` as a float (what a hot path has at
+    hand): ``first + lanes * k``. A dict lookup is cheaper than ``first + lanes * int(...)``."""
+    return {float(k): first + lanes * k for k in range(n)}
+
+
 # --- sum rings --------------------------------------------------------------------------------
 
 
@@ -45,20 +51,27 @@ def sum_ring(n: int) -> list[float]:
 def _roll(r: list[float], b: float, n: int, first: int, lanes: int) -> None:
     """Move the head to bucket ``b`` (> head), clearing the buckets that fall out."""
     h = r[0]
-    steps = b - h
-    if h == EMPTY or steps >= n:
-        for i in range(first, first + n * lanes):
-            r[i] = 0.0
+    end = first + n * lanes
+    if h == EMPTY or b - h >= n:
+        r[first:end] = [0.0] * (n * lanes)
+    elif lanes == 1:
+        k = h + 1.0
+        while k <= b:
+            r[first + int(k % n)] = 0.0
+            k += 1.0
     else:
         k = h + 1.0
         while k <= b:
             base = first + int(k % n) * lanes
-            for j in range(lanes):
-                r[base + j] = 0.0
+            for j in range(base, base + lanes):
+                r[j] = 0.0
             k += 1.0
     r[0] = b
-    for j in range(lanes):
-        r[1 + j] = math.fsum(r[first + j : first + n * lanes : lanes])
+    if lanes == 1:
+        r[1] = math.fsum(r[first:end])
+    else:
+        for j in range(lanes):
+            r[1 + j] = math.fsum(r[first + j : end : lanes])
 
 
 def sum_add(r: list[float], width: float, t: float, x: float) -> bool:
@@ -145,9 +158,12 @@ def last_set(r: list[float], width: float, t: float, x: float) -> bool:
     n = len(r) - 1
     if b != h:
         if b > h:
+            if b == h + 1.0 and h != EMPTY:  # the next bucket (the usual move): only its slot clears
+                r[0] = b
+                r[1 + int(b % n)] = x
+                return True
             if h == EMPTY or b - h >= n:
-                for i in range(1, n + 1):
-                    r[i] = 0.0
+                r[1:] = [0.0] * n
             else:
                 k = h + 1.0
                 while k <= b:

@@ -133,3 +133,33 @@ def test_rings_never_grow_and_totals_equal_the_sum_of_their_buckets(events, n):
     assert r2[2] == pytest.approx(sum(r2[4::2]))
     cnt, _, var = w.welford_stats(wr)
     assert cnt == pytest.approx(r2[2]) and var >= -1e-9
+
+
+def test_ring_slots_give_the_index_of_the_head_bucket_as_the_ring_functions_compute_it():
+    r = w.sum2_ring(7)
+    for t in (0.0, 65.0, 7 * 60.0 + 1.0, 1_775_433_601.5):
+        w.sum2_add(r, 60.0, t, 2.0, 1.0)
+        i = w.ring_slots(7, 3, 2)[r[0] % 7.0]
+        assert (r[i], r[i + 1]) == w.sum2_head(r)
+    assert w.ring_slots(3, 4, 3) == {0.0: 4, 1.0: 7, 2.0: 10}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(-1e9, 4e9, allow_nan=False),
+    st.sampled_from([5.0, 30.0, 60.0, 300.0, 3600.0]),
+    st.integers(-2, 2),
+)
+def test_head_bucket_bounds_test_equals_floor_division_for_integral_widths(t, width, shift):
+    # the strategies' hot paths test ``lo <= t < lo + width`` (lo = head * width) for t // width == head
+    h = t // width + shift
+    lo = h * width
+    assert (lo <= t < lo + width) == (t // width == h)
+
+
+def test_last_set_moving_to_the_next_bucket_clears_only_that_bucket():
+    r = w.last_ring(3)
+    for t, x in ((0.0, 1.0), (60.0, 2.0), (120.0, 3.0), (180.0, 4.0), (190.0, 5.0), (240.0, 6.0)):
+        w.last_set(r, 60.0, t, x)
+    assert r == [4.0, 5.0, 6.0, 3.0]
+    assert w.last_ago(r, 1) == 5.0 and w.last_oldest(r) == 3.0

@@ -81,7 +81,7 @@ class AirdropRotation(Strategy[AirdropRotationParams]):
         a = s["a"]
         if is_drop and ev.recipients:
             sum_add(a, self.w, t, float(ev.recipients))
-        else:
+        elif t // self.w > a[0]:  # sum_advance inlined: evict only when the head moves
             sum_advance(a, self.w, t)
         if holders is None or holders <= 0:
             return s, NO_EMITS

@@ -26,7 +26,7 @@ from memesnipe.core.strategies.base import (
     clip01,
     register_strategy,
 )
-from memesnipe.core.windows import last_ago, last_ring, last_set
+from memesnipe.core.windows import last_ago, last_ring, last_set, ring_slots
 from memesnipe.streams.trading import Intent, Side
 
 KST_OFFSET_S = 9 * 3600
@@ -71,6 +71,8 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
         self.session = tuple((h >= o or h < c) if c < o else (o <= h < c) for h in range(24))
         self.k = p.lookback_s // p.bucket_s
         self.n_px = self.k + 2
+        self.n_pxf = float(self.n_px)
+        self.px_slot = ring_slots(self.n_px, 1)
         self.bw = float(p.bucket_s)
         self.min_ret = p.min_return
         self.mult = p.volume_mult
@@ -109,24 +111,28 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
         if not px > 0.0:
             return s, NO_EMITS
         pr = s["p"]
-        vol = ev.volume_usd_5m
-        cur = s["cur"]
-        b = t // self.bw
-        if b == pr[0]:
-            # same bucket as the last event (most events): same hour (buckets divide the hour), so
-            # the cached price k buckets ago, hour of day and baseline flag all hold
-            pr[1 + int(b % self.n_px)] = px
+        h = pr[0]
+        lo = h * self.bw
+        if lo <= t < lo + self.bw:
+            # t // bw == h, the same bucket as the last event (most events): same hour (buckets
+            # divide the hour), so the cached price k buckets ago, hour of day and baseline flag hold
+            pr[self.px_slot[h % self.n_pxf]] = px
             past = s["past"]
             hod = s["hod"]
             if s["acc"]:
-                cur[2] += vol
+                cur = s["cur"]
+                cur[2] += ev.volume_usd_5m
                 cur[3] += 1.0
+            in_session = self.session[hod]
         else:
+            vol = ev.volume_usd_5m
+            cur = s["cur"]
+            b = t // self.bw
             last_set(pr, self.bw, t, px)
             past = last_ago(pr, self.k)
             hour_idx = (t + KST_OFFSET_S) // 3600.0
             hod = int(hour_idx % 24)
-            accumulate = self.session[hod]
+            accumulate = in_session = self.session[hod]
             if hour_idx != cur[0]:
                 if hour_idx < cur[0]:  # late event from an hour already folded: not in the baseline
                     accumulate = False
@@ -138,9 +144,8 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
                 cur[3] += 1.0
             if pr[0] == b:  # the head moved to this bucket (not a late event): cache for its events
                 s["past"], s["hod"], s["acc"] = past, hod, accumulate
-        in_session = self.session[hod]
-        ret = px / past - 1.0 if past > 0.0 else 0.0
         if s["pos"]:
+            ret = px / past - 1.0 if past > 0.0 else 0.0
             held = t - s["tin"]
             if ret <= self.exit_ret or held >= self.max_hold or not in_session:
                 s["pos"] = 0
@@ -154,7 +159,13 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
                 )
                 return s, (Emit(Side.SELL, Intent.EXIT, 1.0, f"Korean-hours burst over: {why}"),)
             return s, NO_EMITS
-        if not in_session or past == 0.0 or ret < self.min_ret or vol < self.min_vol or t < s["cd"]:
+        if not in_session or past == 0.0:
+            return s, NO_EMITS
+        ret = px / past - 1.0 if past > 0.0 else 0.0
+        if ret < self.min_ret:
+            return s, NO_EMITS
+        vol = ev.volume_usd_5m
+        if vol < self.min_vol or t < s["cd"]:
             return s, NO_EMITS
         if s["hd"][hod] < self.min_days:
             return s, NO_EMITS

@@ -88,7 +88,7 @@ class LiquidityMigration(Strategy[LiquidityMigrationParams]):
                 sum2_add(f, self.w, t, -ev.amount_usd, 0.0)
             elif not s["pos"]:
                 return s, NO_EMITS
-            else:
+            elif t // self.w > f[0]:  # sum2_advance inlined: evict only when the head moves
                 sum2_advance(f, self.w, t)
         liq = s["liq"]
         if not liq > 0.0:

@@ -23,8 +23,11 @@ from memesnipe.core.strategies.base import (
     clip01,
     register_strategy,
 )
-from memesnipe.core.windows import welford_add, welford_ring, welford_stats
+from memesnipe.core.windows import ring_slots, welford_add, welford_ring, welford_stats
 from memesnipe.streams.trading import Intent, Side
+
+_log = math.log
+_sqrt = math.sqrt
 
 
 class MeanRevert1hParams(StrategyParams):
@@ -60,10 +63,17 @@ class MeanRevert1h(Strategy[MeanRevert1hParams]):
 
     def setup(self, p: MeanRevert1hParams) -> None:
         self.n = p.window_s // p.bucket_s
+        self.nf = float(self.n)
+        self.slot = ring_slots(self.n, 4, 3)
         self.w = float(p.bucket_s)
         self.ze, self.zx, self.zs = p.z_entry, p.z_exit, p.z_stop
         self.min_n = float(p.min_samples)
         self.min_var = p.min_std * p.min_std
+        # |z| < z_entry for sure when (x - mean)^2 < ze2_v * var: the 1e-9 margin is far wider than
+        # the rounding of either side, so the flat case skips the square root with the same outcome.
+        # Only with a variance floor and z_entry far from underflow (else 0.0: the test never holds).
+        ok = self.min_var >= 1e-100 and p.z_entry >= 1e-10
+        self.ze2_v = p.z_entry * p.z_entry * (1.0 - 1e-9) if ok else 0.0
         self.short = p.allow_short
         self.max_hold = float(p.max_hold_s)
         self.cooldown = float(p.cooldown_s)
@@ -75,24 +85,28 @@ class MeanRevert1h(Strategy[MeanRevert1hParams]):
         px = ev.price_usd
         if not px > 0.0:
             return s, NO_EMITS
-        x = math.log(px)
+        x = _log(px)
         w = s["w"]
-        b = t // self.w
-        if b == w[0]:
-            # hot path, same bucket as the last event: welford_add + welford_stats inlined
-            i = 4 + 3 * int(b % self.n)
+        h = w[0]
+        lo = h * self.w
+        if lo <= t < lo + self.w:
+            # hot path, t // w == h, the same bucket as the last event: welford_add + welford_stats
+            # inlined
+            i = self.slot[h % self.nf]
             bn = w[i] + 1.0
-            d = x - w[i + 1]
+            bm = w[i + 1]
+            d = x - bm
             w[i] = bn
-            bm = w[i + 1] = w[i + 1] + d / bn
+            bm = w[i + 1] = bm + d / bn
             bm2 = w[i + 2] = w[i + 2] + d * (x - bm)
             cn = w[1]
             if cn == 0.0:
                 n, var, mean = bn, bm2 / bn, bm
             else:
                 n = cn + bn
-                d = bm - w[2]
-                mean = w[2] + d * bn / n
+                cm = w[2]
+                d = bm - cm
+                mean = cm + d * bn / n
                 var = (w[3] + bm2 + d * d * cn * bn / n) / n
         else:
             welford_add(w, self.w, t, x)  # rolls the window to t first
@@ -102,8 +116,11 @@ class MeanRevert1h(Strategy[MeanRevert1hParams]):
         v = var if var > self.min_var else self.min_var
         if not v > 0.0:  # a perfectly flat window (and no floor): no z-score
             return s, NO_EMITS
-        z = (x - mean) / math.sqrt(v)
+        dx = x - mean
         pos = s["pos"]
+        if not pos and dx * dx < self.ze2_v * v:  # flat, and |z| below z_entry: nothing to do
+            return s, NO_EMITS
+        z = dx / _sqrt(v)
         if pos:
             held = t - s["tin"]
             if pos > 0:

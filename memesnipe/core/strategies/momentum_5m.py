@@ -20,7 +20,15 @@ from memesnipe.core.strategies.base import (
     clip01,
     register_strategy,
 )
-from memesnipe.core.windows import last_ago, last_ring, last_set, sum2_add, sum2_head, sum2_ring
+from memesnipe.core.windows import (
+    last_ago,
+    last_ring,
+    last_set,
+    ring_slots,
+    sum2_add,
+    sum2_head,
+    sum2_ring,
+)
 from memesnipe.streams.trading import Intent, Side
 
 
@@ -58,6 +66,14 @@ class Momentum5m(Strategy[Momentum5mParams]):
         self.n_vol = p.baseline_s // p.baseline_bucket_s + 1
         self.bw = float(p.bucket_s)
         self.vw = float(p.baseline_bucket_s)
+        self.n_pxf = float(self.n_px)
+        self.n_volf = float(self.n_vol)
+        self.px_slot = ring_slots(self.n_px, 1)
+        self.vol_slot = ring_slots(self.n_vol, 3, 2)
+        # Both rings see the same events, so their heads are the buckets of the same newest time;
+        # when a baseline bucket is whole price buckets, an event in the price head bucket is in
+        # the volume head bucket too (floor division of integral widths is exact).
+        self.nested = p.baseline_bucket_s % p.bucket_s == 0
         self.min_ret = p.min_return
         self.mult = p.volume_mult
         self.min_vol = p.min_volume_usd
@@ -81,24 +97,33 @@ class Momentum5m(Strategy[Momentum5mParams]):
         if not px > 0.0:
             return s, NO_EMITS
         pr = s["p"]
-        b = t // self.bw
-        if b == pr[0]:  # same bucket as the last event (most events): the price k buckets ago holds
-            pr[1 + int(b % self.n_px)] = px
+        vr = s["v"]
+        vol = ev.volume_usd_5m
+        h = pr[0]
+        lo = h * self.bw
+        if lo <= t < lo + self.bw:  # t // bw == h, the same bucket as the last event (most events):
+            pr[self.px_slot[h % self.n_pxf]] = px  # the price k buckets ago holds
             past = s["past"]
+            if self.nested:  # and the same baseline bucket: sum2_add inlined
+                i = self.vol_slot[vr[0] % self.n_volf]
+                vr[i] += vol
+                vr[i + 1] += 1.0
+                vr[1] += vol
+                vr[2] += 1.0
+            else:
+                sum2_add(vr, self.vw, t, vol, 1.0)
         else:
             last_set(pr, self.bw, t, px)
             past = s["past"] = last_ago(pr, self.k)
-        vol = ev.volume_usd_5m
-        vr = s["v"]
-        vb = t // self.vw
-        if vb == vr[0]:  # same baseline bucket: sum2_add inlined
-            i = 3 + 2 * int(vb % self.n_vol)
-            vr[i] += vol
-            vr[i + 1] += 1.0
-            vr[1] += vol
-            vr[2] += 1.0
-        else:
-            sum2_add(vr, self.vw, t, vol, 1.0)
+            vb = t // self.vw
+            if vb == vr[0]:  # same baseline bucket: sum2_add inlined
+                i = self.vol_slot[vb % self.n_volf]
+                vr[i] += vol
+                vr[i + 1] += 1.0
+                vr[1] += vol
+                vr[2] += 1.0
+            else:
+                sum2_add(vr, self.vw, t, vol, 1.0)
         if past == 0.0:
             return s, NO_EMITS
         ret = px / past - 1.0

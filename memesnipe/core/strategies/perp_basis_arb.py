@@ -74,8 +74,9 @@ class PerpBasisArb(Strategy[PerpBasisArbParams]):
 
     def step(self, s: State, ev: Any, t: float) -> tuple[State, Sequence[Emit]]:
         if type(ev) is PriceEvent:
-            if ev.price_usd > 0.0 and t >= s["st"]:
-                s["spot"] = ev.price_usd
+            px = ev.price_usd
+            if px > 0.0 and t >= s["st"]:
+                s["spot"] = px
                 s["st"] = t
             return s, NO_EMITS
         spot = s["spot"]

@@ -94,52 +94,65 @@ class RugPullSniffer(Strategy[RugPullSnifferParams]):
         rm = s["rm"]
         if ev.kind is LP_REMOVE:
             sum_add(rm, self.w, t, ev.amount_usd)
-        else:
+        elif t // self.w > rm[0]:  # sum_advance inlined: evict only when the head moves
             sum_advance(rm, self.w, t)
-        if ev.pool_liquidity_usd is not None:
-            s["liq"] = ev.pool_liquidity_usd
-        if ev.lp_locked_pct is not None:
-            if ev.lp_locked_pct <= 0.0:
+        liq = ev.pool_liquidity_usd
+        if liq is not None:
+            s["liq"] = liq
+        locked = ev.lp_locked_pct
+        if locked is not None:
+            if locked <= 0.0:
                 s["unlock"] = 0.0
             elif ev.lp_unlock_ts is not None:
                 s["unlock"] = ev.lp_unlock_ts.timestamp()
-        if ev.mint_authority_live is not None:
-            s["auth"][0] = int(ev.mint_authority_live)
-        if ev.freeze_authority_live is not None:
-            s["auth"][1] = int(ev.freeze_authority_live)
-        if ev.top10_holder_pct is not None:
-            s["top10"] = ev.top10_holder_pct
+        auth = s["auth"]
+        live = ev.mint_authority_live
+        if live is not None:
+            auth[0] = int(live)
+        live = ev.freeze_authority_live
+        if live is not None:
+            auth[1] = int(live)
+        top10 = ev.top10_holder_pct
+        if top10 is not None:
+            s["top10"] = top10
         fired = s["fired"]
         if fired and t - s["tin"] >= self.hold:
             s["fired"] = 0.0
             return s, (Emit(Side.COVER, Intent.EXIT, 1.0, "rug-pull short: horizon over"),)
+        # the score first (same terms, same order); the reasons only when it fires
         w_unlock, w_remove, w_mint, w_freeze, w_conc = self.weights
         score = 0.0
-        flags = []
         unlock = s["unlock"]
-        if unlock == 0.0:
+        if unlock == 0.0 or (unlock > 0.0 and unlock - t <= self.horizon):
             score += w_unlock
-            flags.append("LP not locked")
-        elif unlock > 0.0 and unlock - t <= self.horizon:
-            score += w_unlock
-            flags.append(f"LP unlocks in {max(0.0, unlock - t) / 3600:.1f} h")
         removed = rm[1]
+        share = 0.0
         if removed > 0.0:
             share = removed / (s["liq"] + removed)
             if share >= self.rm_share:
                 score += w_remove
-                flags.append(f"{share:.0%} of LP removed")
-        if s["auth"][0] == 1:
+        if auth[0] == 1:
             score += w_mint
-            flags.append("mint authority live")
-        if s["auth"][1] == 1:
+        if auth[1] == 1:
             score += w_freeze
-            flags.append("freeze authority live")
-        if s["top10"] >= self.max_top10:
+        top10 = s["top10"]
+        if top10 >= self.max_top10:
             score += w_conc
-            flags.append(f"top 10 hold {s['top10']:.0f}%")
         if score < self.threshold or (fired and score < fired + self.refire):
             return s, NO_EMITS
+        flags = []
+        if unlock == 0.0:
+            flags.append("LP not locked")
+        elif unlock > 0.0 and unlock - t <= self.horizon:
+            flags.append(f"LP unlocks in {max(0.0, unlock - t) / 3600:.1f} h")
+        if removed > 0.0 and share >= self.rm_share:
+            flags.append(f"{share:.0%} of LP removed")
+        if auth[0] == 1:
+            flags.append("mint authority live")
+        if auth[1] == 1:
+            flags.append("freeze authority live")
+        if top10 >= self.max_top10:
+            flags.append(f"top 10 hold {top10:.0f}%")
         s["fired"] = score
         s["tin"] = t
         return s, (

@@ -20,7 +20,7 @@ from memesnipe.core.strategies.base import (
     clip01,
     register_strategy,
 )
-from memesnipe.core.windows import sum2_add, sum2_head, sum2_ring
+from memesnipe.core.windows import ring_slots, sum2_add, sum2_head, sum2_ring
 from memesnipe.streams.trading import Intent, Side
 
 
@@ -57,6 +57,8 @@ class SocialBuzz(Strategy[SocialBuzzParams]):
     def setup(self, p: SocialBuzzParams) -> None:
         self.n = p.baseline_s // p.bucket_s + 1
         self.w = float(p.bucket_s)
+        self.nf = float(self.n)
+        self.slot = ring_slots(self.n, 3, 2)
         self.mult = p.velocity_mult
         self.min_m = p.min_mentions
         self.min_a = p.min_unique_authors
@@ -77,8 +79,19 @@ class SocialBuzz(Strategy[SocialBuzzParams]):
         mentions = ev.mentions
         vel = mentions * 60.0 / win
         r = s["m"]
-        sum2_add(r, self.w, t, float(mentions), float(win))
-        hm, hs = sum2_head(r)
+        fm = float(mentions)
+        fw = float(win)
+        h = r[0]
+        lo = h * self.w
+        if lo <= t < lo + self.w:  # t // w == h, the head bucket: sum2_add + sum2_head inlined
+            i = self.slot[h % self.nf]
+            hm = r[i] = r[i] + fm
+            hs = r[i + 1] = r[i + 1] + fw
+            r[1] += fm
+            r[2] += fw
+        else:
+            sum2_add(r, self.w, t, fm, fw)
+            hm, hs = sum2_head(r)
         cov = r[2] - hs
         if cov < self.min_cov:
             return s, NO_EMITS
