@@ -12,6 +12,7 @@ import faust
 from memesnipe import metrics
 from memesnipe.settings import Settings, get_settings
 from memesnipe.tables.durable import DurableTable
+from memesnipe.tables.recovery import OrderedTableManager
 
 AGENT_MODULES = [
     "memesnipe.agents.metrics_endpoint",
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger_ms=5,
         producer_max_batch_size=256 * 1024,
         Table=DurableTable,  # changelog writes can be awaited before inputs are acknowledged
+        TableManager=OrderedTableManager,  # no records dropped when streams resume (tables.recovery)
     )
 
 

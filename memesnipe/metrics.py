@@ -39,7 +39,9 @@ CONNECTOR_ERRORS = Counter(
     "memesnipe_connector_errors_total", "Connector failures (fetch, rejected, parse)", ["source", "kind"]
 )
 CONNECTOR_FETCH_SECONDS = Histogram(
-    "memesnipe_connector_fetch_seconds", "Time one connector fetch takes, retries included", ["source"],
+    "memesnipe_connector_fetch_seconds",
+    "Time one connector fetch takes, retries included",
+    ["source"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 CONNECTOR_LAST_SUCCESS = Gauge(
@@ -48,7 +50,8 @@ CONNECTOR_LAST_SUCCESS = Gauge(
 RECORDER_ROWS = Counter("memesnipe_recorder_rows_total", "Market events written to Parquet", ["topic"])
 SINK_ROWS = Counter("memesnipe_sink_rows_total", "Rows inserted into ClickHouse", ["table"])
 STRATEGY_PNL = Gauge(
-    "memesnipe_strategy_pnl_lamports", "PnL per strategy from ClickHouse (basis: gross or net of costs)",
+    "memesnipe_strategy_pnl_lamports",
+    "PnL per strategy from ClickHouse (basis: gross or net of costs)",
     ["strategy", "basis"],
 )
 STRATEGY_COSTS = Gauge(
@@ -65,6 +68,7 @@ SINK_DELAY = Histogram(
     "Time from a message's Kafka timestamp to its row being inserted",
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
 )
+
 
 def serve(port: int, host: str = "127.0.0.1") -> bool:
     """Start this process's /metrics endpoint (port 0 disables it). A taken port (e.g. a second

@@ -146,7 +146,7 @@ async def risk_gate(stream: Any) -> None:
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
 
 
-@app.on_before_shutdown.connect
+@app.on_before_shutdown.connect  # type: ignore[arg-type]
 async def _stop_views(sender: Any, **kwargs: Any) -> None:
     """Close this module's global-view consumer with the worker."""
     await views.stop()

@@ -114,12 +114,14 @@ class HttpClient:
                     continue
                 if resp.status_code >= 500:
                     last = TemporaryError(
-                        self.provider, f"HTTP {resp.status_code} on {path}: {resp.text[:200]}",
+                        self.provider,
+                        f"HTTP {resp.status_code} on {path}: {resp.text[:200]}",
                         status=resp.status_code,
                     )
                 elif resp.status_code >= 400:
                     err = RejectedError(
-                        self.provider, f"HTTP {resp.status_code} on {path}: {resp.text[:300]}",
+                        self.provider,
+                        f"HTTP {resp.status_code} on {path}: {resp.text[:300]}",
                         status=resp.status_code,
                     )
                     self._record(err)

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import clickhouse_connect
@@ -96,7 +96,7 @@ class Store:
         """Run a query and return plain row tuples (the fast path for large reads)."""
         with self.lock:
             result = self.client.query(sql, parameters=parameters, settings=_READ_SETTINGS)
-        return result.result_rows  # type: ignore[no-any-return]
+        return cast(list[tuple[Any, ...]], result.result_rows)
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert rows into ``<database>.<table>``, reusing the insert context per table."""

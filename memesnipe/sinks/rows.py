@@ -415,7 +415,7 @@ class RowMapper:
             raise DecodeError("empty message (tombstone)")
         return TOPIC_TABLE[short], conv(self.run_id, data, src)
 
-    def _market(self, short: str, data: bytes, src: Source) -> tuple[str, Row] | None:
+    def _market(self, short: str, data: bytes | None, src: Source) -> tuple[str, Row] | None:
         if data is None:
             raise DecodeError("empty message (tombstone)")
         m = decode_market(data)

@@ -325,7 +325,8 @@ class SnapshotReader:
             snap.equity = equity_points(curve)
             snap.strategies = strategy_rows(perf)
         snap.allocations = panel("allocations", lambda: _convert(q.allocations(), view.AllocationRow), [])
-        positions = panel("positions", lambda: _convert(q.open_positions(), view.PositionRow), [])
+        no_positions: list[view.PositionRow] = []
+        positions = panel("positions", lambda: _convert(q.open_positions(), view.PositionRow), no_positions)
         snap.positions = most_at_risk(positions, MAX_POSITIONS)
         pnl = perf.get("trade_pnl", {}) if perf is not None else {}
         trades = lambda: _convert(recent_trades(q, self.trade_rows, pnl), view.TradeRow)  # noqa: E731

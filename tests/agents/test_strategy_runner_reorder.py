@@ -168,11 +168,6 @@ async def test_all_ten_families_in_small_batches_give_the_in_process_signals(iso
     assert "reorder window late events" not in w.output()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (docs/EVENT_TIME.md): in 2 of 5 runs the restarted worker with the reorder "
-    "window received no input for 3 minutes after recovery; cause not found",
-)
 async def test_a_worker_killed_with_held_events_resumes_exactly(isolated_env):
     """SIGKILL while the window holds events: nothing held was committed, so the restarted
     worker re-reads it and ends with exactly the in-process signals."""

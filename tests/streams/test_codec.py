@@ -55,9 +55,21 @@ def test_onchain_kind_must_be_known():
 
 def test_fill_costs_add_up_and_money_is_integer():
     f = Fill(
-        fill_id="o1", order_id="o1", instance_id="i", family="f", mint="M", ts=TS, side=Side.BUY,
-        intent=Intent.ENTRY, qty_tokens=10, notional_lamports=1000, price_sol=1.0,
-        swap_fee_lamports=3, priority_fee_lamports=5, jito_tip_lamports=7, drift_fee_lamports=11,
+        fill_id="o1",
+        order_id="o1",
+        instance_id="i",
+        family="f",
+        mint="M",
+        ts=TS,
+        side=Side.BUY,
+        intent=Intent.ENTRY,
+        qty_tokens=10,
+        notional_lamports=1000,
+        price_sol=1.0,
+        swap_fee_lamports=3,
+        priority_fee_lamports=5,
+        jito_tip_lamports=7,
+        drift_fee_lamports=11,
         funding_lamports=2,
     )
     assert f.cost_lamports == 3 + 5 + 7 + 11 - 2
