@@ -11,6 +11,7 @@ import faust
 
 from memesnipe import metrics
 from memesnipe.settings import Settings, get_settings
+from memesnipe.tables import recovery
 from memesnipe.tables.durable import DurableTable
 from memesnipe.tables.recovery import OrderedTableManager
 
@@ -29,7 +30,7 @@ AGENT_MODULES = [
 
 
 def create_app(settings: Settings) -> faust.App:
-    return faust.App(
+    app = faust.App(
         settings.kafka.app_id,
         broker=settings.kafka.broker,
         store=settings.kafka.store,
@@ -52,6 +53,8 @@ def create_app(settings: Settings) -> faust.App:
         Table=DurableTable,  # changelog writes can be awaited before inputs are acknowledged
         TableManager=OrderedTableManager,  # no records dropped when streams resume (tables.recovery)
     )
+    recovery.install(app)  # ... nor by a fetch that outlives a pause (tables.recovery)
+    return app
 
 
 settings = get_settings()

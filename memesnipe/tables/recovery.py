@@ -17,6 +17,11 @@ e.g. after a crash before the first commit, or the first start with table state 
    thrown away. ``OrderedRecovery`` seeks while the partitions are still paused, clears the queues
    (only records of the previous assignment are in them), and resumes the partitions last.
 
+3. The fetch path behind 1.: ``SnapshotConsumer`` hands the consumer thread a copy of the active
+   set, so a fetch that waits while the set empties still drains only what was active when it
+   started (Faust's "pause" is its own bookkeeping: aiokafka keeps fetching paused partitions
+   into its buffer, and an empty set means "all" to ``fetched_records``).
+
 Either way the symptom was a stream that never received the head (or all) of a partition's
 backlog, and, as Faust does not commit past a gap at the head of what was acknowledged, a
 committed offset that stopped moving.
@@ -30,6 +35,7 @@ from typing import Any, cast
 from aiokafka.structs import TopicPartition
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 
@@ -119,3 +125,17 @@ class OrderedTableManager(TableManager):  # type: ignore[misc]
         if self._recovery is None:
             self._recovery = OrderedRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
         return self._recovery
+
+
+class SnapshotConsumer(faust_aiokafka.Consumer):  # type: ignore[misc]
+    """Faust's aiokafka consumer, fetching for a snapshot of the active partitions."""
+
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
+        snapshot = None if active_partitions is None else set(active_partitions)
+        return await self._thread.getmany(snapshot, timeout)
+
+
+def install(app: Any) -> None:
+    """Use :class:`SnapshotConsumer` (the app's conf already names :class:`OrderedTableManager`)."""
+    if isinstance(app.transport, faust_aiokafka.Transport):
+        app.transport.Consumer = SnapshotConsumer  # type: ignore[misc]
