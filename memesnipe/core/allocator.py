@@ -91,14 +91,15 @@ class SharpeAllocator:
         free = dict(scores)
         while free and budget > QUANTUM:
             total = sum(free.values())
-            over = {k for k, s in free.items() if budget * s / total >= self.max_weight}
+            # s / total first: budget * s can underflow for tiny scores (a share of 1.0 must stay 1.0)
+            over = sorted(k for k, s in free.items() if budget * (s / total) >= self.max_weight)
             if not over:
                 for k, s in free.items():
-                    weights[k] = budget * s / total
+                    weights[k] = budget * (s / total)
                 return weights
-            for k in over:
-                weights[k] = self.max_weight
-                budget -= self.max_weight
+            for k in over:  # sorted: the same weights whatever the hash seed
+                weights[k] = min(self.max_weight, budget)
+                budget -= weights[k]
                 del free[k]
         for k in free:
             weights.setdefault(k, 0.0)

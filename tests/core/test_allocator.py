@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from memesnipe.core.allocator import SharpeAllocator, StrategyStats
@@ -68,6 +68,12 @@ stats_st = st.dictionaries(
 
 
 @settings(max_examples=400, deadline=None)
+@example(  # a denormal Sharpe: budget * s underflowed and the share came out 1.0, over the budget
+    stats={"a": StrategyStats(5e-324, 24, True), "b": StrategyStats(0.0, 0, True)},
+    max_weight=1.0,
+    max_total=1.0,
+    explore=0.25,
+)
 @given(
     stats=stats_st,
     max_weight=st.floats(0.01, 1.0),
