@@ -63,7 +63,7 @@ class SocialBuzz(Strategy[SocialBuzzParams]):
         self.min_m = p.min_mentions
         self.min_a = p.min_unique_authors
         self.ratio = p.min_author_ratio
-        self.min_cov = float(p.min_baseline_s)
+        self.min_cov = max(float(p.min_baseline_s), 1e-9)  # some history, always: cov divides
         self.floor = p.baseline_floor_per_min
         self.exit_mult = p.exit_mult
         self.max_hold = float(p.max_hold_s)

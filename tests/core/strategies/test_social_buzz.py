@@ -41,3 +41,10 @@ def test_velocity_is_per_minute_whatever_the_event_window():
 def test_buzz_fading_closes_the_long():
     sigs = run("social_buzz", [*chatter(), social(2_400, 50, 30), social(2_460, 12, 10)])
     assert [(s.side, s.intent) for s in sigs] == [(Side.BUY, Intent.ENTRY), (Side.SELL, Intent.EXIT)]
+
+
+def test_no_history_required_still_never_divides_by_zero():
+    # min_baseline_s=0 is a valid setting: the first event has no history at all (coverage 0)
+    assert run("social_buzz", [social(0, 50, 30)], min_baseline_s=0) == []
+    sigs = run("social_buzz", [*chatter(), social(2_400, 50, 30)], min_baseline_s=0)
+    assert [(s.side, s.intent) for s in sigs] == [(Side.BUY, Intent.ENTRY)]
