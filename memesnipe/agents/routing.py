@@ -87,10 +87,12 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
     as of then, the price the order was sized at (as the backtester); with no depth, none.
 
     Fallback, counted in ``memesnipe_asof_fallbacks_total{stage}``, when the as-of entry was
-    evicted from the history (a fast replay consumes prices far ahead of the orders): the price
-    the order carries, which the strategy runner stamped from its market context as of the same
-    event time (exact with the reorder window; the backtester's price), not the latest consumed
-    one, which may be minutes of event time later; depth: the latest consumed snapshot."""
+    evicted from the history (a fast replay consumes prices and depth far ahead of the orders):
+    the price and depth the order carries, which the strategy runner stamped from its market
+    context as of the same event time (exact with the reorder window; the backtester's price,
+    levels and liquidity: the latest depth snapshot's), not the latest consumed ones, which may be
+    minutes of event time later. An order without a depth stamp (a position manager exit, an
+    older message) falls back to the latest consumed snapshot."""
     if mark is None:
         return MarketView(
             price_sol=order.price_sol, price_usd=order.price_usd, decimals=6, levels=(), liquidity_usd=0.0
@@ -112,6 +114,8 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
         liq = [(e.ts, 0, e.liquidity_usd) for e in mark.price_hist if e.ts <= t and e.liquidity_usd > 0]
         liq += [(e.ts, 1, e.liquidity_usd) for e in mark.depth_hist if e.ts <= t and e.liquidity_usd > 0]
         liquidity = sorted(liq, key=lambda x: (x[0], x[1]))[-1][2] if liq else 0.0  # stable: last arrival
+    elif not d_ok and order.depth is not None:
+        levels, liquidity = order.depth.levels, order.depth.liquidity_usd
     else:
         levels = tuple(d.levels) if d_ok and d is not None else (() if d_ok else tuple(mark.levels))
         liquidity = mark.liquidity_usd

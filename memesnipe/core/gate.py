@@ -280,6 +280,7 @@ class RiskGate:
             price_sol=sig.price_sol,
             perp_market_index=perp,
             reason=sig.reason,
+            depth=sig.depth,
         )
         book.apply_order(order)
         return order

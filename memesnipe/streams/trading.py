@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 from memesnipe.streams.base import Fraction, Lamports, Message, Mint, UtcDatetime
 
 
@@ -25,9 +27,23 @@ class Venue(StrEnum):
     DRIFT = "drift"
 
 
+class DepthStamp(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """The mint's depth as of a signal's event time, as the strategy runner saw it: the latest
+    depth snapshot's ``(size_usd, impact_bps)`` buy levels and its pool liquidity (USD); no
+    snapshot yet: no levels, 0. The router's paper fill uses it when its own as-of history no
+    longer holds that time (docs/EVENT_TIME.md)."""
+
+    levels: tuple[tuple[float, float], ...] = ()
+    liquidity_usd: float = 0.0
+
+
 class Signal(Message, frozen=True, kw_only=True):
     """A strategy's wish. ``signal_id`` is derived from the input that caused it, so a replayed
-    input gives the same id and everything downstream can deduplicate on it."""
+    input gives the same id and everything downstream can deduplicate on it.
+
+    ``price_usd``/``price_sol`` and ``depth``: the mint's market as of ``ts``, stamped by the
+    strategy runner (``depth`` None: not stamped, e.g. a position manager exit or an older
+    message)."""
 
     signal_id: str
     instance_id: str
@@ -43,11 +59,13 @@ class Signal(Message, frozen=True, kw_only=True):
     perp_market_index: int | None = None
     block_entries: bool = False
     meta: dict[str, Any] = {}
+    depth: DepthStamp | None = None
 
 
 class Order(Message, frozen=True, kw_only=True):
     """An approved, sized order. ``order_id`` is its idempotency key: hash of
-    (instance_id, mint, signal_id). Buys are sized in lamports in, sells in token units in."""
+    (instance_id, mint, signal_id). Buys are sized in lamports in, sells in token units in.
+    ``price_usd``/``price_sol``/``depth``: the signal's market stamp, copied by the risk gate."""
 
     order_id: str
     signal_id: str
@@ -64,6 +82,7 @@ class Order(Message, frozen=True, kw_only=True):
     price_sol: float = 0.0
     perp_market_index: int | None = None
     reason: str = ""
+    depth: DepthStamp | None = None
 
 
 class OrderRejection(Message, frozen=True, kw_only=True):

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from solders.keypair import Keypair
 
 from memesnipe.agents.routing import Router, market_view
+from memesnipe.backtest.execution import paper_plan
 from memesnipe.core.paper_fill import MarketView
 from memesnipe.metrics import ASOF_FALLBACKS
 from memesnipe.settings import load_settings
 from memesnipe.streams.market import DepthEvent, DepthLevel, PriceEvent
-from memesnipe.streams.trading import Intent, Order, Side, Venue
+from memesnipe.streams.trading import DepthStamp, Intent, Order, Side, Venue
 from memesnipe.tables.orders import MarketMark, dump, load_mark
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -141,3 +142,52 @@ def test_mark_round_trips_and_an_old_mark_without_history_still_loads() -> None:
     assert load_mark(dump(legacy)) == legacy
     assert market_view(order(20), legacy).price_sol == 0.003
     assert market_view(order(31), legacy).price_sol == 0.006
+
+
+STAMP = DepthStamp(levels=((1_000.0, 33.0),), liquidity_usd=12_345.0)
+
+
+def test_an_evicted_depth_falls_back_to_the_orders_depth_stamp_counted() -> None:
+    mark = MarketMark()
+    for i in range(50):
+        mark.apply_price(price(i, 0.001), keep=16)
+        mark.apply_depth(depth(i, float(i), liq=1_000.0 + i), keep=8)
+    before = fallbacks("router.depth")
+    view = market_view(order(10, depth=STAMP), mark)  # t=10: evicted (the history holds 42..49)
+    assert (view.levels, view.liquidity_usd) == (((1_000.0, 33.0),), 12_345.0)
+    assert fallbacks("router.depth") == before + 1
+    unstamped = market_view(order(10), mark)  # e.g. a position manager exit: the latest consumed
+    assert (unstamped.levels, unstamped.liquidity_usd) == (((1_000.0, 49.0),), 1_049.0)
+    empty = market_view(order(10, depth=DepthStamp()), mark)  # the runner knew no depth yet
+    assert (empty.levels, empty.liquidity_usd) == ((), 0.0)
+    assert fallbacks("router.depth") == before + 3
+    # as of a time the history still covers, the history decides (exact), the stamp is not used
+    view = market_view(order(45.5, depth=STAMP), mark)
+    assert view.levels == ((1_000.0, 45.0),) and fallbacks("router.depth") == before + 3
+
+
+def test_an_evicted_depth_with_the_price_still_known_uses_the_stamp_too() -> None:
+    mark = MarketMark()
+    mark.apply_price(price(0, 0.001, liq=5_000.0))
+    for i in range(1, 20):
+        mark.apply_depth(depth(i, float(i)), keep=4)
+    view = market_view(order(2, depth=STAMP), mark)
+    assert (view.price_sol, view.levels, view.liquidity_usd) == (0.001, STAMP.levels, STAMP.liquidity_usd)
+
+
+async def test_an_evicted_depth_fills_exactly_as_the_backtester_with_the_stamped_view() -> None:
+    """The backtester fills at the price and last depth snapshot as of the signal (``paper_plan``
+    over that view); the router, its histories evicted, rebuilds that view from the order's stamps."""
+    settings = load_settings()
+    router = Router(settings=settings, payer=str(Keypair().pubkey()))
+    mark = MarketMark()
+    for i in range(100):  # a replay consumed far ahead of the order
+        mark.apply_price(price(1_000 + i, 0.004), keep=16)
+        mark.apply_depth(depth(1_000 + i, 400.0, liq=9.0), keep=8)
+    o = order(10, depth=STAMP, price_sol=0.001, price_usd=0.15)
+    req = await router.route(o, mark)
+    backtester = MarketView(
+        price_sol=0.001, price_usd=0.15, decimals=6, levels=STAMP.levels, liquidity_usd=12_345.0
+    )
+    expected = paper_plan(o, backtester, settings).to_meta()
+    assert {k: req.meta[k] for k in expected} == expected and req.meta["model"] == "depth"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
 from memesnipe.core.ids import order_id
 from memesnipe.core.risk import RiskLimits
 from memesnipe.settings import RiskSettings
 from memesnipe.streams.market import DepthEvent, DepthLevel
-from memesnipe.streams.trading import Order, OrderRejection, Side, Venue
+from memesnipe.streams.trading import DepthStamp, Order, OrderRejection, Side, Venue
 from tests.agents import riskmsgs as m
 
 GATE = RiskGate(RiskLimits.from_settings(RiskSettings()), seen_max=4)
@@ -108,3 +110,14 @@ def test_a_skewed_event_time_on_another_mint_does_not_release_pending_exits() ->
     GATE.on_signal(ready_state("Mz"), m.signal("far", "Mz", t=10_000), book, None, {})  # a day later
     out = GATE.on_signal(st, m.signal("x2", "Mexp", side=Side.SELL, t=11), book, None, {})
     assert isinstance(out, OrderRejection) and out.rule == "exit_pending"
+
+
+def test_the_order_carries_the_signals_price_and_depth_stamp() -> None:
+    stamp = DepthStamp(levels=((100.0, 2.5), (1_000.0, 24.0)), liquidity_usd=40_000.0)
+    st, book = ready_state(), ExposureBook()
+    sig = msgspec.structs.replace(m.signal("s1", "M1"), depth=stamp)
+    out = GATE.on_signal(st, sig, book, None, {})
+    assert isinstance(out, Order)
+    assert (out.depth, out.price_usd, out.price_sol) == (stamp, sig.price_usd, sig.price_sol)
+    unstamped = GATE.on_signal(st, m.signal("s2", "M1"), book, None, {})  # e.g. a position manager exit
+    assert isinstance(unstamped, Order) and unstamped.depth is None

@@ -9,15 +9,15 @@ caller writes each changed key once per batch.
 Exact recovery: every strategy state records the last applied offset per input topic in
 ``_off``; an input at or below it is skipped, so re-delivery after a crash does not apply an
 event twice. (The market context is last-value data guarded by event time instead: a replayed
-older price never overwrites a newer one.) Signal ids derive from the input
+older price or depth snapshot never overwrites a newer one.) Signal ids derive from the input
 (``topic/partition/offset|instance``) so re-emitted signals carry the same ids and downstream
 deduplicates them.
 
 Ordering: within a batch, inputs are applied in event-time order (``order_batch``); across
 batches, in arrival order. Single-topic families are therefore exactly reproducible however the
 stream is batched; families reading two topics (``perp_basis_arb``, ``liquidity_migration``) and
-the price stamped on signals can differ when a batch boundary splits same-instant events of two
-topics differently. Replays in one batch (the backtest) are fully deterministic.
+the price and depth stamped on signals can differ when a batch boundary splits same-instant events
+of two topics differently. Replays in one batch (the backtest) are fully deterministic.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from memesnipe.streams.market import (
     SocialEvent,
     SolPriceEvent,
 )
-from memesnipe.streams.trading import Intent, Side, Signal
+from memesnipe.streams.trading import DepthStamp, Intent, Side, Signal
 
 NO_PERP_REASON = "no Drift perp market for this token: closing longs and blocking new entries"
 
@@ -54,8 +54,11 @@ _UNSET: Any = object()
 
 
 def new_context() -> State:
-    """A mint's market context: last spot price (USD, SOL), its time, and the Drift perp market."""
-    return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1}
+    """A mint's market context: last spot price (USD, SOL), its time, the Drift perp market, and
+    the last depth snapshot: its levels (the event's own ``DepthLevel`` list; ``{size_usd,
+    impact_bps}`` objects once stored and loaded again), liquidity and time. A context stored
+    before depth was kept has no ``dl``: its signals carry no depth stamp until the next one."""
+    return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1, "dl": [], "dq": 0.0, "dt": 0.0}
 
 
 def order_batch(items: list[Item]) -> list[Item]:
@@ -189,6 +192,7 @@ class StrategyEngine:
         routes = self.routes
         price_t = PriceEvent
         funding_t = FundingEvent
+        depth_t = DepthEvent
         # per event type and mint: a route [slots, topic, guard, last offset, last ref], where a slot
         # is [step, state, offsets, instance, key, ref-of-last-input-applied-by-the-slow-path].
         # ``guard`` is the highest offset any of the slots has already applied for ``topic``: an
@@ -212,6 +216,15 @@ class StrategyEngine:
                     ctx["px"] = ev.price_usd  # type: ignore[attr-defined]
                     ctx["ps"] = ev.price_sol  # type: ignore[attr-defined]
                     ctx["pt"] = t
+                    ctx_ref[mint] = ref
+            elif cls is depth_t:
+                ctx = ctxs.get(mint)
+                if ctx is None:
+                    ctx = ctxs[mint] = load_context(mint) or new_context()
+                if t >= ctx.get("dt", 0.0):  # as the price: event time wins, ties the later one
+                    ctx["dl"] = ev.levels  # type: ignore[attr-defined]  # converted only when stamped
+                    ctx["dq"] = ev.liquidity_usd  # type: ignore[attr-defined]
+                    ctx["dt"] = t
                     ctx_ref[mint] = ref
             elif cls is funding_t and ev.market_index >= 0:  # type: ignore[attr-defined]
                 ctx = ctxs.get(mint)
@@ -352,7 +365,23 @@ class StrategyEngine:
             perp_market_index=pm,
             block_entries=block,
             meta=dict(e.meta),
+            depth=depth_stamp(ctx),
         )
+
+
+def depth_stamp(ctx: State) -> DepthStamp | None:
+    """The context's depth as a signal's stamp: the last snapshot's levels and liquidity (none
+    yet: empty, 0); None for a context stored before depth was kept (nothing known)."""
+    levels = ctx.get("dl")
+    if levels is None:
+        return None
+    return DepthStamp(
+        levels=tuple(
+            (lv["size_usd"], lv["impact_bps"]) if type(lv) is dict else (lv.size_usd, lv.impact_bps)
+            for lv in levels
+        ),
+        liquidity_usd=ctx["dq"],
+    )
 
 
 class InProcessRunner:
