@@ -15,6 +15,10 @@ As-of join: depth and safety facts are taken *as of the signal's event time* fro
 per-mint histories in ``risk_mint`` (``core.gate.MintRiskState``), so a depth or on-chain topic
 consumed ahead of the signals never changes a decision; when the as-of entry was evicted the gate
 uses the latest consumed value and counts ``memesnipe_asof_fallbacks_total{stage="risk_gate.*"}``.
+The other way round (a signal read before the facts that precede it, e.g. a replay's depth
+backlog) is covered with ``kafka.reorder_window_s`` > 0: the gate then consumes through
+``agents.reordered`` with window 0, holding a signal only while a depth or on-chain
+topic-partition of its partition still has unread input older than the signal.
 
 Global limits (open positions, per-strategy exposure, order rate) are enforced against the
 global book, which every worker builds from all partitions of orders/fills/positions plus
@@ -48,9 +52,11 @@ from faust.types import EventT
 
 from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names, topic
+from memesnipe.agents.reordered import run_reordered
 from memesnipe.app import app, settings
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
 from memesnipe.core.risk import RiskLimits
+from memesnipe.core.strategies.engine import Item
 from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.market import DepthEvent, OnChainEvent
@@ -99,51 +105,85 @@ async def risk_gate(stream: Any) -> None:
         await topic(name).maybe_declare()
     await views.ensure_started()
     log.info("risk gate ready: kill switch %s", "ACTIVE" if views.control.kill_active else "off")
+    if settings.kafka.reorder_window_s > 0:
+        await _run_reordered(stream)
+        return
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
-        states: dict[bytes, MintRiskState] = {}
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        touched: dict[bytes, EventT] = {}
-        sends = []
-        for ev, short, msg in await _decode(list(events)):
-            EVENTS_IN.labels(topic=short).inc()
-            key = ev.key if isinstance(ev.key, bytes) else msg.mint.encode()
-            st = states.get(key)
-            if st is None:
-                st = states[key] = decode_state(risk_mint.get(key))
-            off = ev.message.offset
-            if st.already_applied(short, off):
-                continue
-            if short == "depth":
-                apply_depth(st, msg)
-            elif short == "onchain":
-                apply_onchain(st, msg)
-            else:
-                out = gate.on_signal(
-                    st, msg, views.book, views.control.kill_switch(), views.control.allocations
-                )
-                if isinstance(out, Order):
-                    ORDERS.labels(state="new").inc()
-                    sends.append(await topic("orders").send(key=key, value=encode(out)))
-                elif isinstance(out, OrderRejection):
-                    REJECTIONS.labels(rule=out.rule).inc()
-                    log.info(
-                        "rejected %s %s on %s: %s (%s)",
-                        out.instance_id,
-                        out.side,
-                        out.mint,
-                        out.rule,
-                        out.reason,
-                    )
-                    sends.append(await topic("rejections").send(key=key, value=encode(out)))
-            st.mark_applied(short, off)
-            touched[key] = ev
-        if sends:
-            await asyncio.gather(*sends)  # outputs durable before the state that says "done"
-        for key, ev in touched.items():
-            changes[key] = (ev, encode_state(states[key]))
-        await write_keys(risk_mint, changes)
+        await _process(await _decode(list(events)))
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+
+
+async def _run_reordered(stream: Any) -> None:
+    """With the event-time reorder window on (replays): a signal is decided only once every
+    depth and on-chain topic-partition of its partition that still has unread input has
+    delivered past the signal's event time (``agents.reordered``, window 0: nothing else is
+    held), so the as-of join never misses a fact only because its backlog was still being read."""
+
+    async def decode(ev: Any) -> tuple[float, Any] | None:
+        short = _short[ev.message.topic]
+        ok: list[tuple[EventT, Any]] = await decode_batch([ev], INPUTS[short], CONSUMER)
+        return (ok[0][1].ts.timestamp(), ok[0][1]) if ok else None
+
+    async def apply(items: list[Item]) -> None:
+        await _process([(it[5], _short[it[1]], it[4]) for it in items])
+
+    await run_reordered(
+        stream,
+        stage=CONSUMER,
+        topics=[names(n) for n in INPUTS],
+        window_s=0.0,
+        batch=settings.kafka.batch_size,
+        within=settings.kafka.batch_within_s,
+        decode=decode,
+        apply=apply,
+        observe=BATCH_SECONDS.labels(stage=CONSUMER).observe,
+    )
+
+
+async def _process(decoded: list[tuple[EventT, str, Any]]) -> None:
+    """Apply decoded inputs in order: facts into the mint's state, signals through the gate;
+    outputs sent and acknowledged by the broker before the states are written."""
+    states: dict[bytes, MintRiskState] = {}
+    changes: dict[bytes, tuple[EventT, bytes]] = {}
+    touched: dict[bytes, EventT] = {}
+    sends = []
+    for ev, short, msg in decoded:
+        EVENTS_IN.labels(topic=short).inc()
+        key = ev.key if isinstance(ev.key, bytes) else msg.mint.encode()
+        st = states.get(key)
+        if st is None:
+            st = states[key] = decode_state(risk_mint.get(key))
+        off = ev.message.offset
+        if st.already_applied(short, off):
+            continue
+        if short == "depth":
+            apply_depth(st, msg)
+        elif short == "onchain":
+            apply_onchain(st, msg)
+        else:
+            out = gate.on_signal(st, msg, views.book, views.control.kill_switch(), views.control.allocations)
+            if isinstance(out, Order):
+                ORDERS.labels(state="new").inc()
+                sends.append(await topic("orders").send(key=key, value=encode(out)))
+            elif isinstance(out, OrderRejection):
+                REJECTIONS.labels(rule=out.rule).inc()
+                log.info(
+                    "rejected %s %s on %s: %s (%s)",
+                    out.instance_id,
+                    out.side,
+                    out.mint,
+                    out.rule,
+                    out.reason,
+                )
+                sends.append(await topic("rejections").send(key=key, value=encode(out)))
+        st.mark_applied(short, off)
+        touched[key] = ev
+    if sends:
+        await asyncio.gather(*sends)  # outputs durable before the state that says "done"
+    for key, ev in touched.items():
+        changes[key] = (ev, encode_state(states[key]))
+    await write_keys(risk_mint, changes)
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]

@@ -31,15 +31,13 @@ from typing import Any
 
 import faust
 import msgspec
-from faust.types import TP
-from prometheus_client import Counter, Gauge
 
 from memesnipe.agents.batching import dead_letter
 from memesnipe.agents.channels import names, topic
+from memesnipe.agents.reordered import run_reordered
 from memesnipe.app import app, settings
 from memesnipe.core.strategies import SpecError, StrategyEngine
 from memesnipe.core.strategies.engine import Item, order_batch
-from memesnipe.core.strategies.reorder import AckGate, ReorderBuffer
 from memesnipe.core.strategies.specs import parse_spec
 from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, SIGNALS
 from memesnipe.streams.codec import encode
@@ -50,13 +48,6 @@ from memesnipe.tables.strategy_state import dump_state, load_state, market_conte
 from memesnipe.tables.views import GlobalView, bootstrap_servers
 
 log = logging.getLogger(__name__)
-
-REORDER_HELD = Gauge("memesnipe_reorder_held", "Inputs held in the runner's event-time reorder window")
-REORDER_EVENTS = Counter(
-    "memesnipe_reorder_events_total",
-    "Reorder window exceptions: late (applied after a later input), forced (buffer full), rewound",
-    ["kind"],
-)
 
 engine = StrategyEngine()
 """This worker's running strategies (process-local, fed by the specs view)."""
@@ -193,130 +184,33 @@ async def strategy_runner(stream: faust.StreamT) -> None:
         observe(time.perf_counter() - t0)
 
 
-REORDER_MAX_ITEMS = 100_000
-"""Most inputs one worker holds in the reorder window; beyond it the oldest are released early."""
-IDLE_FLUSH_BATCHES = 25
-"""A partition number that received no input for this many ``batch_within_s`` (at least 1 s) of
-wall time has its held inputs released (end of a finite replay, a quiet partition)."""
-
-
 async def _run_reordered(stream: faust.StreamT, window_s: float) -> None:
-    """The runner with an event-time reorder window (``kafka.reorder_window_s`` > 0).
-
-    Decoded inputs go through a :class:`ReorderBuffer` (per partition number, released when the
-    partition's max event time seen is ``window_s`` past them and no topic-partition of it that
-    still has unread input, per Kafka's high watermark, could deliver an earlier one) and are
-    applied in ``order_batch`` order. Events are consumed with ``noack_take`` and acknowledged
-    through an :class:`AckGate`: per topic-partition only the offset-ordered prefix of applied
-    (or dead-lettered) events, so no offset is committed at or past an event still held, and a
-    crash re-reads every held event (already-applied ones are skipped by the states' offsets).
-    A rebalance seeks every partition to its committed offset: both structures drop what they
-    held from the re-delivered offsets on, and everything of partitions no longer assigned.
-    """
+    """The runner with an event-time reorder window (``kafka.reorder_window_s`` > 0): inputs are
+    applied in event-time order across the market topics (``agents.reordered``)."""
     signals_topic = topic("signals")
-    observe = BATCH_SECONDS.labels(stage="strategy_runner").observe
-    batch, within = settings.kafka.batch_size, settings.kafka.batch_within_s
-    idle_s = max(within * IDLE_FLUSH_BATCHES, 1.0)
-    buf = ReorderBuffer(window_s, REORDER_MAX_ITEMS, topics=[names(t) for t in MARKET_TOPICS])
-    gate = AckGate()
-    received: dict[tuple[str, int], tuple[int, float]] = {}  # tp -> (last offset received, when)
-    started = time.monotonic()
 
-    def lagging(tp: tuple[str, int]) -> bool:
-        """The consumer is behind this topic-partition's end (input exists that it has not
-        delivered yet) and it delivered something within ``idle_s`` (a topic-partition that
-        stopped delivering, e.g. whose data expired, never holds the others for longer)."""
-        consumer = app.consumer
+    async def decode(ev: Any) -> tuple[float, Any] | None:
+        short, dec = _decoders[ev.message.topic]
+        EVENTS_IN.labels(topic=short).inc()
         try:
-            hw = consumer.highwater(TP(*tp))
-        except Exception:  # not assigned, consumer restarting: unknown
-            return False
-        if hw is None:
-            return False
-        got = received.get(tp)
-        if got is not None:
-            nxt, when = got[0] + 1, got[1]
-        else:
-            # where a partition not read yet starts: its committed offset (none yet: the beginning)
-            c = getattr(consumer, "_committed_offset", {}).get(TP(*tp))
-            nxt, when = (c if c is not None and c >= 0 else 0), started
-        return hw > nxt and time.monotonic() - when < idle_s
+            obj = dec.decode(ev.value)
+        except (msgspec.DecodeError, TypeError) as exc:
+            DEAD_LETTERS.labels(topic=short).inc()
+            await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
+            return None
+        return obj.ts.timestamp(), obj
 
-    lock = asyncio.Lock()
-    counters = {"late": 0, "forced": 0, "rewound": 0}
-    log.info("strategy runner: event-time reorder window %.3f s (idle flush after %.1f s)", window_s, idle_s)
+    async def apply(items: list[Item]) -> None:
+        await _apply(items, signals_topic)
 
-    async def apply_released(items: list[Item]) -> None:
-        assigned = app.consumer.assignment()
-        live = [it for it in items if (it[1], it[2]) in assigned]
-        if len(live) < len(items):
-            n = len(items) - len(live)
-            log.info("strategy runner: dropped %d held events of partitions no longer assigned", n)
-        if live:
-            await _apply(live, signals_topic)
-            for it in live:
-                gate.done((it[1], it[2]), it[3])
-        for ev in gate.ackable():
-            await stream.ack(ev)
-        REORDER_HELD.set(len(buf))
-        for name in counters:
-            n = getattr(buf, name)
-            if n != counters[name]:
-                REORDER_EVENTS.labels(kind=name).inc(n - counters[name])
-                log.info("strategy runner: reorder window %s events: %d in total", name, n)
-                counters[name] = n
-
-    async def flush_idle() -> None:
-        try:
-            while True:
-                await asyncio.sleep(min(idle_s / 4.0, 1.0))
-                async with lock:
-                    items = buf.flush_idle(time.monotonic(), idle_s)
-                    if items:
-                        log.info("strategy runner: idle %.1f s, flushing %d held events", idle_s, len(items))
-                        await apply_released(items)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("strategy runner: idle flush failed")
-            await app.crash(exc)
-
-    flusher = asyncio.ensure_future(flush_idle())
-    try:
-        async for events in stream.noack_take(batch, within=within):  # type: ignore[attr-defined]
-            async with lock:
-                t0 = time.perf_counter()
-                now = time.monotonic()
-                stale = 0
-                counts: dict[str, int] = {}
-                assigned = app.consumer.assignment()
-                buf.retain(assigned.__contains__)
-                gate.retain(assigned.__contains__)
-                for ev in events:
-                    m = ev.message
-                    if m.tp not in assigned:
-                        stale += 1  # its new owner re-reads it; never acknowledged here
-                        continue
-                    tp = (m.topic, m.partition)
-                    received[tp] = (m.offset, now)
-                    gate.track(tp, m.offset, ev)
-                    short, dec = _decoders[m.topic]
-                    counts[short] = counts.get(short, 0) + 1
-                    try:
-                        obj = dec.decode(ev.value)
-                    except (msgspec.DecodeError, TypeError) as exc:
-                        DEAD_LETTERS.labels(topic=short).inc()
-                        await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
-                        gate.done(tp, m.offset)
-                        continue
-                    buf.add((obj.ts.timestamp(), m.topic, m.partition, m.offset, obj, ev), now)
-                for short, n in counts.items():
-                    EVENTS_IN.labels(topic=short).inc(n)
-                for tp in [tp for tp in received if tp not in assigned]:
-                    del received[tp]
-                await apply_released(buf.release(lagging))
-                if stale:
-                    log.info("strategy runner: skipped %d events of partitions no longer assigned", stale)
-                observe(time.perf_counter() - t0)
-    finally:
-        flusher.cancel()
+    await run_reordered(
+        stream,
+        stage="strategy_runner",
+        topics=[names(t) for t in MARKET_TOPICS],
+        window_s=window_s,
+        batch=settings.kafka.batch_size,
+        within=settings.kafka.batch_within_s,
+        decode=decode,
+        apply=apply,
+        observe=BATCH_SECONDS.labels(stage="strategy_runner").observe,
+    )

@@ -109,3 +109,26 @@ async def test_crash_and_replay_never_duplicate_an_order(isolated_env: IsolatedE
     assert sorted(set(decided)) == sorted(s.signal_id for s in sigs)
     assert len([d for d in decided if d in {o.signal_id for o in orders}]) == len(orders)
     assert all(o.order_id == order_id(o.instance_id, o.mint, o.signal_id) for o in orders)
+
+
+async def test_with_the_reorder_window_a_signal_waits_for_its_partitions_depth_backlog(
+    isolated_env: IsolatedEnv,
+) -> None:
+    """A replay's backlog: the signal is read before the depth that precedes it in event time. With
+    the reorder window (replays) the gate holds the signal until the lagging depth topic-partition
+    has delivered past the signal's time, so it is sized on the depth as of its time (the last,
+    deep snapshot), not refused on the thin ones read first (or none)."""
+    env = isolated_env
+    env.extra["MEMESNIPE_KAFKA__REORDER_WINDOW_S"] = "1800"
+    await create_topics(env)
+    await send(env, "signals", [m.signal("s1", M1, t=100)])
+    await send(env, "onchain", [m.safe(M1)])
+    thin = [m.depth(M1, 1.0, t=i / 30) for i in range(3000)]  # 0 .. 99.97 s, far too thin to trade
+    await send(env, "depth", [*thin, m.depth(M1, 1_000_000.0, t=99.99)])
+    w = start(env, "w1")
+    try:
+        orders, rej = await orders_and_rejections(env, 1, 0)
+    finally:
+        w.stop()
+    assert [(o.order_id, o.amount_in) for o in orders] == [(order_id("inst-a", M1, "s1"), FULL)]
+    assert rej == []

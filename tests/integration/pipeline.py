@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+
 from memesnipe.connectors.simulator import MarketSimulator
-from memesnipe.streams.codec import decode
+from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.market import MarketEvent
 from memesnipe.streams.trading import Fill, Order, OrderRejection, Signal
-from tests.support.kafka import IsolatedEnv, Process, consume, create_topics, produce, start_worker
+from tests.support.kafka import IsolatedEnv, Process, consume, create_topics, start_worker
 
 START = datetime(2026, 4, 6, 0, 0, tzinfo=UTC)
 
@@ -24,13 +26,19 @@ def simulated_events(n: int, seed: int = 5, mints: int = 8) -> list[MarketEvent]
 
 
 async def produce_events(env: IsolatedEnv, events: list[MarketEvent]) -> None:
-    by_topic: dict[str, list[tuple[bytes, bytes]]] = {}
-    from memesnipe.streams.codec import encode
-
-    for ev in events:
-        tag = str(type(ev).__struct_config__.tag)
-        by_topic.setdefault(tag, []).append((ev.mint.encode(), encode(ev)))
-    await asyncio.gather(*(produce(env.bootstrap, env.topic(t), recs) for t, recs in by_topic.items()))
+    """Publish the events in their (event-time) order across topics, as a feed or a replay does:
+    one topic published far ahead of another would let the reorder window release inputs before
+    earlier ones of the lagging topic even exist on the broker."""
+    producer = AIOKafkaProducer(bootstrap_servers=env.bootstrap, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        futs = []
+        for ev in events:
+            tag = str(type(ev).__struct_config__.tag)
+            futs.append(await producer.send(env.topic(tag), value=encode(ev), key=ev.mint.encode()))
+        await asyncio.gather(*futs)
+    finally:
+        await producer.stop()
 
 
 @dataclass

@@ -108,10 +108,12 @@ async def test_two_workers_share_partitions_and_produce_the_same_orders_as_one(e
     Both runs use the event-time reorder window (docs/EVENT_TIME.md), as a replay should: without
     it, the cross-topic order of inputs (a rug alarm on ``onchain`` before or after a momentum
     entry on ``price``; a bridge signal priced before or after the first price) follows batch
-    boundaries, which differ with the number of workers. Exits are not compared one by one: which
-    of two exits racing for one position goes first (the position manager's stop, driven by the
-    fill's arrival, or the strategy's own exit signal) depends on fill latency; ``check_chain``
-    holds for both runs (one decision per signal, one fill per order, no duplicates).
+    boundaries, which differ with the number of workers, and the risk gate could decide a signal
+    before its partition's depth backlog was read (``no_depth`` in one run only). Exits are not
+    compared one by one: which of two exits racing for one position goes first (the position
+    manager's stop, driven by the fill's arrival, or the strategy's own exit signal) depends on
+    fill latency; ``check_chain`` holds for both runs (one decision per signal, one fill per order,
+    no duplicates).
     """
     events = simulated_events(N_EVENTS, seed=9)
     results = {}
@@ -162,13 +164,9 @@ async def test_two_workers_share_partitions_and_produce_the_same_orders_as_one(e
     d1, d2 = entry_decisions(one), entry_decisions(two)
     assert any(v[0] == "order" for v in d1.values()), "the stream must produce entry orders"
     diff = {k: (d1.get(k), d2.get(k)) for k in set(d1) | set(d2) if d1.get(k) != d2.get(k)}
+    assert not diff, diff
     entries = lambda out: {o for o in order_view(out) if o[3] == "entry"}  # noqa: E731
-    if diff or entries(two) != entries(one):
-        pytest.xfail(
-            "known gap (issue #2 note): the risk gate joins depth and on-chain facts as of the signal's "
-            "event time, but without a watermark: when a partition's depth backlog is still being read "
-            f"as its signals arrive, a signal can find no depth yet (no_depth) in one run only: {diff}"
-        )
+    assert entries(two) == entries(one)
 
 
 async def test_malformed_price_message_is_dead_lettered_and_the_worker_keeps_going(isolated_env):

@@ -83,9 +83,19 @@ def order_batch(items: list[Item]) -> list[Item]:
     return list(heapq.merge(*runs.values(), key=_order_key))
 
 
-_RANK = {PriceEvent: 0, SolPriceEvent: 1, DepthEvent: 2, FundingEvent: 3, SocialEvent: 4, BridgeEvent: 5}
+_RANK = {
+    PriceEvent: 0,
+    SolPriceEvent: 1,
+    DepthEvent: 2,
+    FundingEvent: 3,
+    SocialEvent: 4,
+    BridgeEvent: 5,
+    Signal: 7,
+}
 """Tie-break for inputs with the same event time: prices first (the rest then sees the price
-of that instant), then a fixed order, so equal times never depend on arrival order."""
+of that instant), then a fixed order (on-chain and anything else 6), so equal times never depend
+on arrival order. Signals (the risk gate's reordered inputs) come last: the facts of the same
+instant are known when they are decided."""
 
 
 def _order_key(item: Item) -> tuple[float, int]:
