@@ -10,7 +10,7 @@ e.g. after a crash before the first commit, or the first start with table state 
    and aiokafka reads an empty set as "all partitions") drains every partition. Faust relies on
    the seek to the committed offsets that follows, but aiokafka's ``seek_to_committed`` skips a
    partition whose committed offset is missing or 0: its position stayed past the dropped records.
-   :meth:`OrderedRecovery._reset_uncommitted` moves such partitions back to their start.
+   :meth:`SnapshotConsumer.perform_seek` also moves such partitions back to their start.
 2. Faust resumed the stream partitions, awaited the seek, and only then called
    ``app.flow_control.resume()``, which CLEARS every stream's queue
    (``FlowControlQueue(clear_on_resume=True)``): records fetched meanwhile were delivered and then
@@ -88,7 +88,6 @@ class OrderedRecovery(Recovery):  # type: ignore[misc]
         if assignment:
             self.log.info("Seek stream partitions to committed offsets.")
             await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
-            await self._wait(self._reset_uncommitted(streams), timeout=self.app.conf.broker_request_timeout)
         self.completed.set()
         # No await from here on: the queues are cleared of the previous assignment's records and
         # the partitions resumed in one step, so nothing fetched from the new positions is dropped.
@@ -96,25 +95,6 @@ class OrderedRecovery(Recovery):  # type: ignore[misc]
         consumer.resume_partitions(streams)
         consumer.resume_flow()
         await cast(Any, self.app)._fetcher.maybe_start()
-
-    async def _reset_uncommitted(self, streams: set[TP]) -> None:
-        """Move partitions without a committed offset back to where consumption starts.
-
-        ``perform_seek`` (aiokafka's ``seek_to_committed``) leaves a partition whose committed
-        offset is missing or 0 where its fetch position is. Records Faust fetched and dropped
-        meanwhile (its fetcher drops records of partitions it counts as paused, and a fetch that
-        waited while the active set emptied drains every partition) then never come back."""
-        if str(self.app.conf.consumer_auto_offset_reset) != "earliest":
-            return  # "latest": a partition never committed starts at its end anyway
-        consumer: Any = self.app.consumer  # Faust's driver consumer (private offsets, its thread)
-        committed = consumer._committed_offset  # perform_seek stored None for a committed 0
-        unsought = sorted(tp for tp in streams if not committed.get(tp))
-        if not unsought:
-            return
-        await consumer._thread.seek_to_beginning(*(TopicPartition(t.topic, t.partition) for t in unsought))
-        for tp in unsought:
-            consumer._read_offset[tp] = None
-        self.log.info("Reset %d stream partitions without a committed offset to their start", len(unsought))
 
 
 class OrderedTableManager(TableManager):  # type: ignore[misc]
@@ -128,11 +108,32 @@ class OrderedTableManager(TableManager):  # type: ignore[misc]
 
 
 class SnapshotConsumer(faust_aiokafka.Consumer):  # type: ignore[misc]
-    """Faust's aiokafka consumer, fetching for a snapshot of the active partitions."""
+    """Faust's aiokafka consumer, fetching for a snapshot of the active partitions, whose seek to
+    the committed offsets also covers partitions never committed."""
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
         snapshot = None if active_partitions is None else set(active_partitions)
         return await self._thread.getmany(snapshot, timeout)
+
+    async def perform_seek(self) -> None:
+        """Seek to the committed offsets, and move stream partitions without one to their start.
+
+        aiokafka's ``seek_to_committed`` leaves a partition whose committed offset is missing or 0
+        where its fetch position is. Records Faust fetched and dropped meanwhile (its fetcher drops
+        records of partitions it counts as paused) would then never come back."""
+        await super().perform_seek()
+        if str(self.app.conf.consumer_auto_offset_reset) != "earliest":
+            return  # "latest": a partition never committed starts at its end anyway
+        committed = self._committed_offset  # perform_seek stored None for a committed 0
+        unsought = sorted(
+            tp for tp in self.assignment() if not self._is_changelog_tp(tp) and not committed.get(tp)
+        )
+        if not unsought:
+            return
+        await self._thread.seek_to_beginning(*(TopicPartition(t.topic, t.partition) for t in unsought))
+        for tp in unsought:
+            self._read_offset[tp] = None
+        self.log.info("Reset %d stream partitions without a committed offset to their start", len(unsought))
 
 
 def install(app: Any) -> None:

@@ -34,12 +34,13 @@ def _slow_seek(delay_s: float) -> None:
 
 def _faust_recovery_order() -> None:
     from faust.tables.recovery import Recovery
+    from faust.transport.drivers import aiokafka as faust_aiokafka
 
-    from memesnipe.tables.recovery import OrderedRecovery
+    from memesnipe.tables.recovery import OrderedRecovery, SnapshotConsumer
 
     OrderedRecovery._resume_streams = Recovery._resume_streams  # type: ignore[method-assign]
     OrderedRecovery.on_recovery_completed = Recovery.on_recovery_completed  # type: ignore[method-assign]
-    OrderedRecovery._reset_uncommitted = lambda self, streams: asyncio.sleep(0)  # type: ignore[method-assign]
+    SnapshotConsumer.perform_seek = faust_aiokafka.Consumer.perform_seek  # type: ignore[method-assign]
 
 
 def _short(tp: Any) -> str:
