@@ -104,26 +104,19 @@ class Momentum5m(Strategy[Momentum5mParams]):
         if lo <= t < lo + self.bw:  # t // bw == h, the same bucket as the last event (most events):
             pr[self.px_slot[h % self.n_pxf]] = px  # the price k buckets ago holds
             past = s["past"]
-            if self.nested:  # and the same baseline bucket: sum2_add inlined
-                i = self.vol_slot[vr[0] % self.n_volf]
-                vr[i] += vol
-                vr[i + 1] += 1.0
-                vr[1] += vol
-                vr[2] += 1.0
-            else:
-                sum2_add(vr, self.vw, t, vol, 1.0)
+            same_vb = self.nested  # nested buckets: then the same baseline bucket too
         else:
             last_set(pr, self.bw, t, px)
             past = s["past"] = last_ago(pr, self.k)
-            vb = t // self.vw
-            if vb == vr[0]:  # same baseline bucket: sum2_add inlined
-                i = self.vol_slot[vb % self.n_volf]
-                vr[i] += vol
-                vr[i + 1] += 1.0
-                vr[1] += vol
-                vr[2] += 1.0
-            else:
-                sum2_add(vr, self.vw, t, vol, 1.0)
+            same_vb = t // self.vw == vr[0]
+        if same_vb:  # sum2_add inlined
+            i = self.vol_slot[vr[0] % self.n_volf]
+            vr[i] += vol
+            vr[i + 1] += 1.0
+            vr[1] += vol
+            vr[2] += 1.0
+        else:
+            sum2_add(vr, self.vw, t, vol, 1.0)
         if past == 0.0:
             return s, NO_EMITS
         ret = px / past - 1.0
