@@ -71,6 +71,7 @@ def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpda
                 paper=True,
                 signature=res.signature,
                 reason=f"paper:{plan.model}",
+                depth=rec.depth,
             )
         except PaperFillError as exc:
             return advance(rec, OrderState.FAILED, str(exc)), None

@@ -105,6 +105,7 @@ def new_record(order: Order, paper: bool) -> OrderRecord:
         paper=paper,
         history=[f"new@{now.isoformat()}"],
         order_ts=order.ts,
+        depth=order.depth,
     )
 
 

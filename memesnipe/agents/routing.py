@@ -81,44 +81,58 @@ def signer_pubkey(settings: Settings) -> str:
 
 
 def market_view(order: Order, mark: MarketMark | None) -> MarketView:
-    """Price and depth of the mint *as of* ``order.ts`` (the signal's event time), from the mark's
-    bounded histories: the latest price and depth snapshot with ``ts <= order.ts``; pool liquidity:
-    the latest non-zero one among those entries (depth after price at equal times). With no price
-    as of then, the price the order was sized at (as the backtester); with no depth, none.
+    """Price and depth of the mint *as of* ``order.ts`` (the signal's event time).
+
+    Depth: an order with a depth stamp (``order.depth``, stamped by the strategy runner from its
+    market context as of the signal's event time, copied by the risk gate) is filled on the
+    stamp's levels and pool liquidity, always: that is exactly the depth the backtester fills
+    on. The router's own history is not: at equal event times it holds depth snapshots with
+    ``ts == order.ts``, while the backtester orders a price event before a depth event at the same
+    instant, and a fast replay may have evicted the entry. Without a stamp (a position manager
+    exit, an older message): the latest depth snapshot with ``ts <= order.ts`` from the mark's
+    bounded history; pool liquidity: the latest non-zero one among the price and depth entries
+    with ``ts <= order.ts`` (depth after price at equal times).
+
+    Price: the latest price with ``ts <= order.ts``; with none as of then, the price the order
+    was sized at (as the backtester).
 
     Fallback, counted in ``memesnipe_asof_fallbacks_total{stage}``, when the as-of entry was
     evicted from the history (a fast replay consumes prices and depth far ahead of the orders):
-    the price and depth the order carries, which the strategy runner stamped from its market
-    context as of the same event time (exact with the reorder window; the backtester's price,
-    levels and liquidity: the latest depth snapshot's), not the latest consumed ones, which may be
-    minutes of event time later. An order without a depth stamp (a position manager exit, an
-    older message) falls back to the latest consumed snapshot."""
+    price, the one the order carries (stamped as of the same event time, not the latest
+    consumed, which may be minutes of event time later); depth of an unstamped order, the latest
+    consumed snapshot and liquidity. A stamped order's depth never falls back (nothing counted)."""
+    stamp = order.depth
     if mark is None:
         return MarketView(
-            price_sol=order.price_sol, price_usd=order.price_usd, decimals=6, levels=(), liquidity_usd=0.0
+            price_sol=order.price_sol,
+            price_usd=order.price_usd,
+            decimals=6,
+            levels=stamp.levels if stamp is not None else (),
+            liquidity_usd=stamp.liquidity_usd if stamp is not None else 0.0,
         )
     t = order.ts.timestamp()
     p_ok, p = mark.price_asof(t)
-    d_ok, d = mark.depth_asof(t)
     if not p_ok:
         ASOF_FALLBACKS.labels(stage="router.price").inc()
-    if not d_ok:
-        ASOF_FALLBACKS.labels(stage="router.depth").inc()
     if p_ok:
         sol, usd = (p.price_sol, p.price_usd) if p is not None else (0.0, 0.0)
         decimals = p.decimals if p is not None else mark.decimals  # a token's decimals never change
     else:
         sol, usd, decimals = order.price_sol, order.price_usd, mark.decimals
-    if d_ok and p_ok:
-        levels = tuple(d.levels) if d is not None else ()
-        liq = [(e.ts, 0, e.liquidity_usd) for e in mark.price_hist if e.ts <= t and e.liquidity_usd > 0]
-        liq += [(e.ts, 1, e.liquidity_usd) for e in mark.depth_hist if e.ts <= t and e.liquidity_usd > 0]
-        liquidity = sorted(liq, key=lambda x: (x[0], x[1]))[-1][2] if liq else 0.0  # stable: last arrival
-    elif not d_ok and order.depth is not None:
-        levels, liquidity = order.depth.levels, order.depth.liquidity_usd
+    if stamp is not None:
+        levels, liquidity = stamp.levels, stamp.liquidity_usd
     else:
-        levels = tuple(d.levels) if d_ok and d is not None else (() if d_ok else tuple(mark.levels))
-        liquidity = mark.liquidity_usd
+        d_ok, d = mark.depth_asof(t)
+        if not d_ok:
+            ASOF_FALLBACKS.labels(stage="router.depth").inc()
+        if d_ok and p_ok:
+            levels = tuple(d.levels) if d is not None else ()
+            liq = [(e.ts, 0, e.liquidity_usd) for e in mark.price_hist if e.ts <= t and e.liquidity_usd > 0]
+            liq += [(e.ts, 1, e.liquidity_usd) for e in mark.depth_hist if e.ts <= t and e.liquidity_usd > 0]
+            liquidity = sorted(liq, key=lambda x: (x[0], x[1]))[-1][2] if liq else 0.0  # stable: last arrival
+        else:
+            levels = tuple(d.levels) if d_ok and d is not None else (() if d_ok else tuple(mark.levels))
+            liquidity = mark.liquidity_usd
     return MarketView(
         price_sol=sol if sol > 0 else order.price_sol,
         price_usd=usd if usd > 0 else order.price_usd,

@@ -261,6 +261,9 @@ class RiskGate:
                 rule=rule,
                 reason=decision.rejection.reason,
                 awaiting_order_ids=tuple(awaiting) if rule == EXIT_BEFORE_FILL else (),
+                price_usd=sig.price_usd,
+                price_sol=sig.price_sol,
+                depth=sig.depth,
             )
         assert decision.venue is not None
         if sig.side is Side.SHORT and perp is not None:

@@ -19,7 +19,7 @@ from memesnipe.core.paper_fill import (
     simulate_perp,
     simulate_sell,
 )
-from memesnipe.streams.trading import Fill, Intent, Order, Side, Venue
+from memesnipe.streams.trading import DepthStamp, Fill, Intent, Order, Side, Venue
 
 VENUE_SIDES = {Venue.JUPITER: {Side.BUY, Side.SELL}, Venue.DRIFT: {Side.SHORT, Side.COVER}}
 ENTRY_SIDES = {Side.BUY, Side.SHORT}
@@ -151,8 +151,10 @@ def fill_from_plan(
     paper: bool,
     signature: str = "",
     reason: str = "",
+    depth: DepthStamp | None = None,
 ) -> Fill:
-    """The one Fill of an order: ``fill_id = order_id`` so every consumer can deduplicate."""
+    """The one Fill of an order: ``fill_id = order_id`` so every consumer can deduplicate.
+    ``depth``: the order's depth stamp, carried into ``Fill.depth``."""
     if plan.qty_tokens <= 0:
         raise PaperFillError(f"order {order_id}: planned quantity is {plan.qty_tokens}")
     return Fill(
@@ -175,4 +177,5 @@ def fill_from_plan(
         paper=paper,
         signature=signature,
         reason=reason,
+        depth=depth,
     )

@@ -23,7 +23,7 @@ import msgspec
 from memesnipe.app import app, settings
 from memesnipe.streams.base import UtcDatetime
 from memesnipe.streams.codec import decode, encode
-from memesnipe.streams.trading import Intent, OrderState, Side, Venue
+from memesnipe.streams.trading import DepthStamp, Intent, OrderState, Side, Venue
 
 
 class OrderRecord(msgspec.Struct, kw_only=True):
@@ -48,6 +48,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     filled: bool = False
     history: list[str] = []
     order_ts: UtcDatetime | None = None  # the order's event time: a paper fill happens "then"
+    depth: DepthStamp | None = None  # the order's depth stamp, carried into its paper fill
 
 
 PRICE_HISTORY = 64

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
+
 from memesnipe.agents.fills import advance, paper_result
+from memesnipe.agents.router import new_record
 from memesnipe.core.order_plan import Plan
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
-from memesnipe.streams.trading import Intent, OrderState, Side, Venue
+from memesnipe.streams.trading import DepthStamp, Intent, Order, OrderState, Side, Venue
 from memesnipe.tables.orders import OrderRecord, dump, load_record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -106,3 +109,38 @@ def test_paper_fill_carries_the_orders_event_time_not_the_signers_clock():
     assert fill.ts == order_ts
     _, legacy = paper_result(record(), result(ExecutionStatus.SIGNED))  # record without order_ts
     assert legacy.ts == NOW
+
+
+def test_a_paper_fill_carries_the_orders_depth_stamp_through_the_record():
+    stamp = DepthStamp(levels=((100.0, 2.5), (1_000.0, 24.0)), liquidity_usd=40_000.0)
+    order = Order(
+        order_id="o1",
+        signal_id="s1",
+        instance_id="i",
+        family="f",
+        mint="M",
+        ts=NOW,
+        side=Side.BUY,
+        intent=Intent.ENTRY,
+        venue=Venue.JUPITER,
+        amount_in=50_000_000,
+        depth=stamp,
+    )
+    rec = new_record(order, paper=True)
+    assert rec.depth == stamp
+    rec.plan, rec.state = PLAN.to_meta(), OrderState.ROUTED
+    rec = load_record(dump(rec))  # the record lives in a table between router and fills agent
+    assert rec is not None and rec.depth == stamp
+    _, fill = paper_result(rec, result(ExecutionStatus.SIGNED))
+    assert fill is not None and fill.depth == stamp and fill.ts == NOW
+    unstamped = new_record(msgspec.structs.replace(order, depth=None), paper=True)
+    unstamped.plan, unstamped.state = PLAN.to_meta(), OrderState.ROUTED
+    assert paper_result(unstamped, result(ExecutionStatus.SIGNED))[1].depth is None
+
+
+def test_a_stored_record_from_before_the_depth_stamp_still_decodes():
+    old = dump(record())
+    raw = msgspec.json.decode(old)
+    raw.pop("depth")
+    rec = load_record(msgspec.json.encode(raw))
+    assert rec is not None and rec.depth is None and rec.order_id == "o1"

@@ -147,7 +147,7 @@ def test_mark_round_trips_and_an_old_mark_without_history_still_loads() -> None:
 STAMP = DepthStamp(levels=((1_000.0, 33.0),), liquidity_usd=12_345.0)
 
 
-def test_an_evicted_depth_falls_back_to_the_orders_depth_stamp_counted() -> None:
+def test_an_evicted_depth_uses_the_orders_depth_stamp_uncounted() -> None:
     mark = MarketMark()
     for i in range(50):
         mark.apply_price(price(i, 0.001), keep=16)
@@ -155,15 +155,38 @@ def test_an_evicted_depth_falls_back_to_the_orders_depth_stamp_counted() -> None
     before = fallbacks("router.depth")
     view = market_view(order(10, depth=STAMP), mark)  # t=10: evicted (the history holds 42..49)
     assert (view.levels, view.liquidity_usd) == (((1_000.0, 33.0),), 12_345.0)
-    assert fallbacks("router.depth") == before + 1
+    assert fallbacks("router.depth") == before  # the stamp is not a fallback
     unstamped = market_view(order(10), mark)  # e.g. a position manager exit: the latest consumed
     assert (unstamped.levels, unstamped.liquidity_usd) == (((1_000.0, 49.0),), 1_049.0)
+    assert fallbacks("router.depth") == before + 1
     empty = market_view(order(10, depth=DepthStamp()), mark)  # the runner knew no depth yet
     assert (empty.levels, empty.liquidity_usd) == ((), 0.0)
-    assert fallbacks("router.depth") == before + 3
-    # as of a time the history still covers, the history decides (exact), the stamp is not used
-    view = market_view(order(45.5, depth=STAMP), mark)
-    assert view.levels == ((1_000.0, 45.0),) and fallbacks("router.depth") == before + 3
+    assert fallbacks("router.depth") == before + 1
+
+
+def test_the_stamp_decides_even_where_the_history_covers_the_order_time() -> None:
+    """At equal event times the router's history holds the depth snapshot stamped ``ts ==
+    order.ts``; the backtester (price before depth at the same instant) and so the runner's stamp
+    still see the previous one. The stamp wins; an unstamped order keeps the as-of history."""
+    mark = MarketMark()
+    mark.apply_price(price(0, 0.001, liq=5_000.0))
+    mark.apply_depth(depth(0, 10.0, liq=6_000.0))
+    mark.apply_price(price(5, 0.002))
+    mark.apply_depth(depth(5, 50.0, liq=7_000.0))  # same instant as the order
+    stamp = DepthStamp(levels=((1_000.0, 10.0),), liquidity_usd=6_000.0)  # the backtester's view
+    before = (fallbacks("router.price"), fallbacks("router.depth"))
+    view = market_view(order(5, depth=stamp), mark)
+    assert (view.price_sol, view.levels, view.liquidity_usd) == (0.002, stamp.levels, 6_000.0)
+    unstamped = market_view(order(5), mark)
+    assert (unstamped.price_sol, unstamped.levels, unstamped.liquidity_usd) == (
+        0.002,
+        ((1_000.0, 50.0),),
+        7_000.0,
+    )
+    covered = market_view(order(45.5, depth=STAMP), mark)  # long after every snapshot: still the stamp
+    assert (covered.levels, covered.liquidity_usd) == (STAMP.levels, STAMP.liquidity_usd)
+    assert (fallbacks("router.price"), fallbacks("router.depth")) == before
+    assert market_view(order(5, depth=stamp), None).levels == stamp.levels  # no mark yet: the stamp
 
 
 def test_an_evicted_depth_with_the_price_still_known_uses_the_stamp_too() -> None:

@@ -121,3 +121,19 @@ def test_the_order_carries_the_signals_price_and_depth_stamp() -> None:
     assert (out.depth, out.price_usd, out.price_sol) == (stamp, sig.price_usd, sig.price_sol)
     unstamped = GATE.on_signal(st, m.signal("s2", "M1"), book, None, {})  # e.g. a position manager exit
     assert isinstance(unstamped, Order) and unstamped.depth is None
+
+
+def test_a_rejection_carries_the_signals_price_and_depth_stamp() -> None:
+    stamp = DepthStamp(levels=((100.0, 2.5), (1_000.0, 24.0)), liquidity_usd=40_000.0)
+    st, book = ready_state(), ExposureBook()
+    exit_ = msgspec.structs.replace(m.signal("x1", "M1", side=Side.SELL), depth=stamp)
+    rej = GATE.on_signal(st, exit_, book, None, {})  # no position: refused
+    assert isinstance(rej, OrderRejection) and rej.rule == "no_position"
+    assert (rej.price_usd, rej.price_sol, rej.depth) == (exit_.price_usd, exit_.price_sol, stamp)
+    assert rej.price_usd > 0 and rej.price_sol > 0
+    entry = msgspec.structs.replace(m.signal("e1", "M1"), depth=stamp)
+    rej = GATE.on_signal(st, entry, book, m.kill(True, reason="drawdown"), {})
+    assert isinstance(rej, OrderRejection) and rej.rule == "kill_switch"
+    assert (rej.price_usd, rej.price_sol, rej.depth) == (entry.price_usd, entry.price_sol, stamp)
+    unstamped = GATE.on_signal(st, m.signal("x2", "M1", side=Side.SELL), book, None, {})
+    assert isinstance(unstamped, OrderRejection) and unstamped.depth is None
