@@ -313,6 +313,17 @@ class ExitSettings(BaseModel):
     rug_ttl_s: float = Field(
         86_400.0, gt=0, description="how long a rug signal forces longs in the token out"
     )
+    mark_history: int = Field(
+        64,
+        ge=1,
+        le=100_000,
+        description="price marks and depth snapshots kept per token for fills read after later marks",
+    )
+    mark_history_s: float = Field(
+        600.0,
+        gt=0,
+        description="...spanning at most this much event time; a max-speed replay sets its span",
+    )
 
 
 SIGNER_TIP_ACCOUNTS = (

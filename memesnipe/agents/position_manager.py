@@ -1,8 +1,8 @@
 """Position manager: fills open and close positions, price marks move their stops, and exits
 leave as signals through the same risk gate / router / signer path as entries.
 
-One agent reads ``fills``, ``price``, ``signals`` and ``rejections`` (all keyed by mint,
-co-partitioned) so a mint's book is only ever touched by one coroutine. Per batch: decode, apply
+One agent reads ``fills``, ``price``, ``depth``, ``signals`` and ``rejections`` (all keyed by
+mint, co-partitioned) so a mint's book is only ever touched by one coroutine. Per batch: decode, apply
 each input to its mint's book in order (skipping inputs at or below the book's applied offset for
 that topic), send the outputs and wait for the broker to take them, then write each changed book
 once.
@@ -15,6 +15,13 @@ a fill at event time ``t`` that opens a position re-applies the marks with ``ts 
 (``MintBook.apply_fill``), sending the exits and updates those marks would have sent. A fill
 older than the history falls back to no re-application and counts
 ``memesnipe_asof_fallbacks_total{stage="position_manager.marks"}``.
+
+Every exit signal carries the market of its moment (``MintBook``'s ``MarketStamp``): a stop
+decided on a mark at ``t`` has that price and the depth snapshot before ``t`` from the book's
+depth history; a rug exit the rug signal's own stamp; an exit at a fill the price as of the fill
+and the order's depth stamp; a strategy exit sent in place of a refused one the refused signal's
+moment and stamp. The router fills it on that market, as the backtester does, however late it
+reads it.
 
 Outputs: a ``PositionUpdate`` on ``positions`` after every fill (the risk gate sizes exits from
 it) and, throttled, on marks; an exit ``Signal`` (intent EXIT, SELL or COVER, strength 1.0,
@@ -35,6 +42,7 @@ opened yet) is sent again, at most ``MAX_EXIT_RESENDS`` times per position.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -53,6 +61,7 @@ from memesnipe.core.position_book import (
     BookError,
     BookPolicy,
     ExitOrder,
+    MarketStamp,
     MintBook,
     decode_book,
     encode_book,
@@ -76,7 +85,7 @@ from memesnipe.core.trailing_stop import Direction
 from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
 from memesnipe.streams.codec import DecodeError, decode, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
-from memesnipe.streams.market import PriceEvent
+from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.trading import (
     Fill,
     Intent,
@@ -89,7 +98,7 @@ from memesnipe.tables.positions import KILL_KEY, position_books, position_exit_p
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("fills", "price", "signals", "rejections")
+SOURCES = ("fills", "price", "depth", "signals", "rejections")
 
 source = app.topic(
     *(names(t) for t in SOURCES),
@@ -195,6 +204,8 @@ class PositionProcessor:
             try:
                 if short == "price":
                     item: Any = decode(ev.value, PriceEvent)
+                elif short == "depth":
+                    item = decode(ev.value, DepthEvent)
                 elif short == "fills":
                     item = decode(ev.value, Fill)
                 elif short == "rejections":
@@ -215,8 +226,9 @@ class PositionProcessor:
             book = books[key] if key in books else self._load(key, books)
             if book is None:
                 # a mark for a token we hold nothing in still gets a book: its recent marks are
-                # what a fill consumed later, at an earlier event time, must still see
-                book = books[key] = MintBook(mint=item.mint)
+                # what a fill consumed later, at an earlier event time, must still see. A new
+                # book follows the token's depth from its start (exits are stamped from it).
+                book = books[key] = MintBook(mint=item.mint, depth_complete=True)
             if book.is_applied(msg.topic, msg.offset):
                 res.skipped += 1
                 continue
@@ -226,6 +238,9 @@ class PositionProcessor:
                     self._fill(book, item, sid, res, updates, key)
                 elif short == "price":
                     self._mark(book, item, sid, res, updates, key)
+                elif short == "depth":
+                    levels = tuple((lv.size_usd, lv.impact_bps) for lv in item.levels)
+                    book.note_depth(item.ts.timestamp(), levels, item.liquidity_usd, self.policy)
                 elif short == "rejections":
                     self._rejection(book, item, sid, res, updates, key)
                 else:
@@ -292,7 +307,7 @@ class PositionProcessor:
         self, book: MintBook, ev: PriceEvent, sid: str, res: BatchResult, updates: dict, key: bytes
     ) -> None:
         if not book.positions:
-            book.note_mark(ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, ev.price_usd)
+            book.note_mark(ev.price_sol, ev.decimals, ev.ts.timestamp(), sid, ev.price_usd, self.policy)
             return
         marks = book.apply_mark(
             ev.price_sol,
@@ -321,9 +336,11 @@ class PositionProcessor:
                 pos = book.positions[position_key(sig.instance_id, direction)]
                 updates[(key, pos.position_id)] = pos
         if is_rug(sig):
+            stamp = MarketStamp(sig.ts.timestamp(), sig.price_sol, sig.price_usd, sig.depth)
             for order in book.apply_rug(sig.reason, sig.ts.timestamp(), sid, self.policy):
                 updates[(key, order.position.position_id)] = order.position
-                self._exit(order, sig.ts, sig.price_usd, res)
+                # the rug's own market (the runner's stamp), as the backtester fills it
+                self._exit(dataclasses.replace(order, stamp=stamp), sig.ts, sig.price_usd, res)
 
     def _rejection(
         self, book: MintBook, rej: OrderRejection, sid: str, res: BatchResult, updates: dict, key: bytes
@@ -344,6 +361,7 @@ class PositionProcessor:
             rej.ts.timestamp(),
             self.policy,
             rejected_id=rej.signal_id,
+            stamp=MarketStamp(rej.ts.timestamp(), rej.price_sol, rej.price_usd, rej.depth),
         )
         if order is not None:
             updates[(key, order.position.position_id)] = order.position

@@ -48,6 +48,7 @@ from memesnipe.core.positions import (
     validate_fill,
 )
 from memesnipe.core.trailing_stop import Direction, update_best
+from memesnipe.streams.trading import DepthStamp
 
 RECENT_FILL_IDS = 512
 """Fill ids remembered per mint, to drop a fill re-delivered at another offset."""
@@ -59,10 +60,16 @@ MAX_EXIT_RESENDS = 3
 position yet) is sent again, per position."""
 
 MARK_HISTORY = 64
-"""Marks remembered per mint for late fills (the newest ones by event time)."""
+"""Default of marks (and depth snapshots) remembered per mint for late fills (the newest ones by
+event time); ``BookPolicy.mark_history`` (setting ``exits.mark_history``) overrides it."""
 MARK_HISTORY_S = 600.0
-"""...and at most this span of event time behind the newest remembered mark: a fill later
-than that (in event time, relative to the marks already consumed) falls back to no replay."""
+"""...and at most this span of event time behind the newest remembered one: a fill later than
+that (in event time, relative to the marks already consumed) falls back to no replay. Live,
+fills trail marks by seconds; a max-speed replay compresses hours into seconds, so a replay sets
+``exits.mark_history_s`` to its span (docs/EVENT_TIME.md)."""
+RUG_HISTORY = 8
+"""Rug signals remembered per mint (the newest by event time), so a late input sees the rug as
+of its own event time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,21 @@ class BookPolicy:
     """...or this long has passed since it."""
     rug_ttl_s: float = 86_400.0
     """How long a rug signal keeps forcing longs in this token out."""
+    mark_history: int = MARK_HISTORY
+    """Marks and depth snapshots remembered per mint (late fills, exit stamps)..."""
+    mark_history_s: float = MARK_HISTORY_S
+    """...spanning at most this much event time behind the newest one."""
+
+
+class MarketStamp(msgspec.Struct, frozen=True, array_like=True):
+    """The market an exit is decided on: its event time, the price then, and the depth then
+    (None: not known here; the router uses its own as-of history). The exit signal carries it,
+    so the router fills it on the backtester's market even when it reads it much later."""
+
+    ts_s: float
+    price_sol: float = 0.0
+    price_usd: float = 0.0
+    depth: DepthStamp | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +108,7 @@ class ExitOrder:
     position: Position
     decision: ExitDecision
     signal_id: str
+    stamp: MarketStamp | None = None  # None: the agent stamps it from the input that caused it
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +145,23 @@ class MarkRecord(msgspec.Struct, array_like=True):
     clocked: bool = False
 
 
+class DepthRecord(msgspec.Struct, array_like=True):
+    """One remembered depth snapshot: its event time, buy levels and pool liquidity."""
+
+    ts_s: float
+    levels: tuple[tuple[float, float], ...] = ()
+    liquidity_usd: float = 0.0
+
+
 class ExitRequest(msgspec.Struct, array_like=True):
     """A strategy's exit that reached the risk gate before its entry order had filled: exit
-    the position that order opens (or adds to) once its fill is booked."""
+    the position that order opens (or adds to) once its fill is booked, at the refused
+    signal's moment (``stamp``; None: a request stored before stamps, claimed at the fill)."""
 
     instance_id: str
     direction: Direction
     reason: str
+    stamp: MarketStamp | None = None
 
 
 class BookError(ValueError):
@@ -162,10 +195,19 @@ class MintBook(msgspec.Struct, kw_only=True):
     """order_id -> a strategy exit refused with ``exit_before_fill`` before that entry order
     filled (oldest first, at most :data:`EXIT_REQUESTS`): its fill claims the exit."""
     exit_resends: dict[str, int] = {}  # position_id -> exits sent again (see MAX_EXIT_RESENDS)
+    rug_hist: list[tuple[float, str]] = []  # (event time, reason) of recent rugs, by time
+    depth_hist: list[DepthRecord] = []  # recent depth snapshots by event time (as mark_hist)
+    depth_lost_s: float | None = None  # newest event time of an evicted snapshot (None: none)
+    depth_complete: bool = False
+    """True if this book has seen the token's depth topic from its start (a book the position
+    manager creates): no snapshot before a time means there was none. False (a book stored
+    before depth was kept, or the backtester's): exits carry no depth stamp."""
 
     def __post_init__(self) -> None:
         if self.marks_missing_s < 0.0:
             self.marks_missing_s = self.clock_s
+        if self.rug_reason and not self.rug_hist:  # a book stored before the rug history
+            self.rug_hist = [(self.rug_ts_s, self.rug_reason)]
 
     # -- exactly-once bookkeeping -------------------------------------------------------
     def is_applied(self, topic: str, offset: int) -> bool:
@@ -179,7 +221,16 @@ class MintBook(msgspec.Struct, kw_only=True):
             self.offsets[topic] = offset
 
     def rug_active(self, now_s: float, policy: BookPolicy) -> bool:
-        return bool(self.rug_reason) and now_s - self.rug_ts_s < policy.rug_ttl_s
+        return bool(self.rug_asof(now_s, policy))
+
+    def rug_asof(self, now_s: float, policy: BookPolicy) -> str:
+        """The reason of the rug in force at event time ``now_s`` ("" = none): the latest rug
+        signal at or before it, within its TTL. A rug later than ``now_s`` (consumed before a
+        late input) does not count, as it would not have in event-time order."""
+        for ts, reason in reversed(self.rug_hist):
+            if ts <= now_s:
+                return reason if now_s - ts < policy.rug_ttl_s else ""
+        return ""
 
     # -- inputs -------------------------------------------------------------------------
     def apply_fill(
@@ -194,8 +245,9 @@ class MintBook(msgspec.Struct, kw_only=True):
 
         With ``rules_for`` (the agent), a fill that opens a position re-applies the recorded
         marks with ``ts > fill.ts`` to it (``FillOutcome.marks``); ``flatten`` is as for
-        :meth:`apply_mark`. Without it (the backtester, where no later mark exists yet) nothing
-        is re-applied."""
+        :meth:`apply_mark`. A strategy exit waiting for this fill (``exit_after_fill``) is
+        claimed at its own moment among those marks. Without it (the backtester, where no
+        later mark exists yet) nothing is re-applied."""
         if fill.fill_id in self.recent_fill_ids:
             return None
         try:
@@ -235,16 +287,14 @@ class MintBook(msgspec.Struct, kw_only=True):
             del self.positions[key]
             self.exit_resends.pop(pos.position_id, None)
         exit_order = None
-        if (
-            pos.is_open
-            and direction is Direction.LONG
-            and action is FillAction.OPEN
-            and self.rug_active(ts_s, policy)
-        ):
-            decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_reason}")
-            exit_order = self._claim(pos, decision, source_id, ts_s, policy)
+        # the rug in force at the fill's moment: a late fill must not see a later rug; otherwise
+        # every rug consumed so far counts (a long opened into a rugged token leaves at once)
+        rug = self.rug_asof(fill_s if late else max(self.clock_s, fill_s), policy)
+        if pos.is_open and direction is Direction.LONG and action is FillAction.OPEN and rug:
+            decision = ExitDecision(ExitReason.RUG, f"rug: {rug}")
+            exit_order = self._claim(pos, decision, source_id, ts_s, policy, self._fill_stamp(fill, fill_s))
         req = self.exit_after_fill.pop(getattr(fill, "order_id", fill.fill_id), None)
-        if (
+        if not (
             req is not None
             and exit_order is None  # a rug exit already takes the position out
             and pos.is_open
@@ -252,12 +302,33 @@ class MintBook(msgspec.Struct, kw_only=True):
             and req.instance_id == fill.instance_id
             and req.direction is direction
         ):
+            req = None
+        deferred = None
+        if req is not None:
             decision = ExitDecision(ExitReason.STRATEGY, f"strategy: {req.reason}")
-            exit_order = self._claim(pos, decision, source_id, ts_s, policy)
+            if late and req.stamp is not None and req.stamp.ts_s > fill_s:
+                deferred = (req.stamp, decision)  # claimed among the late marks, at its moment
+            else:
+                # at its own moment, unless that is before the fill (then the fill's)
+                own = req.stamp is not None and req.stamp.ts_s >= fill_s
+                stamp = req.stamp if own and req.stamp is not None else self._fill_stamp(fill, fill_s)
+                exit_order = self._claim(pos, decision, source_id, ts_s, policy, stamp)
         marks: tuple[MarkOutcome, ...] = ()
         if late and pos.is_open and rules_for is not None:
-            marks = tuple(self._replay(pos, late, rules_for, policy, flatten))
+            marks = tuple(self._replay(pos, late, rules_for, policy, flatten, deferred, source_id))
         return FillOutcome(pos, effect, exit_order, marks, fallback)
+
+    def _fill_stamp(self, fill: FillLike, fill_s: float) -> MarketStamp:
+        """The market of an exit decided at a fill's own moment: the price as of the fill's
+        event time (the backtester's last price then; None recorded: the position's mark) and
+        the order's depth stamp (else this book's depth as of then, if it knows it)."""
+        mark = self._mark_asof(fill_s)
+        depth = getattr(fill, "depth", None)
+        if depth is None:
+            depth = self.depth_stamp(fill_s, inclusive=True)
+        if mark is None:
+            return MarketStamp(fill_s, 0.0, float(getattr(fill, "price_usd", 0.0) or 0.0), depth)
+        return MarketStamp(fill_s, mark.price, mark.price_usd, depth)
 
     def apply_mark(
         self,
@@ -276,9 +347,9 @@ class MintBook(msgspec.Struct, kw_only=True):
         out: list[MarkOutcome] = []
         if not price > 0.0:
             return out
-        self._record_mark(MarkRecord(ts_s, price, decimals, source_id, price_usd, True))
+        self._record_mark(MarkRecord(ts_s, price, decimals, source_id, price_usd, True), policy)
         self.clock_s = max(self.clock_s, ts_s)
-        rug = self.rug_reason if self.rug_active(ts_s, policy) else ""
+        rug = self.rug_asof(ts_s, policy)
         for pos in self.positions.values():
             o = self._mark_position(pos, price, decimals, ts_s, source_id, rules_for, policy, rug, flatten)
             if o is not None:
@@ -286,12 +357,57 @@ class MintBook(msgspec.Struct, kw_only=True):
         return out
 
     def note_mark(
-        self, price: float, decimals: int, ts_s: float, source_id: str, price_usd: float = 0.0
+        self,
+        price: float,
+        decimals: int,
+        ts_s: float,
+        source_id: str,
+        price_usd: float = 0.0,
+        policy: BookPolicy | None = None,
     ) -> None:
         """Remember a mark of a token without positions (nothing to decide now; a late fill
         opening a position at an earlier event time re-applies it)."""
         if price > 0.0 and not self.positions:
-            self._record_mark(MarkRecord(ts_s, price, decimals, source_id, price_usd, False))
+            self._record_mark(MarkRecord(ts_s, price, decimals, source_id, price_usd, False), policy)
+
+    def note_depth(
+        self,
+        ts_s: float,
+        levels: tuple[tuple[float, float], ...],
+        liquidity_usd: float,
+        policy: BookPolicy | None = None,
+    ) -> None:
+        """Remember a depth snapshot: exits stamp the depth as of their moment from these."""
+        hist = self.depth_hist
+        i = len(hist)
+        while i > 0 and hist[i - 1].ts_s > ts_s:  # almost always appended at the end
+            i -= 1
+        hist.insert(i, DepthRecord(ts_s, levels, liquidity_usd))
+        keep, span = _limits(policy)
+        floor = hist[-1].ts_s - span
+        n = 0
+        while n < len(hist) and (len(hist) - n > keep or hist[n].ts_s < floor):
+            lost = hist[n].ts_s
+            self.depth_lost_s = lost if self.depth_lost_s is None else max(self.depth_lost_s, lost)
+            n += 1
+        if n:
+            del hist[:n]
+
+    def depth_stamp(self, t: float, *, inclusive: bool) -> DepthStamp | None:
+        """The depth as of event time ``t``: the latest snapshot before it (``inclusive``: at or
+        before it; equal times: the last consumed). An exit decided on a price mark at ``t``
+        takes the one before ``t``, as the backtester, which applies a price before a depth
+        snapshot of the same instant. None if not known here (an evicted snapshot may be it,
+        or the book has not followed the depth topic from its start)."""
+        if not self.depth_complete:
+            return None
+        for rec in reversed(self.depth_hist):
+            if rec.ts_s < t or (inclusive and rec.ts_s == t):
+                return DepthStamp(rec.levels, rec.liquidity_usd)
+        lost = self.depth_lost_s
+        if lost is not None and (lost < t or (inclusive and lost == t)):
+            return None
+        return DepthStamp()  # no snapshot before t was ever seen: no depth then
 
     def _mark_position(
         self,
@@ -326,7 +442,10 @@ class MintBook(msgspec.Struct, kw_only=True):
             rug=rug if pos.direction is Direction.LONG else "",
             flatten=flatten,
         )
-        exit_order = self._claim(pos, decision, source_id, ts_s, policy) if decision else None
+        exit_order = None
+        if decision:
+            stamp = MarketStamp(ts_s, price, 0.0, self.depth_stamp(ts_s, inclusive=False))
+            exit_order = self._claim(pos, decision, source_id, ts_s, policy, stamp)
         publish = exit_order is not None or self._due(pos, ts_s, policy)
         if publish:
             pos.seq += 1
@@ -335,15 +454,16 @@ class MintBook(msgspec.Struct, kw_only=True):
         return MarkOutcome(pos, publish, exit_order)
 
     # -- mark history (late fills) ----------------------------------------------------------
-    def _record_mark(self, rec: MarkRecord) -> None:
+    def _record_mark(self, rec: MarkRecord, policy: BookPolicy | None = None) -> None:
         hist = self.mark_hist
         i = len(hist)
         while i > 0 and hist[i - 1].ts_s > rec.ts_s:  # almost always appended at the end
             i -= 1
         hist.insert(i, rec)
-        floor = hist[-1].ts_s - MARK_HISTORY_S
+        keep, span = _limits(policy)
+        floor = hist[-1].ts_s - span
         n = 0
-        while n < len(hist) and (len(hist) - n > MARK_HISTORY or hist[n].ts_s < floor):
+        while n < len(hist) and (len(hist) - n > keep or hist[n].ts_s < floor):
             old = hist[n]
             self.marks_missing_s = max(self.marks_missing_s, old.ts_s)
             if old.clocked:
@@ -362,6 +482,13 @@ class MintBook(msgspec.Struct, kw_only=True):
             i -= 1
         return hist[i:]
 
+    def _mark_asof(self, t: float) -> MarkRecord | None:
+        """The last mark at or before event time ``t``; None if it may have been evicted."""
+        for rec in reversed(self.mark_hist):
+            if rec.ts_s <= t:
+                return rec
+        return None
+
     def _clock_asof(self, t: float) -> float:
         """The book's clock as it was when marks and signals up to event time ``t`` had been
         applied (what a fill at ``t`` arriving in event-time order would have seen)."""
@@ -371,8 +498,9 @@ class MintBook(msgspec.Struct, kw_only=True):
                 break
             if rec.clocked:
                 c = max(c, rec.ts_s)
-        if self.rug_reason and self.rug_ts_s <= t:
-            c = max(c, self.rug_ts_s)
+        for ts, _ in self.rug_hist:
+            if ts <= t:
+                c = max(c, ts)
         return c
 
     def _replay(
@@ -382,11 +510,18 @@ class MintBook(msgspec.Struct, kw_only=True):
         rules_for: Callable[[str], ExitRules],
         policy: BookPolicy,
         flatten: str,
+        deferred: tuple[MarketStamp, ExitDecision] | None = None,
+        source_id: str = "",
     ) -> list[MarkOutcome]:
-        """Apply ``late`` marks to ``pos`` only (the others saw them when they arrived)."""
+        """Apply ``late`` marks to ``pos`` only (the others saw them when they arrived).
+        ``deferred``: a strategy exit claimed at its own moment among them (after the marks of
+        that instant: the backtester applies a price before what it causes)."""
         out = []
         for rec in late:
-            rug = self.rug_reason if self.rug_active(rec.ts_s, policy) else ""
+            if deferred is not None and rec.ts_s > deferred[0].ts_s:
+                out += self._claim_deferred(pos, deferred, source_id, policy)
+                deferred = None
+            rug = self.rug_asof(rec.ts_s, policy)
             o = self._mark_position(
                 pos, rec.price, rec.decimals, rec.ts_s, rec.source_id, rules_for, policy, rug, flatten
             )
@@ -396,9 +531,27 @@ class MintBook(msgspec.Struct, kw_only=True):
                 continue
             ex = o.exit
             if ex is not None:  # the signal must carry the position as of this mark
-                ex = ExitOrder(msgspec.structs.replace(pos), ex.decision, ex.signal_id)
+                stamp = ex.stamp
+                if stamp is not None:
+                    stamp = MarketStamp(stamp.ts_s, stamp.price_sol, rec.price_usd, stamp.depth)
+                ex = ExitOrder(msgspec.structs.replace(pos), ex.decision, ex.signal_id, stamp)
             out.append(MarkOutcome(pos, o.publish, ex, rec.ts_s, rec.price_usd))
+        if deferred is not None:
+            out += self._claim_deferred(pos, deferred, source_id, policy)
         return out
+
+    def _claim_deferred(
+        self, pos: Position, deferred: tuple[MarketStamp, ExitDecision], source_id: str, policy: BookPolicy
+    ) -> list[MarkOutcome]:
+        stamp, decision = deferred
+        if not pos.is_open or pos.pending_exit_id:
+            return []  # an exit decided earlier is taking the position out already
+        ex = self._claim(pos, decision, source_id, stamp.ts_s, policy, stamp)
+        if ex is None:
+            return []
+        pos.seq += 1
+        ex = ExitOrder(msgspec.structs.replace(pos), ex.decision, ex.signal_id, stamp)
+        return [MarkOutcome(pos, True, ex, stamp.ts_s, stamp.price_usd)]
 
     def note_perp_market(self, instance_id: str, perp_market_index: int) -> None:
         """Remember the Drift market of a short entry signal (fills do not carry it)."""
@@ -428,6 +581,7 @@ class MintBook(msgspec.Struct, kw_only=True):
         ts_s: float,
         policy: BookPolicy,
         rejected_id: str = "",
+        stamp: MarketStamp | None = None,
     ) -> ExitOrder | None:
         """An exit of ``instance_id``'s ``direction`` position that the risk gate refused with
         ``exit_before_fill`` (it did not see the position yet; ``order_ids`` are the entry orders
@@ -435,13 +589,14 @@ class MintBook(msgspec.Struct, kw_only=True):
         now (none while one is in flight); the ones not filled yet are remembered, and their
         fill claims it (:meth:`apply_fill`). ``rejected_id``: the refused signal's id; if it is
         the exit this book has in flight, that exit is dead and is sent again (new id), at most
-        :data:`MAX_EXIT_RESENDS` times per position."""
+        :data:`MAX_EXIT_RESENDS` times per position. ``stamp``: the refused signal's moment and
+        market; the exit is sent with it (a claim at a later fill: among its late marks)."""
         filled = False
         for oid in order_ids:
             if oid in self.recent_fill_ids:  # fill ids are the order ids (core/order_plan.py)
                 filled = True
             else:
-                self._request(oid, ExitRequest(instance_id, direction, reason))
+                self._request(oid, ExitRequest(instance_id, direction, reason, stamp))
         pos = self.positions.get(position_key(instance_id, direction))
         if pos is None or not pos.is_open:
             return None
@@ -464,7 +619,7 @@ class MintBook(msgspec.Struct, kw_only=True):
         if not filled:
             return None
         decision = ExitDecision(ExitReason.STRATEGY, f"strategy: {reason}")
-        return self._claim(pos, decision, source_id, ts_s, policy)
+        return self._claim(pos, decision, source_id, ts_s, policy, stamp)
 
     def apply_rug(self, reason: str, ts_s: float, source_id: str, policy: BookPolicy) -> list[ExitOrder]:
         """A rug signal for this token: remember it and force every long out now."""
@@ -472,7 +627,14 @@ class MintBook(msgspec.Struct, kw_only=True):
         if ts_s >= self.rug_ts_s:
             self.rug_reason = reason or "rug signal"
             self.rug_ts_s = ts_s
-        decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_reason}")
+        hist = self.rug_hist
+        i = len(hist)
+        while i > 0 and hist[i - 1][0] > ts_s:
+            i -= 1
+        hist.insert(i, (ts_s, reason or "rug signal"))
+        if len(hist) > RUG_HISTORY:
+            del hist[: len(hist) - RUG_HISTORY]
+        decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_asof(ts_s, policy) or self.rug_reason}")
         out = []
         for pos in self.positions.values():
             if pos.direction is Direction.LONG and pos.is_open:
@@ -483,7 +645,13 @@ class MintBook(msgspec.Struct, kw_only=True):
 
     # -- helpers ------------------------------------------------------------------------
     def _claim(
-        self, pos: Position, decision: ExitDecision, source_id: str, ts_s: float, policy: BookPolicy
+        self,
+        pos: Position,
+        decision: ExitDecision,
+        source_id: str,
+        ts_s: float,
+        policy: BookPolicy,
+        stamp: MarketStamp | None = None,
     ) -> ExitOrder | None:
         """Mark an exit pending and return it, unless one is already in flight."""
         if pos.pending_exit_id and pos.pending_since_s <= 0.0:
@@ -495,7 +663,7 @@ class MintBook(msgspec.Struct, kw_only=True):
         pos.pending_exit_id = sid
         pos.pending_exit_reason = decision.reason.value
         pos.pending_since_s = ts_s
-        return ExitOrder(pos, decision, sid)
+        return ExitOrder(pos, decision, sid, stamp)
 
     @staticmethod
     def _due(pos: Position, ts_s: float, policy: BookPolicy) -> bool:
@@ -516,6 +684,12 @@ class MintBook(msgspec.Struct, kw_only=True):
         self.recent_fill_ids.append(fill_id)
         if len(self.recent_fill_ids) > RECENT_FILL_IDS:
             del self.recent_fill_ids[: len(self.recent_fill_ids) - RECENT_FILL_IDS]
+
+
+def _limits(policy: BookPolicy | None) -> tuple[int, float]:
+    if policy is None:
+        return MARK_HISTORY, MARK_HISTORY_S
+    return policy.mark_history, policy.mark_history_s
 
 
 _encoder = msgspec.msgpack.Encoder()

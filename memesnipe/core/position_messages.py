@@ -33,6 +33,8 @@ def book_policy(s: ExitSettings) -> BookPolicy:
         publish_min_change=s.publish_min_change,
         publish_interval_s=s.publish_interval_s,
         rug_ttl_s=s.rug_ttl_s,
+        mark_history=s.mark_history,
+        mark_history_s=s.mark_history_s,
     )
 
 
@@ -72,8 +74,18 @@ def position_update(pos: Position, rules: ExitRules) -> PositionUpdate:
 
 
 def exit_signal(order: ExitOrder, ts: datetime, price_usd: float = 0.0) -> Signal:
+    """The exit as a signal at ``ts``. With the order's market stamp (the position manager's),
+    its moment, price and depth instead: the router fills it on that market."""
     pos = order.position
     long = pos.direction is Direction.LONG
+    st = order.stamp
+    price_sol = pos.mark_price
+    depth = None
+    if st is not None:
+        ts = _dt(st.ts_s)
+        price_sol = st.price_sol or price_sol
+        price_usd = st.price_usd or price_usd
+        depth = st.depth
     return Signal(
         signal_id=order.signal_id,
         instance_id=pos.instance_id,
@@ -85,7 +97,7 @@ def exit_signal(order: ExitOrder, ts: datetime, price_usd: float = 0.0) -> Signa
         strength=1.0,
         reason=order.decision.detail,
         price_usd=price_usd,
-        price_sol=pos.mark_price,
+        price_sol=price_sol,
         perp_market_index=pos.perp_market_index,
         meta={
             "exit_reason": order.decision.reason.value,
@@ -93,6 +105,7 @@ def exit_signal(order: ExitOrder, ts: datetime, price_usd: float = 0.0) -> Signa
             "position_id": pos.position_id,
             "source": CONSUMER,
         },
+        depth=depth,
     )
 
 

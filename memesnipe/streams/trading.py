@@ -90,7 +90,9 @@ class OrderRejection(Message, frozen=True, kw_only=True):
 
     ``awaiting_order_ids``: for rule ``exit_before_fill`` (an exit that reached the gate before
     the fill of its entry), the pending entry orders of that (instance, mint), sorted; the
-    position manager exits the position once one of them has filled. Empty for other rules."""
+    position manager exits the position once one of them has filled. Empty for other rules.
+    ``price_usd``/``price_sol``/``depth``: the refused signal's market stamp, so an exit the
+    position manager sends in its place is filled on the market of the refused signal's moment."""
 
     signal_id: str
     instance_id: str
@@ -101,6 +103,9 @@ class OrderRejection(Message, frozen=True, kw_only=True):
     rule: str
     reason: str
     awaiting_order_ids: tuple[str, ...] = ()
+    price_usd: float = 0.0
+    price_sol: float = 0.0
+    depth: DepthStamp | None = None
 
 
 class OrderState(StrEnum):
@@ -129,6 +134,8 @@ class Fill(Message, frozen=True, kw_only=True):
 
     ``qty_tokens`` is tokens bought (buy/short) or sold (sell/cover) in the token's base units;
     ``notional_lamports`` is SOL paid (buy) or received (sell) before costs.
+    ``depth``: the order's depth stamp (None: none), so an exit decided at the fill's own moment
+    (a long opened into a rugged token) is filled on the same depth as the backtester's.
     """
 
     fill_id: str
@@ -151,6 +158,7 @@ class Fill(Message, frozen=True, kw_only=True):
     paper: bool = True
     signature: str = ""
     reason: str = ""
+    depth: DepthStamp | None = None
 
     @property
     def cost_lamports(self) -> int:

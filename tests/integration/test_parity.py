@@ -43,6 +43,10 @@ async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolate
     env.extra.update(NON_BINDING_GLOBAL_LIMITS)
     # a replay runs with the event-time reorder window (docs/EVENT_TIME.md); live keeps 0
     env.extra["MEMESNIPE_KAFKA__REORDER_WINDOW_S"] = "1800"
+    # ...and the position manager keeps marks and depth over the recording's whole span: a
+    # max-speed replay reads fills hours of event time after the marks that follow them
+    env.extra["MEMESNIPE_EXITS__MARK_HISTORY_S"] = "86400"
+    env.extra["MEMESNIPE_EXITS__MARK_HISTORY"] = "100000"
     rec = tmp_path / "recording"
     sim = MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02, rug_prob=0.006)
     write_recording(islice(sim.events(), 8_000), rec, prefix=env.prefix, partitions=env.partitions)
@@ -82,17 +86,14 @@ async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolate
     assert entries and entries == collections.Counter(
         fill_view(f) for f in expected.fills if f.intent is Intent.ENTRY
     )
+    # Exit fills: exact too. The position manager re-applies the marks a late fill missed (its
+    # history spans the recording here), sees a rug only from its event time on, claims a
+    # strategy exit refused before its entry filled at that exit's own moment, and stamps every
+    # exit with the market of its moment (price, and depth from its own depth history), which
+    # the router fills on.
     gf = collections.Counter(map(fill_view, got.fills))
     ef = collections.Counter(map(fill_view, expected.fills))
     diff = {k: (gf.get(k), ef.get(k)) for k in set(gf) | set(ef) if gf.get(k) != ef.get(k)}
-    for k, v in sorted(diff.items(), key=repr):
-        print("FILLDIFF got/expected", v, k)
-    if diff:
-        pytest.xfail(
-            "known gap (docs/EVENT_TIME.md): exits in a max-speed replay. The position manager's exits "
-            "carry no depth stamp (the router fills them with the latest depth once their as-of "
-            "snapshot is evicted); a fill consumed after its later marks left the position manager's "
-            "bounded mark history re-applies none of them and runs on its latest clock (a trailing "
-            "stop the backtester takes is missed, a later rug already counts); a strategy exit "
-            "refused as exit_before_fill is sent at the entry fill's time"
-        )
+    assert not diff, "\n".join(f"got/expected {v}: {k}" for k, v in sorted(diff.items(), key=repr))
+    exits = [f for f in expected.fills if f.intent is Intent.EXIT]
+    assert len(exits) >= 5 and {f.family for f in exits} >= {"momentum_5m", "dev_wallet_drain"}
