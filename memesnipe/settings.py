@@ -316,7 +316,7 @@ class ExitSettings(BaseModel):
     mark_history: int = Field(
         64,
         ge=1,
-        le=100_000,
+        le=4_000,  # with as many depth snapshots, a book stays well under Kafka's 1 MB record
         description="price marks and depth snapshots kept per token for fills read after later marks",
     )
     mark_history_s: float = Field(

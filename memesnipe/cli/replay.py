@@ -25,11 +25,28 @@ def _parse_ts(text: str) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+REPLAY_REORDER_WINDOW_S = 1800.0
+"""The reorder window of a replay whose settings have none (docs/EVENT_TIME.md): a replay reads
+the whole range at once, so topics run far apart unless the runner and gate put them back in
+event-time order."""
+REPLAY_MARK_HISTORY = 4_000
+REPLAY_MARK_HISTORY_S = 86_400.0
+"""The position manager's mark and depth history in a replay (unless set): its fills arrive
+hours of event time after the marks that follow them, and a late fill re-applies only the marks
+its history still holds. Each book then carries up to this many marks and snapshots in every
+write, which is the price of exact exits in a replay."""
+
+
 def replay_env(run_id: str) -> dict[str, str]:
-    """Environment for the replay's processes: own prefix, app id, data dir and run id."""
+    """Environment for the replay's processes: own prefix, app id, data dir and run id; the
+    reorder window and exit history a max-speed replay needs, unless set explicitly."""
     s = get_settings()
     data_dir = (s.data_dir / "replays" / run_id).resolve()
     env = dict(os.environ)
+    if s.kafka.reorder_window_s <= 0:
+        env["MEMESNIPE_KAFKA__REORDER_WINDOW_S"] = str(REPLAY_REORDER_WINDOW_S)
+    env.setdefault("MEMESNIPE_EXITS__MARK_HISTORY", str(REPLAY_MARK_HISTORY))
+    env.setdefault("MEMESNIPE_EXITS__MARK_HISTORY_S", str(REPLAY_MARK_HISTORY_S))
     env.update(
         {
             "MEMESNIPE_KAFKA__TOPIC_PREFIX": f"{s.kafka.topic_prefix}replay-{run_id}.",

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,12 +53,23 @@ def _has_module(name: str) -> bool:
         return False
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Children:
-    """Child processes with their logs; stopped together, in reverse order."""
+    """Child processes with their logs; stopped together, in reverse order.
+
+    Each child runs in its own session (a Ctrl-C reaches only this process, which then stops
+    them in order), so this process must also stop them when it is terminated: SIGTERM (a
+    supervisor, ``docker stop``, ``kill``) is turned into the same KeyboardInterrupt, or the
+    worker and signer would keep running, and trading, without it."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
 
     def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
@@ -75,6 +87,8 @@ class Children:
         return [n for n, p in self.procs if p.poll() is not None]
 
     def stop(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
         for _name, p in reversed(self.procs):
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)

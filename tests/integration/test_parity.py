@@ -46,7 +46,7 @@ async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolate
     # ...and the position manager keeps marks and depth over the recording's whole span: a
     # max-speed replay reads fills hours of event time after the marks that follow them
     env.extra["MEMESNIPE_EXITS__MARK_HISTORY_S"] = "86400"
-    env.extra["MEMESNIPE_EXITS__MARK_HISTORY"] = "100000"
+    env.extra["MEMESNIPE_EXITS__MARK_HISTORY"] = "4000"
     rec = tmp_path / "recording"
     sim = MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02, rug_prob=0.006)
     write_recording(islice(sim.events(), 8_000), rec, prefix=env.prefix, partitions=env.partitions)

@@ -65,3 +65,36 @@ async def test_open_ended_window_copies_to_the_log_end(isolated_env):
         await producer.stop()
     counts = await copy_range(isolated_env.bootstrap, {src: dst}, T0 + timedelta(seconds=4), None)
     assert counts == {src: 6}
+
+
+async def test_topics_are_merged_by_event_time_keeping_each_partitions_order(isolated_env, monkeypatch):
+    """Published topic by topic (all prices, then all depth), the copy interleaves them by the
+    payload's event time: the replay's reorder window needs the topics' skew to stay small."""
+    await create_topics(isolated_env, ["price", "depth"])
+    src = {t: isolated_env.topic(t) for t in ("price", "depth")}
+    dst = {t: isolated_env.prefix + f"replay-z.{t}" for t in src}
+    producer = AIOKafkaProducer(bootstrap_servers=isolated_env.bootstrap)
+    await producer.start()
+    try:
+        for t in ("price", "depth"):
+            for i in range(30):
+                ts = (T0 + timedelta(seconds=i)).isoformat().replace("+00:00", "Z")
+                await producer.send_and_wait(src[t], value=f'{{"ts":"{ts}","n":{i}}}'.encode(), key=b"mint0")
+    finally:
+        await producer.stop()
+    sent: list[tuple[str, bytes]] = []
+    original = AIOKafkaProducer.send
+
+    async def recording_send(self, topic, value=None, key=None, **kw):
+        sent.append((topic, value))
+        return await original(self, topic, value=value, key=key, **kw)
+
+    monkeypatch.setattr(AIOKafkaProducer, "send", recording_send)
+    start = datetime.now(UTC) - timedelta(hours=1)  # broker timestamps: the publish wall time
+    counts = await copy_range(isolated_env.bootstrap, {src[t]: dst[t] for t in src}, start, None)
+    assert counts == {src["price"]: 30, src["depth"]: 30}
+    ns = [int(v.split(b'"n":')[1].rstrip(b"}")) for _, v in sent]
+    assert ns == sorted(ns)  # event time never goes back across the two topics
+    assert {tp for tp, _ in sent[:2]} == set(dst.values())  # both topics from the first instant
+    for t in src:
+        assert [n for (tp, _), n in zip(sent, ns, strict=True) if tp == dst[t]] == list(range(30))
