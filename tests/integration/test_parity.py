@@ -4,7 +4,8 @@ worker and signer) and through the in-process backtester, gives the same signals
 from __future__ import annotations
 
 import collections
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 import pytest
@@ -38,7 +39,24 @@ def fill_view(f) -> tuple:
     return (f.instance_id, f.mint, f.ts, f.side, f.intent, f.qty_tokens, f.notional_lamports, f.cost_lamports)
 
 
+def record(env, tmp_path):
+    """The recording (and the backtester's run of it) both parity tests replay."""
+    rec = tmp_path / "recording"
+    sim = MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02, rug_prob=0.006)
+    write_recording(islice(sim.events(), 8_000), rec, prefix=env.prefix, partitions=env.partitions)
+    expected = Backtester(default_specs(), env.settings()).run(read_events(rec))
+    assert expected.fills, "the recording must trade"
+    return rec, expected
+
+
+def publish(env, rec) -> None:
+    pub = Process(["memesnipe", "publish-file", str(rec), "--max-speed"], env.env, env.data_dir / "pub.log")
+    pub.proc.wait(120)
+    assert pub.proc.returncode == 0, pub.output()
+
+
 async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolated_env, tmp_path):
+    """The recording published at max speed into the topics of a running worker and signer."""
     env = isolated_env
     env.extra.update(NON_BINDING_GLOBAL_LIMITS)
     # a replay runs with the event-time reorder window (docs/EVENT_TIME.md); live keeps 0
@@ -47,26 +65,44 @@ async def test_backtest_and_kafka_replay_give_the_same_signals_and_fills(isolate
     # max-speed replay reads fills hours of event time after the marks that follow them
     env.extra["MEMESNIPE_EXITS__MARK_HISTORY_S"] = "86400"
     env.extra["MEMESNIPE_EXITS__MARK_HISTORY"] = "4000"
-    rec = tmp_path / "recording"
-    sim = MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02, rug_prob=0.006)
-    write_recording(islice(sim.events(), 8_000), rec, prefix=env.prefix, partitions=env.partitions)
-
-    expected = Backtester(default_specs(), env.settings()).run(read_events(rec))
-    assert expected.fills, "the recording must trade"
-
+    rec, expected = record(env, tmp_path)
     await prepare(env)
     procs = [*workers(env, 1), start_signer(env)]
     try:
-        pub = Process(
-            ["memesnipe", "publish-file", str(rec), "--max-speed"], env.env, env.data_dir / "pub.log"
-        )
-        pub.proc.wait(120)
-        assert pub.proc.returncode == 0, pub.output()
+        publish(env, rec)
         got = await collect(env, min_fills=len(expected.fills))
     finally:
         for p in procs:
             p.stop()
+    assert_parity(got, expected)
 
+
+async def test_backtest_and_the_replay_command_give_the_same_signals_and_fills(isolated_env, tmp_path):
+    """``memesnipe replay --from``: the recording sits on the topics (published at max speed,
+    nothing consuming it); the command copies the range into its own topics and runs its own
+    worker and signer, with the reorder window and exit history it sets itself."""
+    env = isolated_env
+    env.extra.update(NON_BINDING_GLOBAL_LIMITS)
+    rec, expected = record(env, tmp_path)
+    await prepare(env)
+    since = datetime.now(UTC) - timedelta(minutes=1)  # broker timestamps: the publish wall time
+    publish(env, rec)
+    replay = Process(
+        ["memesnipe", "replay", "--from", since.isoformat(), "--run-id", "par", "--max-seconds", "600"],
+        env.env,
+        env.data_dir / "replay.log",
+    )
+    try:
+        replay.wait_for("copied", timeout_s=120)
+        out = dataclasses.replace(env, prefix=env.prefix + "replay-par.")
+        got = await collect(out, min_fills=len(expected.fills))
+    finally:
+        replay.stop()
+    assert "done" in replay.output()  # SIGTERM stopped it (and its children) cleanly
+    assert_parity(got, expected)
+
+
+def assert_parity(got, expected) -> None:
     def from_strategies(sigs, families=None):
         return collections.Counter(
             strategy_signal(s)
