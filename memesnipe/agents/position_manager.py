@@ -55,6 +55,7 @@ from faust.types import EventT
 
 from memesnipe.agents.batching import batches, dead_letter, decode_batch, source_id
 from memesnipe.agents.channels import names, topic
+from memesnipe.agents.reordered import run_reordered
 from memesnipe.app import app, settings
 from memesnipe.core.exits import ExitDecision, ExitReason, ExitRules
 from memesnipe.core.position_book import (
@@ -110,6 +111,13 @@ source = app.topic(
     internal=False,
 )
 SHORT_NAME = {names(t): t for t in SOURCES}
+INPUTS: dict[str, type] = {
+    "fills": Fill,
+    "price": PriceEvent,
+    "depth": DepthEvent,
+    "signals": Signal,
+    "rejections": OrderRejection,
+}
 
 
 class RulesLookup:
@@ -191,38 +199,51 @@ class PositionProcessor:
         self.policy = policy
         self.flatten = flatten
 
+    @staticmethod
+    def decode_input(ev: EventT) -> Any:
+        """The event's message; a ``str`` (the reason) if it must be dead-lettered; None if it
+        is not for the position manager (a signal or rejection it does not need)."""
+        msg = ev.message
+        short = SHORT_NAME.get(msg.topic)
+        if short is None:
+            return None
+        try:
+            item: Any = decode(ev.value, INPUTS[short])
+        except DecodeError as exc:
+            return f"{short}: {exc}"
+        key = item.mint.encode()
+        if msg.key is not None and msg.key != key:
+            return f"{short}: key {msg.key!r} is not the message's mint {item.mint!r}"
+        if short == "signals" and not wants_signal(item):
+            return None  # not for us; no book to touch
+        if short == "rejections" and not wants_rejection(item):
+            return None  # only exits refused before their entry filled concern the book
+        return item
+
     def process(self, events: Sequence[EventT]) -> BatchResult:
+        """Decode and apply a batch in offset order (see :meth:`process_decoded`)."""
+        dead: list[tuple[EventT, str]] = []
+        inputs = []
+        for ev in events:
+            item = self.decode_input(ev)
+            if isinstance(item, str):
+                dead.append((ev, item))
+            elif item is not None:
+                inputs.append((ev, item))
+        res = self.process_decoded(inputs)
+        res.dead[:0] = dead
+        return res
+
+    def process_decoded(self, inputs: Sequence[tuple[EventT, Any]]) -> BatchResult:
+        """Apply decoded inputs in the given order, each to its mint's book."""
         res = BatchResult()
         books: dict[bytes, MintBook | None] = {}
         touched: dict[bytes, EventT] = {}
         updates: dict[tuple[bytes, str], Position] = {}  # latest state to publish per position
-        for ev in events:
+        for ev, item in inputs:
             msg = ev.message
-            short = SHORT_NAME.get(msg.topic)
-            if short is None:
-                continue
-            try:
-                if short == "price":
-                    item: Any = decode(ev.value, PriceEvent)
-                elif short == "depth":
-                    item = decode(ev.value, DepthEvent)
-                elif short == "fills":
-                    item = decode(ev.value, Fill)
-                elif short == "rejections":
-                    item = decode(ev.value, OrderRejection)
-                else:
-                    item = decode(ev.value, Signal)
-            except DecodeError as exc:
-                res.dead.append((ev, f"{short}: {exc}"))
-                continue
+            short = SHORT_NAME[msg.topic]
             key = item.mint.encode()
-            if msg.key is not None and msg.key != key:
-                res.dead.append((ev, f"{short}: key {msg.key!r} is not the message's mint {item.mint!r}"))
-                continue
-            if short == "signals" and not wants_signal(item):
-                continue  # not for us; no book to touch
-            if short == "rejections" and not wants_rejection(item):
-                continue  # only exits refused before their entry filled concern the book
             book = books[key] if key in books else self._load(key, books)
             if book is None:
                 # a mark for a token we hold nothing in still gets a book: its recent marks are
@@ -392,23 +413,67 @@ async def publish(sends: list[tuple[str, bytes, bytes]]) -> None:
         await asyncio.gather(*futs)
 
 
+async def finish(res: BatchResult, events: Sequence[EventT]) -> None:
+    """Dead letters, then the outputs (acknowledged by the broker), then the books."""
+    for ev, reason in res.dead:
+        DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
+        await dead_letter(ev, reason, CONSUMER)
+    await publish(res.sends)
+    await write_keys(position_books, res.changes)
+    for name in SOURCES:
+        n = sum(1 for ev in events if SHORT_NAME.get(ev.message.topic) == name)
+        if n:
+            EVENTS_IN.labels(topic=name).inc(n)
+    for inst, delta in res.realized.items():
+        PNL_REALIZED.labels(strategy=inst).inc(delta)
+
+
 @app.agent(source, name="memesnipe.agents.position_manager.manage_positions")
 async def manage_positions(stream: Any) -> None:
+    if settings.kafka.reorder_window_s > 0:
+        await _run_reordered(stream)
+        return
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
-        res = processor.process(events)
-        for ev, reason in res.dead:
-            DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
-            await dead_letter(ev, reason, CONSUMER)
-        await publish(res.sends)
-        await write_keys(position_books, res.changes)
-        for name in SOURCES:
-            n = sum(1 for ev in events if SHORT_NAME.get(ev.message.topic) == name)
-            if n:
-                EVENTS_IN.labels(topic=name).inc(n)
-        for inst, delta in res.realized.items():
-            PNL_REALIZED.labels(strategy=inst).inc(delta)
+        await finish(processor.process(events), events)
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+
+
+async def _run_reordered(stream: Any) -> None:
+    """With the event-time reorder window on (replays), inputs are applied in event-time order
+    across the five topics (``agents.reordered``, window 0): an input is held only while another
+    topic-partition of its partition still has unread input and has delivered nothing later
+    than it. A replay reads its topics at different paces; without this, a refused strategy
+    exit read hours of event time ahead of the prices would be claimed before the stops those
+    prices trip, and a fill read before a rug that precedes it would miss it. Fills the
+    pipeline has not produced yet cannot be waited for: those arrive late and re-apply the
+    marks they missed (``MintBook.apply_fill``)."""
+
+    async def decode_one(ev: Any) -> tuple[float, Any] | None:
+        item = processor.decode_input(ev)
+        if isinstance(item, str):
+            DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
+            await dead_letter(ev, item, CONSUMER)
+            return None
+        if item is None:
+            return None  # not for us: acknowledged at once
+        return item.ts.timestamp(), item
+
+    async def apply(items: list[Any]) -> None:
+        events = [it[5] for it in items]
+        await finish(processor.process_decoded([(it[5], it[4]) for it in items]), events)
+
+    await run_reordered(
+        stream,
+        stage=CONSUMER,
+        topics=[names(t) for t in SOURCES],
+        window_s=0.0,
+        batch=settings.kafka.batch_size,
+        within=settings.kafka.batch_within_s,
+        decode=decode_one,
+        apply=apply,
+        observe=BATCH_SECONDS.labels(stage=CONSUMER).observe,
+    )
 
 
 @app.agent(topic("specs"), name="memesnipe.agents.position_manager.track_exit_params")
