@@ -30,8 +30,9 @@ class Venue(StrEnum):
 class DepthStamp(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """The mint's depth as of a signal's event time, as the strategy runner saw it: the latest
     depth snapshot's ``(size_usd, impact_bps)`` buy levels and its pool liquidity (USD); no
-    snapshot yet: no levels, 0. The router's paper fill uses it when its own as-of history no
-    longer holds that time (docs/EVENT_TIME.md)."""
+    snapshot yet: no levels, 0. The router's paper fill uses it whenever an order carries one
+    (it is the backtester's depth at that moment); the position manager stamps its exits with the
+    depth of their moment too (docs/EVENT_TIME.md)."""
 
     levels: tuple[tuple[float, float], ...] = ()
     liquidity_usd: float = 0.0
