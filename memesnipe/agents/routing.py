@@ -93,14 +93,16 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
     bounded history; pool liquidity: the latest non-zero one among the price and depth entries
     with ``ts <= order.ts`` (depth after price at equal times).
 
-    Price: the latest price with ``ts <= order.ts``; with none as of then, the price the order
-    was sized at (as the backtester).
+    Price: likewise the order's own (``order.price_sol`` > 0: stamped by the strategy runner, or
+    by the position manager for its exits, as of the signal's moment), always: the router's
+    history is only as complete as what it has read, and in a replay its orders can arrive before
+    the prices that precede them. Without one: the latest price with ``ts <= order.ts``; with
+    none as of then, none (as the backtester).
 
-    Fallback, counted in ``memesnipe_asof_fallbacks_total{stage}``, when the as-of entry was
-    evicted from the history (a fast replay consumes prices and depth far ahead of the orders):
-    price, the one the order carries (stamped as of the same event time, not the latest
-    consumed, which may be minutes of event time later); depth of an unstamped order, the latest
-    consumed snapshot and liquidity. A stamped order's depth never falls back (nothing counted)."""
+    Fallback, counted in ``memesnipe_asof_fallbacks_total{stage}``, when the as-of entry of an
+    unstamped order was evicted from the history (a fast replay consumes prices and depth far
+    ahead of the orders): the latest consumed price, depth snapshot and liquidity. A stamped
+    order never falls back (nothing counted)."""
     stamp = order.depth
     if mark is None:
         return MarketView(
@@ -112,13 +114,14 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
         )
     t = order.ts.timestamp()
     p_ok, p = mark.price_asof(t)
-    if not p_ok:
-        ASOF_FALLBACKS.labels(stage="router.price").inc()
-    if p_ok:
+    decimals = p.decimals if p_ok and p is not None else mark.decimals  # a token's never change
+    if order.price_sol > 0:
+        sol, usd = order.price_sol, order.price_usd
+    elif p_ok:
         sol, usd = (p.price_sol, p.price_usd) if p is not None else (0.0, 0.0)
-        decimals = p.decimals if p is not None else mark.decimals  # a token's decimals never change
-    else:
-        sol, usd, decimals = order.price_sol, order.price_usd, mark.decimals
+    else:  # evicted, and the order has no price of its own: the latest consumed
+        ASOF_FALLBACKS.labels(stage="router.price").inc()
+        sol, usd = mark.price_sol, mark.price_usd
     if stamp is not None:
         levels, liquidity = stamp.levels, stamp.liquidity_usd
     else:

@@ -44,6 +44,11 @@ def order(t: float, **kw: object) -> Order:
     return Order(**base)  # type: ignore[arg-type]
 
 
+def bare(t: float, **kw: object) -> Order:
+    """An order without a price stamp (the router's history decides its price)."""
+    return order(t, price_sol=0.0, price_usd=0.0, **kw)
+
+
 def price(t: float, sol: float, liq: float = 0.0) -> PriceEvent:
     return PriceEvent(mint=MINT, ts=at(t), price_sol=sol, price_usd=sol * 150, decimals=6, liquidity_usd=liq)
 
@@ -64,11 +69,11 @@ def test_market_view_is_as_of_the_order_time_when_later_marks_exist() -> None:
         mark.apply_price(ev) if isinstance(ev, PriceEvent) else mark.apply_depth(ev)
     assert mark.price_sol == 0.009 and mark.levels == [(1_000.0, 900.0)]  # latest consumed
     before = (fallbacks("router.price"), fallbacks("router.depth"))
-    view = market_view(order(7), mark)
+    view = market_view(bare(7), mark)
     assert (view.price_sol, view.levels) == (0.002, ((1_000.0, 20.0),))
-    view = market_view(order(5.5), mark)
+    view = market_view(bare(5.5), mark)
     assert (view.price_sol, view.levels) == (0.002, ((1_000.0, 10.0),))
-    view = market_view(order(30), mark)
+    view = market_view(bare(30), mark)
     assert (view.price_sol, view.levels) == (0.009, ((1_000.0, 900.0),))
     view = market_view(order(-1), mark)  # before every mark: the order's own price, no depth
     assert (view.price_sol, view.price_usd, view.levels) == (0.005, 0.9, ())
@@ -92,18 +97,18 @@ async def test_the_paper_router_fills_at_the_price_as_of_the_order() -> None:
     mark.apply_depth(depth(0, 10.0))
     mark.apply_price(price(50, 0.004))  # a later mark, consumed before the order
     mark.apply_depth(depth(50, 500.0))
-    o = order(10)
+    o = bare(10)
     req = await router.route(o, mark)
     assert req.paper and req.meta["model"] == "depth"
     as_of = MarketView(price_sol=0.001, price_usd=0.15, decimals=6, levels=((1_000.0, 10.0),))
     _, expected = router.paper_build(o, as_of, Keypair().pubkey())
     assert {k: req.meta[k] for k in expected.to_meta()} == expected.to_meta()
     assert 0.001 < req.meta["price_sol"] < 0.0011
-    late = await router.route(order(60, order_id="b" * 32), mark)
+    late = await router.route(bare(60, order_id="b" * 32), mark)
     assert late.meta["price_sol"] > 0.004 and late.meta["impact_bps"] > req.meta["impact_bps"]
 
 
-def test_history_is_bounded_and_an_evicted_mark_falls_back_to_the_orders_price_counted() -> None:
+def test_history_is_bounded_and_an_evicted_mark_falls_back_to_the_latest_counted() -> None:
     mark = MarketMark()
     for i in range(200):
         mark.apply_price(price(i, 0.001 + i * 1e-6), keep=16)
@@ -114,11 +119,13 @@ def test_history_is_bounded_and_an_evicted_mark_falls_back_to_the_orders_price_c
     assert mark.price_sol == 0.001 + 199 * 1e-6  # the latest mark never moves back in time
     before = (fallbacks("router.price"), fallbacks("router.depth"))
     view = market_view(order(10), mark)
-    # the price the order was stamped with as of its own event time, not the latest consumed
+    # a stamped order: the price it was stamped with as of its own event time (not counted)
     assert (view.price_sol, view.price_usd) == (0.005, 0.9) and view.price_sol != mark.price_sol
-    assert view.levels == ((1_000.0, 199.0),)  # depth: the latest consumed snapshot
-    assert (fallbacks("router.price"), fallbacks("router.depth")) == (before[0] + 1, before[1] + 1)
-    view = market_view(order(195.5), mark)
+    assert view.levels == ((1_000.0, 199.0),)  # depth (unstamped): the latest consumed snapshot
+    assert (fallbacks("router.price"), fallbacks("router.depth")) == (before[0], before[1] + 1)
+    view = market_view(bare(10), mark)  # unstamped: the latest consumed price, counted
+    assert view.price_sol == mark.price_sol and fallbacks("router.price") == before[0] + 1
+    view = market_view(bare(195.5), mark)
     assert view.price_sol == 0.001 + 195 * 1e-6 and view.levels == ((1_000.0, 195.0),)
 
 
@@ -133,15 +140,17 @@ def test_mark_round_trips_and_an_old_mark_without_history_still_loads() -> None:
     )
     legacy = load_mark(old)
     assert legacy is not None and legacy.price_sol == 0.003 and len(legacy.price_hist) == 1
-    view = market_view(order(20), legacy)
+    view = market_view(bare(20), legacy)
     assert (view.price_sol, view.decimals, view.levels) == (0.003, 9, ((1_000.0, 40.0),))
     before = fallbacks("router.price")
-    view = market_view(order(5), legacy)  # older than what the old mark knew: the order's, counted
+    view = market_view(bare(5), legacy)  # older than what the old mark knew: the latest, counted
+    assert (view.price_sol, view.decimals) == (0.003, 9) and fallbacks("router.price") == before + 1
+    view = market_view(order(5), legacy)  # a stamped order: its own price, not counted
     assert (view.price_sol, view.decimals) == (0.005, 9) and fallbacks("router.price") == before + 1
     legacy.apply_price(price(30, 0.006))
     assert load_mark(dump(legacy)) == legacy
-    assert market_view(order(20), legacy).price_sol == 0.003
-    assert market_view(order(31), legacy).price_sol == 0.006
+    assert market_view(bare(20), legacy).price_sol == 0.003
+    assert market_view(bare(31), legacy).price_sol == 0.006
 
 
 STAMP = DepthStamp(levels=((1_000.0, 33.0),), liquidity_usd=12_345.0)
@@ -175,15 +184,15 @@ def test_the_stamp_decides_even_where_the_history_covers_the_order_time() -> Non
     mark.apply_depth(depth(5, 50.0, liq=7_000.0))  # same instant as the order
     stamp = DepthStamp(levels=((1_000.0, 10.0),), liquidity_usd=6_000.0)  # the backtester's view
     before = (fallbacks("router.price"), fallbacks("router.depth"))
-    view = market_view(order(5, depth=stamp), mark)
+    view = market_view(bare(5, depth=stamp), mark)
     assert (view.price_sol, view.levels, view.liquidity_usd) == (0.002, stamp.levels, 6_000.0)
-    unstamped = market_view(order(5), mark)
+    unstamped = market_view(bare(5), mark)
     assert (unstamped.price_sol, unstamped.levels, unstamped.liquidity_usd) == (
         0.002,
         ((1_000.0, 50.0),),
         7_000.0,
     )
-    covered = market_view(order(45.5, depth=STAMP), mark)  # long after every snapshot: still the stamp
+    covered = market_view(bare(45.5, depth=STAMP), mark)  # long after every snapshot: still the stamp
     assert (covered.levels, covered.liquidity_usd) == (STAMP.levels, STAMP.liquidity_usd)
     assert (fallbacks("router.price"), fallbacks("router.depth")) == before
     assert market_view(order(5, depth=stamp), None).levels == stamp.levels  # no mark yet: the stamp
@@ -194,8 +203,21 @@ def test_an_evicted_depth_with_the_price_still_known_uses_the_stamp_too() -> Non
     mark.apply_price(price(0, 0.001, liq=5_000.0))
     for i in range(1, 20):
         mark.apply_depth(depth(i, float(i)), keep=4)
-    view = market_view(order(2, depth=STAMP), mark)
+    view = market_view(bare(2, depth=STAMP), mark)
     assert (view.price_sol, view.levels, view.liquidity_usd) == (0.001, STAMP.levels, STAMP.liquidity_usd)
+
+
+def test_a_stamped_price_decides_even_before_the_prices_up_to_the_order_are_read() -> None:
+    """In a replay the router can read an order before the prices that precede it: its history
+    then says "as of t=10 the price was the one at t=0", which is wrong. The order's own price,
+    stamped as of its moment, decides (and is no fallback)."""
+    mark = MarketMark()
+    mark.apply_price(price(0, 0.001))
+    before = fallbacks("router.price")
+    view = market_view(order(10, price_sol=0.003, price_usd=0.45), mark)
+    assert (view.price_sol, view.price_usd, view.decimals) == (0.003, 0.45, 6)
+    assert fallbacks("router.price") == before
+    assert market_view(bare(10), mark).price_sol == 0.001  # unstamped: the history's as-of
 
 
 async def test_an_evicted_depth_fills_exactly_as_the_backtester_with_the_stamped_view() -> None:
