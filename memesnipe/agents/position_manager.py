@@ -400,7 +400,7 @@ class PositionProcessor:
 processor = PositionProcessor(
     load=position_books.get,
     rules_for=RulesLookup(default_rules(settings.exits), position_exit_params),
-    policy=book_policy(settings.exits),
+    policy=dataclasses.replace(book_policy(settings.exits), wall_clock=time.time),
     flatten=FlattenLookup(position_killswitch),
 )
 

@@ -44,6 +44,7 @@ class Held:
     ts: float
     perp_market_index: int | None = None
     family: str = ""
+    fill_ts: float = 0.0  # the latest fill this state reflects (PositionUpdate.fill_ts, else ts)
 
 
 @dataclass(slots=True)
@@ -187,7 +188,9 @@ class ExposureBook:
         if p is not None:
             p.filled_ts = f.ts.timestamp()
             held = self.held.get((p.instance_id, p.mint))
-            if held is not None and held.ts >= p.filled_ts:
+            # reflected only by a state that has booked a fill this late: a state stamped later
+            # by marks alone (a replay books fills long after later marks) has not
+            if held is not None and held.fill_ts >= p.filled_ts:
                 self._drop_pending(f.order_id)
 
     def apply_update(self, u: OrderUpdate) -> None:
@@ -197,6 +200,7 @@ class ExposureBook:
     def apply_position(self, p: PositionUpdate) -> None:
         key = (p.instance_id, p.mint)
         ts = p.ts.timestamp()
+        fill_ts = p.fill_ts.timestamp() if p.fill_ts is not None else ts
         old = self.held.pop(key, None)
         if old is not None:
             if old.ts > ts:  # an older update arriving late: keep the newer state
@@ -205,12 +209,12 @@ class ExposureBook:
             self._add(p.instance_id, p.mint, -old.exposure)
         if p.status is PositionStatus.OPEN and p.qty_tokens > 0:
             exp = position_exposure(p)
-            self.held[key] = Held(p.side, p.qty_tokens, exp, ts, p.perp_market_index, p.family)
+            self.held[key] = Held(p.side, p.qty_tokens, exp, ts, p.perp_market_index, p.family, fill_ts)
             self._add(p.instance_id, p.mint, exp)
         self._recount(key)
         for oid in list(self._pending_by_pos.get(key, ())):
             pend = self.pending[oid]
-            if pend.filled_ts is not None and ts >= pend.filled_ts:
+            if pend.filled_ts is not None and fill_ts >= pend.filled_ts:
                 self._drop_pending(oid)
 
     def expire(self) -> None:

@@ -88,6 +88,11 @@ class BookPolicy:
     """Marks and depth snapshots remembered per mint (late fills, exit stamps)..."""
     mark_history_s: float = MARK_HISTORY_S
     """...spanning at most this much event time behind the newest one."""
+    wall_clock: Callable[[], float] | None = None
+    """The agent's wall clock: an exit is sent again only when ``exit_retry_s`` have passed in
+    event time *and* on this clock. A replay runs event time far faster than its fills come
+    back; on event time alone it re-sent an exit on nearly every mark (hundreds of refused
+    exits per position). None (the backtester, whose fills are instant): event time only."""
 
 
 class MarketStamp(msgspec.Struct, frozen=True, array_like=True):
@@ -275,6 +280,7 @@ class MintBook(msgspec.Struct, kw_only=True):
         self._remember(fill.fill_id)
         pos.seq += 1
         pos.updated_ts_s = max(pos.updated_ts_s, fill_s)
+        pos.last_fill_s = max(pos.last_fill_s, fill_s)
         # Timers (throttle, exit retry, rug TTL) run on the market's clock: a fill's time comes
         # from the execution side, which need not share it (paper fills, replays, clock skew).
         # A fill consumed after later marks runs on the clock as of its own event time, as it
@@ -659,10 +665,14 @@ class MintBook(msgspec.Struct, kw_only=True):
             return None
         if pos.pending_exit_id and ts_s - pos.pending_since_s < policy.exit_retry_s:
             return None
+        wall = policy.wall_clock() if policy.wall_clock is not None else 0.0
+        if pos.pending_exit_id and wall and wall - pos.pending_wall_s < policy.exit_retry_s:
+            return None
         sid = exit_signal_id(pos.instance_id, pos.direction, source_id)
         pos.pending_exit_id = sid
         pos.pending_exit_reason = decision.reason.value
         pos.pending_since_s = ts_s
+        pos.pending_wall_s = wall
         return ExitOrder(pos, decision, sid, stamp)
 
     @staticmethod

@@ -70,6 +70,7 @@ def position_update(pos: Position, rules: ExitRules) -> PositionUpdate:
         exit_pending=bool(pos.pending_exit_id),
         perp_market_index=pos.perp_market_index,
         seq=pos.seq,
+        fill_ts=_dt(pos.last_fill_s) if pos.last_fill_s else None,
     )
 
 

@@ -140,11 +140,13 @@ class Position(msgspec.Struct, kw_only=True):
     pending_exit_id: str = ""
     pending_exit_reason: str = ""
     pending_since_s: float = 0.0
+    pending_wall_s: float = 0.0  # ...and the wall-clock time it was sent (BookPolicy.wall_clock)
     # last published update (throttling marks)
     published_mark: float = 0.0
     published_ts_s: float = 0.0
     updated_ts_s: float = 0.0  # latest event time applied; updates never go back in time
     seq: int = 0
+    last_fill_s: float = 0.0  # event time of the latest fill applied (PositionUpdate.fill_ts)
 
     @property
     def is_open(self) -> bool:

@@ -205,3 +205,7 @@ class PositionUpdate(Message, frozen=True, kw_only=True):
     exit_pending: bool = False
     perp_market_index: int | None = None
     seq: int = 0
+    fill_ts: UtcDatetime | None = None
+    """Event time of the latest fill this state reflects. ``ts`` is the latest event time of
+    any input (marks too), which in a replay runs ahead of fills still being booked; the risk
+    gate keeps an order pending until an update reflects its fill by this (None: by ``ts``)."""

@@ -115,6 +115,10 @@ def test_fill_publishes_the_position_at_once_with_gross_and_net() -> None:
     assert u.fees_lamports == 2_510_000 and u.unrealized_pnl_lamports == -2_510_000
     assert u.unrealized_gross_pnl_lamports == 0 and u.stop_price_sol == pytest.approx(0.0009)
     assert u.family == "momentum_5m" and u.position_id == f"mom-1|{MINT}|long|o1"
+    assert u.fill_ts == u.ts == T0  # the latest fill it reflects (the risk gate's pending orders)
+    res = store.run([log.ev("price", price(0.0012, 30))])
+    (marked,) = sent(res, "positions", PositionUpdate)
+    assert marked.ts == T0 + timedelta(seconds=30) and marked.fill_ts == T0  # a mark books no fill
 
 
 def test_pump_and_dump_gives_one_trailing_exit_signal_with_a_replayable_id() -> None:

@@ -105,3 +105,24 @@ def test_exit_pending_until_its_fill_reaches_the_position() -> None:
     b.apply_fill(m.fill(ex.order_id, "M1", side=Side.SELL, t=3))
     b.apply_position(m.position("M1", 0, t=3))
     assert not b.exit_pending("inst-a", "M1") and b.open_positions() == 0
+
+
+def test_an_exit_stays_pending_until_a_state_that_booked_its_fill_not_one_marked_later() -> None:
+    """A replay books fills long after later marks: the open position's updates then carry
+    mark times past the exit's fill. Such a state has not booked the fill; dropping the pending
+    exit on it let a second exit through the gate (a double sell, seen in a max-speed replay)."""
+    import msgspec
+
+    b = ExposureBook()
+    b.apply_position(msgspec.structs.replace(m.position("M1", 1_000, t=1), fill_ts=m.at(1)))
+    ex = order("x1", "M1", amount=1_000, side=Side.SELL, t=2)
+    b.apply_order(ex)
+    b.apply_fill(m.fill(ex.order_id, "M1", side=Side.SELL, t=2))
+    marked_later = msgspec.structs.replace(m.position("M1", 1_000, t=90), fill_ts=m.at(1))
+    b.apply_position(marked_later)  # open, marked at t=90, its latest fill the entry at t=1
+    assert b.exit_pending("inst-a", "M1")  # a second exit is still refused (exit_pending)
+    b.apply_fill(m.fill(ex.order_id, "M1", side=Side.SELL, t=2))  # seen again: still pending
+    assert b.exit_pending("inst-a", "M1")
+    closed = msgspec.structs.replace(m.position("M1", 0, t=90), fill_ts=m.at(2))
+    b.apply_position(closed)
+    assert not b.exit_pending("inst-a", "M1") and b.open_positions() == 0

@@ -155,3 +155,26 @@ def test_an_exit_at_the_fills_moment_carries_the_fills_depth_and_the_price_then(
     assert out2 is not None and out2.exit is not None
     assert out2.exit.stamp is not None and out2.exit.stamp.depth == DepthStamp(D5, 50_000.0)
     assert out2.exit.stamp.ts_s == (T0 + timedelta(seconds=6)).timestamp()
+
+
+def test_an_exit_is_sent_again_only_after_the_retry_time_in_event_time_and_on_the_wall() -> None:
+    now = [1_000.0]
+    policy = dataclasses.replace(POLICY, wall_clock=lambda: now[0])  # exit_retry_s = 5
+    book = MintBook(mint="MINT")
+    book.apply_fill(fill(Side.BUY, 1000, 100.0, 0, "f1"), "fills/0/0", policy, rules_for)
+
+    def mark(t: float, n: int):
+        return [o.exit for o in book.apply_mark(80.0, 6, S0 + t, f"price/0/{n}", rules_for, policy)]
+
+    (first,) = mark(1, 0)  # the stop trips
+    assert first is not None and first.position.pending_wall_s == 1_000.0
+    # a replay: event time runs on 100 s while 1 s passes on the wall; the exit is in flight
+    assert mark(101, 1) == [None]
+    now[0] += 6.0
+    (again,) = mark(102, 2)  # both clocks past the retry time: sent again, with a new id
+    assert again is not None and again.signal_id != first.signal_id
+    backtester = MintBook(mint="MINT")  # no wall clock: event time alone re-arms it
+    backtester.apply_fill(fill(Side.BUY, 1000, 100.0, 0, "f1"), "fills/0/0", POLICY, rules_for)
+    backtester.apply_mark(80.0, 6, S0 + 1, "price/0/0", rules_for, POLICY)
+    (o,) = backtester.apply_mark(80.0, 6, S0 + 101, "price/0/1", rules_for, POLICY)
+    assert o.exit is not None
