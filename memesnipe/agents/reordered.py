@@ -78,9 +78,11 @@ async def run_reordered(
             hw = consumer.highwater(TP(*tp))
         except Exception:  # not assigned, consumer restarting: unknown
             return False
-        if hw is None:
-            return False
         got = received.get(tp)
+        if hw is None:
+            # no fetch response for it yet (just assigned): it may hold earlier input, so it
+            # holds the others, for at most ``idle_s`` (then a silent one stops holding)
+            return time.monotonic() - (got[1] if got is not None else started) < idle_s
         if got is not None:
             nxt, when = got[0] + 1, got[1]
         else:
