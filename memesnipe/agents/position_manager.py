@@ -222,16 +222,10 @@ class PositionProcessor:
 
     def process(self, events: Sequence[EventT]) -> BatchResult:
         """Decode and apply a batch in offset order (see :meth:`process_decoded`)."""
-        dead: list[tuple[EventT, str]] = []
-        inputs = []
-        for ev in events:
-            item = self.decode_input(ev)
-            if isinstance(item, str):
-                dead.append((ev, item))
-            elif item is not None:
-                inputs.append((ev, item))
-        res = self.process_decoded(inputs)
-        res.dead[:0] = dead
+        dec = self.decode_input
+        decoded = [(ev, dec(ev)) for ev in events]
+        res = self.process_decoded([d for d in decoded if d[1] is not None and type(d[1]) is not str])
+        res.dead[:0] = [d for d in decoded if type(d[1]) is str]
         return res
 
     def process_decoded(self, inputs: Sequence[tuple[EventT, Any]]) -> BatchResult:

@@ -182,7 +182,7 @@ def exit_signal_id(instance_id: str, direction: Direction, source_id: str) -> st
     return f"exit|{instance_id}|{direction.value}|{source_id}"
 
 
-class MintBook(msgspec.Struct, kw_only=True):
+class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
     mint: str
     offsets: dict[str, int] = {}
     positions: dict[str, Position] = {}

@@ -79,7 +79,7 @@ SIDE_EFFECT: dict[str, tuple[Direction, FillAction]] = {
 """What a fill's side does: which direction it touches and whether it opens or reduces."""
 
 
-class Costs(msgspec.Struct, kw_only=True):
+class Costs(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Cost totals by kind, in lamports. ``funding`` is funding received (negative = paid)."""
 
     swap_fee: int = 0
@@ -110,7 +110,7 @@ def fill_cost(fill: FillLike) -> int:
     )
 
 
-class Position(msgspec.Struct, kw_only=True):
+class Position(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One open (or just closed) position, with its stop and exit bookkeeping. Times are
     event-time epoch seconds."""
 
