@@ -34,6 +34,8 @@ def signal(
     instance: str = "inst-a",
     block: bool = False,
     perp: int | None = None,
+    price_sol: float = PRICE_SOL,
+    price_usd: float = PRICE_USD,
 ) -> Signal:
     intent = Intent.ENTRY if side in (Side.BUY, Side.SHORT) else Intent.EXIT
     return Signal(
@@ -46,8 +48,8 @@ def signal(
         intent=intent,
         strength=strength,
         reason="test",
-        price_usd=PRICE_USD,
-        price_sol=PRICE_SOL,
+        price_usd=price_usd,
+        price_sol=price_sol,
         perp_market_index=perp,
         block_entries=block,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,12 @@ def price(mint: str, sol_per_token: float, t: float) -> PriceEvent:
         liquidity_usd=5_000_000,
         volume_usd_5m=100_000,
     )
+
+
+def signal(sid: str, mint: str, px: float, **kw: object) -> Any:
+    """A signal stamped with this test's market (as the strategy runner stamps it): the paper
+    router fills a stamped order at the stamp's price."""
+    return m.signal(sid, mint, price_sol=px, price_usd=px * 150, **kw)  # type: ignore[arg-type]
 
 
 async def send(env: IsolatedEnv, name: str, msgs: list) -> None:
@@ -76,7 +83,7 @@ async def test_drawdown_kill_switch_stops_signing_entries_exits_pass_resume_rest
         await asyncio.sleep(2.0)
 
         # 1 SOL into M1, signed and filled
-        await send(env, "signals", [m.signal("e1", M1, t=1, instance="inst-a")])
+        await send(env, "signals", [signal("e1", M1, 1.0, t=1, instance="inst-a")])
         e1 = order_id("inst-a", M1, "e1")
         assert e1 in await signed_orders(env, 1)
         fills = await consume(env.bootstrap, env.topic("fills"), min_count=1, timeout_s=60)
@@ -92,7 +99,7 @@ async def test_drawdown_kill_switch_stops_signing_entries_exits_pass_resume_rest
 
         # entries: the gate refuses the signal; an entry order injected past the gate is not signed
         await send(env, "price", [price(M2, 1.0, H + 2)])
-        await send(env, "signals", [m.signal("e2", M2, t=H + 3, instance="inst-b")])
+        await send(env, "signals", [signal("e2", M2, 1.0, t=H + 3, instance="inst-b")])
         sneak = Order(
             order_id="f" * 32,
             signal_id="sneak",
@@ -109,7 +116,7 @@ async def test_drawdown_kill_switch_stops_signing_entries_exits_pass_resume_rest
         )
         await produce(env.bootstrap, env.topic("orders"), [(M2.encode(), encode(sneak))])
         # the exit of M1 still goes through (ours, or the position manager's own stop if it fired first)
-        await send(env, "signals", [m.signal("x1", M1, side=Side.SELL, t=H + 4, instance="inst-a")])
+        await send(env, "signals", [signal("x1", M1, 0.4, side=Side.SELL, t=H + 4, instance="inst-a")])
         rej = [
             decode(r.value, OrderRejection)
             for r in await consume(env.bootstrap, env.topic("rejections"), min_count=1, timeout_s=60)
@@ -138,7 +145,7 @@ async def test_drawdown_kill_switch_stops_signing_entries_exits_pass_resume_rest
         await send(env, "depth", [m.depth(M2, 5_000_000, t=H + 5)])
         await send(env, "price", [price(M2, 1.0, H + 5)])
         await asyncio.sleep(2.0)
-        await send(env, "signals", [m.signal("e3", M2, t=H + 10, instance="inst-b")])
+        await send(env, "signals", [signal("e3", M2, 1.0, t=H + 10, instance="inst-b")])
         e3 = order_id("inst-b", M2, "e3")
         for _ in range(30):
             if e3 in await signed_orders(env, 1, idle_s=1.0):
