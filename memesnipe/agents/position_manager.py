@@ -462,11 +462,8 @@ async def _run_reordered(stream: Any) -> None:
         stage=CONSUMER,
         topics=[names(t) for t in SOURCES],
         window_s=0.0,
-        batch=settings.kafka.batch_size,
-        within=settings.kafka.batch_within_s,
         decode=decode_one,
         apply=apply,
-        observe=BATCH_SECONDS.labels(stage=CONSUMER).observe,
     )
 
 

@@ -25,9 +25,10 @@ import faust
 from faust.types import TP, EventT
 from prometheus_client import Counter, Gauge
 
-from memesnipe.app import app
+from memesnipe.app import app, settings
 from memesnipe.core.strategies.engine import Item
 from memesnipe.core.strategies.reorder import AckGate, ReorderBuffer
+from memesnipe.metrics import BATCH_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,14 @@ async def run_reordered(
     stage: str,
     topics: Sequence[str],
     window_s: float,
-    batch: int,
-    within: float,
     decode: Decode,
     apply: Apply,
-    observe: Callable[[float], None] | None = None,
 ) -> None:
-    """Consume ``stream`` (all of ``topics``, co-partitioned) through the reorder window."""
+    """Consume ``stream`` (all of ``topics``, co-partitioned) through the reorder window, in
+    batches of ``kafka.batch_size`` / ``kafka.batch_within_s``, each batch's time observed in
+    ``memesnipe_agent_batch_seconds{stage}``."""
+    batch, within = settings.kafka.batch_size, settings.kafka.batch_within_s
+    observe = BATCH_SECONDS.labels(stage=stage).observe
     idle_s = max(within * IDLE_FLUSH_BATCHES, 1.0)
     buf = ReorderBuffer(window_s, REORDER_MAX_ITEMS, topics=topics)
     gate = AckGate()
@@ -158,7 +160,6 @@ async def run_reordered(
                 await apply_released(buf.release(lagging))
                 if stale:
                     log.info("%s: skipped %d events of partitions no longer assigned", stage, stale)
-                if observe is not None:
-                    observe(time.perf_counter() - t0)
+                observe(time.perf_counter() - t0)
     finally:
         flusher.cancel()

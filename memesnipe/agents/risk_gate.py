@@ -133,11 +133,8 @@ async def _run_reordered(stream: Any) -> None:
         stage=CONSUMER,
         topics=[names(n) for n in INPUTS],
         window_s=0.0,
-        batch=settings.kafka.batch_size,
-        within=settings.kafka.batch_within_s,
         decode=decode,
         apply=apply,
-        observe=BATCH_SECONDS.labels(stage=CONSUMER).observe,
     )
 
 

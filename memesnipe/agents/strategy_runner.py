@@ -208,9 +208,6 @@ async def _run_reordered(stream: faust.StreamT, window_s: float) -> None:
         stage="strategy_runner",
         topics=[names(t) for t in MARKET_TOPICS],
         window_s=window_s,
-        batch=settings.kafka.batch_size,
-        within=settings.kafka.batch_within_s,
         decode=decode,
         apply=apply,
-        observe=BATCH_SECONDS.labels(stage="strategy_runner").observe,
     )
