@@ -1,5 +1,5 @@
 """All position state of one token (mint): every strategy instance's positions, the last input
-offset applied per topic, recent fill ids, a sticky rug flag, and exits in flight.
+offset applied per topic, recent fill ids, recent rug signals, and exits in flight.
 
 One book per mint because every input (fills, price marks, rug signals) is keyed by mint: a
 mark reaches all of the token's positions with one lookup, and the offsets that make recovery
@@ -30,8 +30,11 @@ flight per position as always; an exit of this book refused that way is sent aga
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
 
 import msgspec
 
@@ -187,7 +190,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
     offsets: dict[str, int] = {}
     positions: dict[str, Position] = {}
     recent_fill_ids: list[str] = []
-    rug_reason: str = ""
+    rug_reason: str = ""  # legacy (books stored before rug_hist): migrated on load
     rug_ts_s: float = 0.0
     perp_markets: dict[str, int] = {}  # instance_id -> Drift perp market of its short entries
     clock_s: float = 0.0  # latest event time of the token's market inputs (marks, signals)
@@ -211,8 +214,10 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
     def __post_init__(self) -> None:
         if self.marks_missing_s < 0.0:
             self.marks_missing_s = self.clock_s
-        if self.rug_reason and not self.rug_hist:  # a book stored before the rug history
-            self.rug_hist = [(self.rug_ts_s, self.rug_reason)]
+        if self.rug_reason:  # a book stored before the rug history
+            if not self.rug_hist:
+                self.rug_hist = [(self.rug_ts_s, self.rug_reason)]
+            self.rug_reason, self.rug_ts_s = "", 0.0
 
     # -- exactly-once bookkeeping -------------------------------------------------------
     def is_applied(self, topic: str, offset: int) -> bool:
@@ -224,9 +229,6 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         last = self.offsets.get(topic)
         if last is None or offset > last:
             self.offsets[topic] = offset
-
-    def rug_active(self, now_s: float, policy: BookPolicy) -> bool:
-        return bool(self.rug_asof(now_s, policy))
 
     def rug_asof(self, now_s: float, policy: BookPolicy) -> str:
         """The reason of the rug in force at event time ``now_s`` ("" = none): the latest rug
@@ -357,7 +359,9 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         self.clock_s = max(self.clock_s, ts_s)
         rug = self.rug_asof(ts_s, policy)
         for pos in self.positions.values():
-            o = self._mark_position(pos, price, decimals, ts_s, source_id, rules_for, policy, rug, flatten)
+            o = self._mark_position(
+                pos, price, decimals, ts_s, source_id, rules_for, policy, rug, flatten, price_usd
+            )
             if o is not None:
                 out.append(o)
         return out
@@ -384,20 +388,9 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         policy: BookPolicy | None = None,
     ) -> None:
         """Remember a depth snapshot: exits stamp the depth as of their moment from these."""
-        hist = self.depth_hist
-        i = len(hist)
-        while i > 0 and hist[i - 1].ts_s > ts_s:  # almost always appended at the end
-            i -= 1
-        hist.insert(i, DepthRecord(ts_s, levels, liquidity_usd))
-        keep, span = _limits(policy)
-        floor = hist[-1].ts_s - span
-        n = 0
-        while n < len(hist) and (len(hist) - n > keep or hist[n].ts_s < floor):
-            lost = hist[n].ts_s
+        for old in _keep_recent(self.depth_hist, DepthRecord(ts_s, levels, liquidity_usd), policy):
+            lost = old.ts_s
             self.depth_lost_s = lost if self.depth_lost_s is None else max(self.depth_lost_s, lost)
-            n += 1
-        if n:
-            del hist[:n]
 
     def depth_stamp(self, t: float, *, inclusive: bool) -> DepthStamp | None:
         """The depth as of event time ``t``: the latest snapshot before it (``inclusive``: at or
@@ -426,6 +419,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         policy: BookPolicy,
         rug: str,
         flatten: str,
+        price_usd: float = 0.0,
     ) -> MarkOutcome | None:
         if ts_s < pos.mark_ts_s:
             return None  # older than the last mark: neither a mark nor a new best price
@@ -450,7 +444,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         )
         exit_order = None
         if decision:
-            stamp = MarketStamp(ts_s, price, 0.0, self.depth_stamp(ts_s, inclusive=False))
+            stamp = MarketStamp(ts_s, price, price_usd, self.depth_stamp(ts_s, inclusive=False))
             exit_order = self._claim(pos, decision, source_id, ts_s, policy, stamp)
         publish = exit_order is not None or self._due(pos, ts_s, policy)
         if publish:
@@ -461,22 +455,10 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     # -- mark history (late fills) ----------------------------------------------------------
     def _record_mark(self, rec: MarkRecord, policy: BookPolicy | None = None) -> None:
-        hist = self.mark_hist
-        i = len(hist)
-        while i > 0 and hist[i - 1].ts_s > rec.ts_s:  # almost always appended at the end
-            i -= 1
-        hist.insert(i, rec)
-        keep, span = _limits(policy)
-        floor = hist[-1].ts_s - span
-        n = 0
-        while n < len(hist) and (len(hist) - n > keep or hist[n].ts_s < floor):
-            old = hist[n]
+        for old in _keep_recent(self.mark_hist, rec, policy):
             self.marks_missing_s = max(self.marks_missing_s, old.ts_s)
             if old.clocked:
                 self.marks_clock_evicted_s = max(self.marks_clock_evicted_s, old.ts_s)
-            n += 1
-        if n:
-            del hist[:n]
 
     def _marks_after(self, t: float) -> list[MarkRecord] | None:
         """The recorded marks with ``ts > t`` in order; None if one of them may be missing."""
@@ -529,7 +511,16 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
                 deferred = None
             rug = self.rug_asof(rec.ts_s, policy)
             o = self._mark_position(
-                pos, rec.price, rec.decimals, rec.ts_s, rec.source_id, rules_for, policy, rug, flatten
+                pos,
+                rec.price,
+                rec.decimals,
+                rec.ts_s,
+                rec.source_id,
+                rules_for,
+                policy,
+                rug,
+                flatten,
+                rec.price_usd,
             )
             rec.clocked = True  # a position existed at this mark: it advanced the clock
             self.clock_s = max(self.clock_s, rec.ts_s)
@@ -537,10 +528,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
                 continue
             ex = o.exit
             if ex is not None:  # the signal must carry the position as of this mark
-                stamp = ex.stamp
-                if stamp is not None:
-                    stamp = MarketStamp(stamp.ts_s, stamp.price_sol, rec.price_usd, stamp.depth)
-                ex = ExitOrder(msgspec.structs.replace(pos), ex.decision, ex.signal_id, stamp)
+                ex = ExitOrder(msgspec.structs.replace(pos), ex.decision, ex.signal_id, ex.stamp)
             out.append(MarkOutcome(pos, o.publish, ex, rec.ts_s, rec.price_usd))
         if deferred is not None:
             out += self._claim_deferred(pos, deferred, source_id, policy)
@@ -630,17 +618,11 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
     def apply_rug(self, reason: str, ts_s: float, source_id: str, policy: BookPolicy) -> list[ExitOrder]:
         """A rug signal for this token: remember it and force every long out now."""
         self.clock_s = max(self.clock_s, ts_s)
-        if ts_s >= self.rug_ts_s:
-            self.rug_reason = reason or "rug signal"
-            self.rug_ts_s = ts_s
         hist = self.rug_hist
-        i = len(hist)
-        while i > 0 and hist[i - 1][0] > ts_s:
-            i -= 1
-        hist.insert(i, (ts_s, reason or "rug signal"))
+        hist.insert(bisect_right(hist, ts_s, key=itemgetter(0)), (ts_s, reason or "rug signal"))
         if len(hist) > RUG_HISTORY:
             del hist[: len(hist) - RUG_HISTORY]
-        decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_asof(ts_s, policy) or self.rug_reason}")
+        decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_asof(ts_s, policy)}")
         out = []
         for pos in self.positions.values():
             if pos.direction is Direction.LONG and pos.is_open:
@@ -696,10 +678,24 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
             del self.recent_fill_ids[: len(self.recent_fill_ids) - RECENT_FILL_IDS]
 
 
-def _limits(policy: BookPolicy | None) -> tuple[int, float]:
-    if policy is None:
-        return MARK_HISTORY, MARK_HISTORY_S
-    return policy.mark_history, policy.mark_history_s
+def _keep_recent(hist: list[Any], rec: Any, policy: BookPolicy | None) -> list[Any]:
+    """Insert ``rec`` into ``hist`` (sorted by ``ts_s``, equal times in arrival order) and evict
+    from the oldest end what the policy's bounds no longer keep (count, and event-time span
+    behind the newest); returns the evicted records, oldest first."""
+    i = len(hist)
+    while i > 0 and hist[i - 1].ts_s > rec.ts_s:  # almost always appended at the end
+        i -= 1
+    hist.insert(i, rec)
+    keep, span = (
+        (MARK_HISTORY, MARK_HISTORY_S) if policy is None else (policy.mark_history, policy.mark_history_s)
+    )
+    floor = hist[-1].ts_s - span
+    n = 0
+    while n < len(hist) and (len(hist) - n > keep or hist[n].ts_s < floor):
+        n += 1
+    evicted = hist[:n]
+    del hist[:n]
+    return evicted
 
 
 _encoder = msgspec.msgpack.Encoder()

@@ -71,7 +71,7 @@ def test_a_stop_on_a_mark_is_stamped_with_that_price_and_the_depth_before_it() -
     out = feed(book, 85.0, 20, 1)  # below the 10% stop
     (o,) = out
     assert o.exit is not None and o.exit.decision.reason is ExitReason.STOP_LOSS
-    assert o.exit.stamp == MarketStamp(S0 + 20, 85.0, 0.0, DepthStamp(D5, 50_000.0))
+    assert o.exit.stamp == MarketStamp(S0 + 20, 85.0, 85.0 * 150, DepthStamp(D5, 50_000.0))
 
 
 def test_depth_as_of_inclusive_unknown_and_none() -> None:
