@@ -11,6 +11,7 @@ budget, capped. Drift: placePerpOrder (reduce-only for covers) at a worst-accept
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import logging
 import math
@@ -22,7 +23,7 @@ from solders.pubkey import Pubkey
 
 from memesnipe.agents.routing import RouteFailed
 from memesnipe.connectors.drift import DriftOrderError, DriftPerpBuilder
-from memesnipe.connectors.drift.orders import base_amount_from_tokens
+from memesnipe.connectors.drift.orders import PRICE_PRECISION, base_amount_from_tokens
 from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.jito import JitoClient
 from memesnipe.connectors.jupiter import JupiterClient
@@ -138,7 +139,10 @@ class LiveRoute:
             else s.execution.cu_limit_default
         )
         cu_price = self._cu_price(cu_limit)
-        built = build(cu_limit=cu_limit, cu_price_micro_lamports=cu_price)
+        built = dataclasses.replace(
+            build(cu_limit=cu_limit, cu_price_micro_lamports=cu_price),
+            min_out=q.out_amount * (10_000 - order.slippage_bps) // 10_000,
+        )
         filled = from_quote(
             buy=buy,
             in_amount=q.in_amount,
@@ -174,11 +178,12 @@ class LiveRoute:
         )
         slip = s.drift.max_slippage_bps / 10_000
         limit = market.price_usd * (1 - slip if short else 1 + slip)
+        base_amount = base_amount_from_tokens(modelled.qty_tokens, market.decimals)
         ix = self.drift.place_perp_order_ix(
             payer,
             market_index=int(order.perp_market_index or 0),
             short=short,
-            base_amount=base_amount_from_tokens(modelled.qty_tokens, market.decimals),
+            base_amount=base_amount,
             reduce_only=not short,
             limit_price_usd=limit,
             auction_duration=s.drift.auction_duration_slots,
@@ -195,6 +200,9 @@ class LiveRoute:
             tip_account=tip_account,
             memo=MEMO_PREFIX + order.order_id,
             blockhash=await self._blockhash(),
+        )
+        built = dataclasses.replace(
+            built, base_amount=base_amount, oracle_price=round(market.price_usd * PRICE_PRECISION)
         )
         plan = plan_order(
             order,

@@ -36,7 +36,7 @@ from memesnipe.metrics import ASOF_FALLBACKS
 from memesnipe.settings import Mode, Settings
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.execution import ExecutionRequest
-from memesnipe.streams.trading import Order
+from memesnipe.streams.trading import Order, Venue
 from memesnipe.tables.orders import MarketMark
 
 log = logging.getLogger(__name__)
@@ -280,6 +280,12 @@ class Router:
             tip_lamports=built.tip_lamports,
             paper=self.paper,
             meta=meta,
+            side=order.side,
+            venue=order.venue,
+            amount_in=built.base_amount if order.venue is Venue.DRIFT else order.amount_in,
+            min_out=built.min_out,
+            perp_market_index=order.perp_market_index,
+            oracle_price=built.oracle_price,
         )
 
 

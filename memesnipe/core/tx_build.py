@@ -112,6 +112,9 @@ class BuiltTx:
     tip_lamports: int
     tip_account: str
     blockhash: str
+    min_out: int = 0  # what the venue instruction must deliver at least (declared to the signer)
+    base_amount: int = 0  # perp orders: Drift base amount (BASE_PRECISION)
+    oracle_price: int = 0  # perp orders: the price the limit is banded around (PRICE_PRECISION)
 
 
 def build_transaction(

@@ -36,6 +36,24 @@ class JournalLine(msgspec.Struct, frozen=True):
     result: str  # the exact published ExecutionResult JSON
     source: str = ""
     tx_hash: str = ""  # sha256 of the request's tx_b64: the same transaction sent again
+    tips: int = 0  # lamports tipped (entries and exits)
+    fees: int = 0  # priority fee lamports (entries and exits)
+    exit_fees: int = 0  # tips + fees of an exit (its own daily cap)
+
+
+class DayTotals(msgspec.Struct):
+    """A UTC day's ledger: entry spend, tips, priority fees, exits' tips + fees."""
+
+    spend: int = 0
+    tips: int = 0
+    fees: int = 0
+    exit_fees: int = 0
+
+    def add(self, line: JournalLine) -> None:
+        self.spend += line.spend
+        self.tips += line.tips
+        self.fees += line.fees
+        self.exit_fees += line.exit_fees
 
 
 @dataclass(slots=True)
@@ -66,7 +84,7 @@ class Journal:
                 f"another signer holds the journal {path}; run one signer per data dir"
             ) from None
         self._index: dict[str, Entry] = {}
-        self._spend: dict[str, int] = {}
+        self._days: dict[str, DayTotals] = {}
         self._pending: list[tuple[Entry, bytes]] = []
         self._size = 0
         self._recover()
@@ -93,8 +111,11 @@ class Journal:
 
     def _apply(self, line: JournalLine, offset: int) -> None:
         self._index[line.request_id] = Entry(line.hmac, line.tx_hash, line.status, offset, None)
-        if line.spend:
-            self._spend[line.day] = self._spend.get(line.day, 0) + line.spend
+        self._book(line)
+
+    def _book(self, line: JournalLine) -> None:
+        if line.spend or line.tips or line.fees or line.exit_fees:
+            self._days.setdefault(line.day, DayTotals()).add(line)
 
     # -- queries ----------------------------------------------------------------------------
     def get(self, request_id: str) -> Entry | None:
@@ -102,7 +123,11 @@ class Journal:
 
     def spent(self, day: str) -> int:
         """Spend booked for a UTC day (YYYY-MM-DD), pending lines included."""
-        return self._spend.get(day, 0)
+        return self.day(day).spend
+
+    def day(self, day: str) -> DayTotals:
+        """The day's ledger (pending lines included); a fresh zero ledger for an unseen day."""
+        return self._days.get(day) or DayTotals()
 
     def result_bytes(self, entry: Entry) -> bytes:
         """The exact result bytes first published for this entry."""
@@ -123,8 +148,7 @@ class Journal:
             raise JournalError(f"request_id {line.request_id!r} already journaled")
         entry = Entry(line.hmac, line.tx_hash, line.status, -1, line)
         self._index[line.request_id] = entry
-        if line.spend:
-            self._spend[line.day] = self._spend.get(line.day, 0) + line.spend
+        self._book(line)
         self._pending.append((entry, _encoder.encode(line) + b"\n"))
 
     @property

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from memesnipe.streams.base import Lamports, Message, UtcDatetime
-from memesnipe.streams.trading import Intent
+from memesnipe.streams.trading import Intent, Side, Venue
 
 
 class ExecutionStatus(StrEnum):
@@ -22,6 +22,13 @@ class ExecutionRequest(Message, frozen=True, kw_only=True):
     """An unsigned transaction for the signer, authenticated by an HMAC over its fields.
 
     ``request_id`` equals the order's idempotency key: the signer never signs an id twice.
+
+    The declared intent, which the signer holds the transaction's decoded effect to:
+    ``side``/``venue`` (what the order is), ``amount_in`` (buy: lamports of SOL in; sell: base
+    units of the mint out; short/cover: Drift base amount, BASE_PRECISION 1e9), ``min_out`` (buy:
+    base units of the mint; sell: lamports; derived by the router from its quote and slippage),
+    ``perp_market_index`` and ``oracle_price`` (Drift PRICE_PRECISION 1e6, the price the limit is
+    banded around). ``spend_lamports``: the most SOL the transaction may take in total.
     """
 
     request_id: str
@@ -34,6 +41,12 @@ class ExecutionRequest(Message, frozen=True, kw_only=True):
     tip_lamports: Lamports = 0
     paper: bool = True
     meta: dict[str, Any] = {}
+    side: Side | None = None
+    venue: Venue | None = None
+    amount_in: Lamports = 0
+    min_out: Lamports = 0
+    perp_market_index: int | None = None
+    oracle_price: Lamports = 0
     hmac: str = ""
 
 

