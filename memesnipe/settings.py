@@ -359,6 +359,14 @@ class SignerSettings(BaseModel):
     program_allowlist: str = Field(SIGNER_PROGRAM_ALLOWLIST, description="comma-separated program ids")
     batch_size: int = Field(256, ge=1, le=10_000, description="requests per poll (one fsync per batch)")
     max_request_age_s: float = Field(120.0, ge=0, description="refuse older requests (0 = off)")
+    max_request_bytes: int = Field(
+        16_384,
+        ge=4_096,
+        le=1_000_000,
+        description="larger exec_requests records are refused before any decoding (a real one is ~2.5 KB)",
+    )
+    metrics_port: int = Field(9465, ge=0, le=65535, description="/metrics, /healthz, /readyz; 0 = off")
+    metrics_host: str = Field("127.0.0.1", description="bind address of its metrics (0.0.0.0 in Docker)")
 
     @field_validator("key_path", "paper_key_path", mode="before")
     @classmethod

@@ -25,4 +25,11 @@ class KillState:
         except DecodeError as exc:
             self.active, self.reason, self.by = True, f"undecodable killswitch message: {exc}", "signer"
             return
+        except Exception as exc:  # RecursionError on deep nesting, ...: must not stop the signer
+            self.active, self.reason, self.by = (
+                True,
+                f"undecodable killswitch message ({type(exc).__name__})",
+                "signer",
+            )
+            return
         self.active, self.reason, self.by = msg.active, msg.reason, msg.by

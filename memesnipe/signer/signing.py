@@ -24,8 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
+from memesnipe.signer.intake import (
+    DEAD_LETTER_PAYLOAD_BYTES,
+    DEFAULT_MAX_REQUEST_BYTES,
+    IntakeError,
+    decode_request,
+    lenient_ids,
+    safe_key,
+)
 from memesnipe.signer.journal import Journal, JournalLine
 from memesnipe.signer.keystore import SealedKey
 from memesnipe.signer.killswitch import KillState
@@ -34,7 +40,7 @@ from memesnipe.signer.programs import wsol_ata
 from memesnipe.signer.transaction import TransactionError, parse_transaction, sign_slot
 from memesnipe.streams.auth import verify_request
 from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import DecodeError, decode, encode
+from memesnipe.streams.codec import encode
 from memesnipe.streams.deadletter import DeadLetter
 from memesnipe.streams.execution import ExecutionRequest, ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import Intent
@@ -43,17 +49,6 @@ log = logging.getLogger("memesnipe.signer")
 
 REQUEST_SCHEMA_VERSION = 1
 MAX_ID_LEN = 128
-
-
-class _Ids(msgspec.Struct):
-    """Lenient view of a request that failed validation, to address the refusal."""
-
-    request_id: str = ""
-    order_id: str = ""
-    mint: str = ""
-
-
-_ids_decoder = msgspec.json.Decoder(_Ids)
 
 
 def tx_hash(req: ExecutionRequest) -> str:
@@ -109,14 +104,17 @@ class SigningService:
         self._wsol = bytes(wsol_ata(cfg.wallet))
 
     # ------------------------------------------------------------------------------------
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    """Intake size limit, checked before decoding (the worker sets ``signer.max_request_bytes``)."""
+
     def handle(
         self, raw: bytes, *, key: bytes | None = None, topic: str = "", partition: int = -1, offset: int = -1
     ) -> Outcome:
         now = self.clock()
         try:
-            req = decode(raw, ExecutionRequest)
-        except DecodeError as exc:
-            return self._undecodable(raw, key, f"undecodable request: {exc}", now, topic, partition, offset)
+            req = decode_request(raw, self.max_request_bytes)
+        except IntakeError as exc:  # the intake raises nothing else, whatever the bytes
+            return self._undecodable(raw, key, exc.reason, now, topic, partition, offset)
         if req.v != REQUEST_SCHEMA_VERSION:
             return self._refuse(req, f"unsupported request version {req.v}", now, journal=False)
         if not verify_request(req, self._secret):
@@ -249,11 +247,9 @@ class SigningService:
         partition: int,
         offset: int,
     ) -> Outcome:
-        try:
-            ids = _ids_decoder.decode(raw)
-        except msgspec.DecodeError:
-            ids = _Ids()
-        mint = ids.mint if isinstance(ids.mint, str) else ""
+        ids = lenient_ids(raw, self.max_request_bytes)  # never raises: empty ids at worst
+        mint = ids.mint
+        short_key = safe_key(key)  # a huge key must not make the refusal itself unproducible
         result = ExecutionResult(
             request_id=ids.request_id,
             order_id=ids.order_id,
@@ -266,15 +262,15 @@ class SigningService:
             topic=topic,
             partition=partition,
             offset=offset,
-            key=key.decode("utf-8", "replace") if key is not None else None,
+            key=short_key.decode("utf-8", "replace") if key is not None else None,
             reason=reason,
-            payload=raw[:65536].decode("utf-8", "replace"),
+            payload=raw[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", "replace"),
             ts=now,
             consumer="signer",
         )
         self.stats.refused += 1
         log.warning("refused", extra={"request_id": ids.request_id, "reason": reason})
-        out_key = mint.encode() if mint else (key or b"")
+        out_key = mint.encode() if mint else short_key
         return Outcome(
             ids.request_id, ExecutionStatus.REFUSED, reason, out_key, encode(result), deadletter=encode(dead)
         )

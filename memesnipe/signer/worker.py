@@ -26,15 +26,25 @@ from solders.pubkey import Pubkey
 
 from memesnipe.settings import Mode, Settings
 from memesnipe.signer import keystore
+from memesnipe.signer.intake import safe_key
 from memesnipe.signer.journal import Journal
+from memesnipe.signer.metrics import CONTENT_TYPE, SignerMetrics
 from memesnipe.signer.policy import PolicyConfig
 from memesnipe.signer.signing import Outcome, SigningService
+from memesnipe.signer.status import StatusServer
+from memesnipe.streams.base import utcnow
+from memesnipe.streams.codec import encode
+from memesnipe.streams.deadletter import DeadLetter
+from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.topics import COMPACTED, topic_names
 
 log = logging.getLogger("memesnipe.signer")
 
 READY = "signer ready"
 """Logged once the kill switch is known and the request consumer runs (tests wait for it)."""
+
+STALL_S = 30.0
+"""/readyz fails when the request loop has not come round for this long (stuck fsync, broker)."""
 
 
 def bootstrap_servers(settings: Settings) -> str:
@@ -123,6 +133,42 @@ class SignerWorker:
         self._kill: AIOKafkaConsumer | None = None
         self.batches = 0
         self.first_batch_at: float | None = None  # perf_counter() when the first batch arrived
+        service.max_request_bytes = settings.signer.max_request_bytes
+        self.metrics = SignerMetrics()
+        self.kill_loaded = False
+        self.loop_at: float | None = None  # monotonic() of the request loop's last turn
+        self._register_gauges()
+
+    def _register_gauges(self) -> None:
+        svc, m = self.service, self.metrics
+        m.gauge("memesnipe_signer_journal_entries", "Decisions in the journal", lambda: len(svc.journal))
+        m.gauge(
+            "memesnipe_signer_journal_bytes",
+            "Size of the journal file (fsync'd lines)",
+            lambda: svc.journal.path.stat().st_size,
+        )
+        m.gauge(
+            "memesnipe_signer_spent_today_lamports",
+            "Entry spend booked for the current UTC day (the daily cap's ledger)",
+            lambda: svc.journal.spent(svc.clock().date().isoformat()),
+        )
+        m.gauge(
+            "memesnipe_signer_kill_switch_active",
+            "1 while the signer refuses entries",
+            lambda: svc.kill.active,
+        )
+        m.gauge("memesnipe_signer_ready", "1 while /readyz answers 200", lambda: self.ready()[0])
+
+    def ready(self) -> tuple[bool, str]:
+        """Ready to sign: the kill switch state is loaded and the request loop is running."""
+        if not self.kill_loaded:
+            return False, "kill switch state not loaded yet"
+        if self._requests is None or self.loop_at is None:
+            return False, "request consumer not running"
+        idle = time.monotonic() - self.loop_at
+        if idle > STALL_S:
+            return False, f"request loop stalled for {idle:.0f} s"
+        return True, ""
 
     # -- start-up ---------------------------------------------------------------------------
     async def ensure_topics(self) -> None:
@@ -210,6 +256,7 @@ class SignerWorker:
                 break
             batch = await self._kill.getmany(*behind, timeout_ms=500)
             self._apply_kill(batch)
+        self.kill_loaded = True
         log.info("kill switch state loaded", extra={"active": self.service.kill.active})
 
     def _apply_kill(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
@@ -230,12 +277,18 @@ class SignerWorker:
     # -- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         assert self._requests is not None
-        while not stop.is_set():
-            await self._poll_kill()
-            batch = await self._requests.getmany(timeout_ms=200, max_records=self.settings.signer.batch_size)
-            if batch:
+        try:
+            while not stop.is_set():
+                self.loop_at = time.monotonic()
                 await self._poll_kill()
-                await self.process(batch)
+                batch = await self._requests.getmany(
+                    timeout_ms=200, max_records=self.settings.signer.batch_size
+                )
+                if batch:
+                    await self._poll_kill()
+                    await self.process(batch)
+        finally:
+            self.loop_at = None
 
     async def process(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
         """Decide, journal (fsync), publish (acked), then commit. Any failure raises: nothing
@@ -244,12 +297,16 @@ class SignerWorker:
         t0 = time.perf_counter()
         if self.first_batch_at is None:
             self.first_batch_at = t0
-        svc = self.service
+        svc, m = self.service, self.metrics
         outcomes = []
         offsets: dict[TopicPartition, int] = {}
+        clock = time.perf_counter
         for tp, records in batch.items():
             for rec in records:
-                outcomes.append(self._handle(rec.value or b"", rec.key, tp, rec.offset))
+                s0 = clock()
+                o = self._handle(rec.value or b"", rec.key, tp, rec.offset)
+                m.observe(o.status, o.reason, o.replayed, o.deadletter is not None, clock() - s0)
+                outcomes.append(o)
             if records:
                 offsets[tp] = records[-1].offset + 1
         t1 = time.perf_counter()
@@ -270,6 +327,7 @@ class SignerWorker:
         except CommitFailedError as exc:  # rebalanced: the new owner replays from the journal
             log.warning("offset commit failed; batch will be replayed", extra={"error": str(exc)})
         self.batches += 1
+        m.batch_seconds.observe(time.perf_counter() - t0)
         log.info(
             "batch",
             extra={
@@ -285,14 +343,20 @@ class SignerWorker:
         )
 
     def _handle(self, raw: bytes, key: bytes | None, tp: TopicPartition, offset: int) -> Outcome:
-        """One request; a bug in the signer refuses it (fail closed) instead of crash-looping."""
+        """One request; whatever fails on it refuses it (fail closed) and dead-letters it, so its
+        offset is committed and the signer moves on instead of dying on it after every restart.
+        Only the journal write and the publish (durability, not poison) may fail a batch."""
         try:
             return self.service.handle(raw, key=key, topic=tp.topic, partition=tp.partition, offset=offset)
         except Exception as exc:
+            reason = f"internal error: {type(exc).__name__}"
             log.exception(
                 "internal error; request refused", extra={"offset": offset, "partition": tp.partition}
             )
-            return self.service.internal_error(raw, key, f"internal error: {type(exc).__name__}", tp, offset)
+        try:
+            return self.service.internal_error(raw, key, reason, tp, offset)
+        except Exception as exc:  # the fallback failed too: a minimal refusal, built from nothing
+            return last_resort(key, f"{reason} (fallback failed: {type(exc).__name__})", tp, offset)
 
     async def stop(self) -> None:
         for client in (self._requests, self._kill):
@@ -302,17 +366,43 @@ class SignerWorker:
             await self._producer.stop()
 
 
+def last_resort(key: bytes | None, reason: str, tp: TopicPartition, offset: int) -> Outcome:
+    """A refusal and a dead letter addressed by nothing but the record's position (no ids, no
+    payload): what is published when even the service's own fallback failed on a record."""
+    now = utcnow()
+    short_key = safe_key(key)
+    result = ExecutionResult(
+        request_id="", order_id="", mint="", status=ExecutionStatus.REFUSED, ts=now, reason=reason
+    )
+    dead = DeadLetter(
+        topic=tp.topic,
+        partition=tp.partition,
+        offset=offset,
+        key=short_key.decode("utf-8", "replace") if key is not None else None,
+        reason=reason,
+        payload="",
+        ts=now,
+        consumer="signer",
+    )
+    return Outcome("", ExecutionStatus.REFUSED, reason, short_key, encode(result), deadletter=encode(dead))
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    """Load the key, open the journal, run until ``stop`` is set."""
+    """Load the key, open the journal, serve the status endpoint, run until ``stop`` is set."""
     key = load_key(settings)
     keystore.write_public_key(settings.data_dir, key.pubkey)
     journal = Journal(journal_path(settings))
     gc.freeze()  # the recovered journal index is long-lived: keep it out of every GC pass
     worker = SignerWorker(settings, build_service(settings, key, journal))
+    s = settings.signer
+    status = StatusServer(s.metrics_host, s.metrics_port, worker.metrics.render, worker.ready, CONTENT_TYPE)
     try:
+        if s.metrics_port:
+            await status.start()
         await worker.start()
         await worker.run(stop)
     finally:
+        await status.stop()
         await worker.stop()
         journal.close()
         log.info("signer stopped", extra=asdict(worker.service.stats))

@@ -94,3 +94,136 @@ def test_arbitrary_transaction_bytes_are_refused(
     svc = make_service()
     out = svc.handle(wire(request(tx, spend=10**8, tip=10**8)))
     assert out.status is ExecutionStatus.REFUSED, out.reason
+
+
+# -- intake and HMAC: hostile bytes on the request topic ------------------------------------
+JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+JSON_TREES = st.recursive(
+    JSON_LEAVES,
+    lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=10), kids, max_size=5),
+    max_leaves=40,
+)
+FIELDS = (
+    "request_id",
+    "order_id",
+    "mint",
+    "intent",
+    "tx_b64",
+    "created_at",
+    "spend_lamports",
+    "meta",
+    "hmac",
+)
+
+
+def _deep(depth: int, opener: bytes) -> bytes:
+    return opener * depth
+
+
+def _assert_refused_unsigned(out: object) -> None:
+    from memesnipe.signer.signing import Outcome
+
+    assert isinstance(out, Outcome)
+    assert out.status is ExecutionStatus.REFUSED, out.reason
+    res = msgspec.json.decode(out.value, type=ExecutionResult)
+    assert res.signed_tx_b64 == "" and res.signature == ""
+
+
+@SETTINGS
+@given(tree=JSON_TREES, field=st.sampled_from(FIELDS), whole=st.booleans())
+def test_arbitrary_json_trees_never_crash_and_never_sign(
+    make_service: Callable[..., SigningService], tree: object, field: str, whole: bool
+) -> None:
+    """Any JSON value, as the whole record or in place of one field of a valid request."""
+    svc = make_service()
+    me = svc.cfg.wallet
+    if whole:
+        raw = msgspec.json.encode(tree)
+    else:
+        body = msgspec.json.decode(wire(request(unsigned_tx(me, paper_ixs(me)), spend=20_000)))
+        body[field] = tree
+        raw = msgspec.json.encode(body)
+    out = svc.handle(raw, key=b"k", topic="t", partition=0, offset=1)
+    _assert_refused_unsigned(out)
+
+
+@SETTINGS
+@given(
+    depth=st.integers(1, 12_000),
+    opener=st.sampled_from([b"[", b'{"a":', b'[{"b":']),
+    where=st.sampled_from(["top", "meta", "unknown", "hmac", "mint"]),
+)
+def test_deep_nesting_anywhere_is_refused_not_raised(
+    make_service: Callable[..., SigningService], depth: int, opener: bytes, where: str
+) -> None:
+    svc = make_service()
+    me = svc.cfg.wallet
+    nest = _deep(depth, opener)
+    valid = wire(request(unsigned_tx(me, paper_ixs(me)), spend=20_000))
+    raw = {
+        "top": nest,
+        "meta": valid.replace(b'"meta":{}', b'"meta":{"x":' + nest + b"}"),
+        "unknown": valid[:-1] + b',"zz":' + nest + b"}",
+        "hmac": valid.replace(b'"hmac":"', b'"hmac":' + nest + b'"'),
+        "mint": valid.replace(b'"mint":"', b'"mint":' + nest + b'"'),
+    }[where]
+    out = svc.handle(raw, key=b"k", topic="t", partition=0, offset=1)
+    _assert_refused_unsigned(out)
+    assert out.deadletter is not None or out.reason == "bad hmac"
+
+
+@SETTINGS
+@given(data=st.data())
+def test_mutated_valid_requests_never_crash_and_sign_only_with_a_valid_hmac(
+    make_service: Callable[..., SigningService], data: st.DataObject
+) -> None:
+    """Byte mutations (replace, insert, delete) of an HMAC'd request: whatever gets signed is a
+    request whose HMAC verifies over exactly the fields that were decoded."""
+    from memesnipe.streams.auth import canonical_bytes, verify_request
+    from memesnipe.streams.execution import ExecutionRequest
+    from tests.signer.helpers import SECRET
+
+    svc = make_service()
+    me = svc.cfg.wallet
+    original = request(unsigned_tx(me, paper_ixs(me)), spend=20_000)
+    raw = bytearray(wire(original))
+    for _ in range(data.draw(st.integers(1, 4))):
+        op = data.draw(st.sampled_from(["replace", "insert", "delete"]))
+        i = data.draw(st.integers(0, len(raw) - 1))
+        if op == "replace":
+            raw[i] = data.draw(st.integers(0, 255))
+        elif op == "insert":
+            raw[i:i] = data.draw(st.binary(min_size=1, max_size=8))
+        else:
+            del raw[i]
+    out = svc.handle(bytes(raw), key=b"k", topic="t", partition=0, offset=1)
+    assert out.status in (ExecutionStatus.SIGNED, ExecutionStatus.REFUSED)
+    if out.status is ExecutionStatus.SIGNED:
+        req = msgspec.json.decode(bytes(raw), type=ExecutionRequest)
+        assert verify_request(req, SECRET)
+        assert canonical_bytes(req) == canonical_bytes(original)  # only no-op mutations pass
+
+
+@SETTINGS
+@given(
+    hmac=st.text(max_size=80) | st.from_regex(r"\A[0-9a-f]{64}\Z"),
+    secret=st.text(max_size=40) | st.binary(max_size=40),
+    meta=st.dictionaries(st.text(max_size=8), JSON_TREES, max_size=4),
+)
+def test_hmac_check_never_raises_and_accepts_only_the_real_mac(
+    hmac: str, secret: str | bytes, meta: dict[str, object]
+) -> None:
+    from memesnipe.streams.auth import sign_request, verify_request
+
+    req = request("AAAA", spend=20_000, sign=False, meta=meta, hmac=hmac)
+    ok = verify_request(req, secret)
+    try:
+        real = sign_request(req, secret)
+    except ValueError:  # a secret under 16 bytes: nothing verifies under it
+        assert ok is False
+        return
+    assert ok is (hmac == real)
+    signed = msgspec.structs.replace(req, hmac=real)
+    assert verify_request(signed, secret)
+    wired = msgspec.json.decode(wire(signed), type=type(signed))
+    assert verify_request(wired, secret)  # the MAC survives a wire round trip

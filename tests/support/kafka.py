@@ -60,6 +60,7 @@ class IsolatedEnv:
                 "MEMESNIPE_KAFKA__PARTITIONS": str(self.partitions),
                 "MEMESNIPE_DATA_DIR": str(self.data_dir),
                 "MEMESNIPE_METRICS_PORT": "0",
+                "MEMESNIPE_SIGNER__METRICS_PORT": "0",  # a test that wants it picks a free port
                 "PYTHONUNBUFFERED": "1",
             }
         )
