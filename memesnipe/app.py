@@ -26,6 +26,7 @@ AGENT_MODULES = [
     "memesnipe.agents.fills",
     "memesnipe.agents.submitter",
     "memesnipe.agents.position_manager",
+    "memesnipe.agents.boundary",
 ]
 
 

@@ -7,10 +7,11 @@ start-up with :class:`SettingsError`, whose message names the setting.
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "MEMESNIPE_"
@@ -65,6 +66,39 @@ class ClickHouseSettings(BaseModel):
         if v and not v.startswith(("chdb://", "http://", "https://", "clickhouse://")):
             raise ValueError("must start with chdb://, http://, https:// or clickhouse://")
         return v
+
+
+class WireSettings(BaseModel):
+    """Checks every Kafka record passes before a stage uses it (``streams.codec.decode_record``);
+    a record that fails one goes to the dead-letter topic with the reason."""
+
+    max_message_bytes: int = Field(
+        65_536,
+        ge=4_096,
+        le=1_048_576,
+        description="largest record value decoded; the biggest legitimate one (a signed execution "
+        "request/result, ~4 KB) has 16x headroom; Kafka's own default cap is 1 MB",
+    )
+    max_nesting: int = Field(
+        32, ge=4, le=200, description="deepest JSON nesting of arrays/objects (ours: 5 at most)"
+    )
+    max_future_s: float = Field(
+        366 * 86_400.0,
+        ge=0,
+        description="refuse event times later than wall clock + this; 0 = off. Wide: the simulator's "
+        "clock runs ahead of the wall clock (tick_s per tick). Live: a few minutes",
+    )
+    max_past_s: float = Field(
+        0.0,
+        ge=0,
+        description="refuse event times earlier than wall clock - this; 0 = off (replays and recordings "
+        "carry old times). Only for live deployments that never replay",
+    )
+    min_event_time: AwareDatetime = Field(
+        datetime(2020, 1, 1, tzinfo=UTC),
+        description="refuse event times before this absolute floor (zero/epoch times, seconds read as "
+        "ms); recordings of real Solana markets are all later",
+    )
 
 
 class SimulatorSettings(BaseModel):
@@ -441,6 +475,7 @@ class Settings(BaseSettings):
     execution: ExecutionSettings = ExecutionSettings()
     signer: SignerSettings = SignerSettings()
     exits: ExitSettings = ExitSettings()
+    wire: WireSettings = WireSettings()
 
     @field_validator("log_level")
     @classmethod

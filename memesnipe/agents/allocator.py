@@ -32,12 +32,12 @@ from memesnipe.core.ledger import StrategyLedger
 from memesnipe.core.sharpe import rolling_sharpe
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
 from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import decode, encode
+from memesnipe.streams.codec import encode
 from memesnipe.streams.control import StrategyAllocation, StrategySpec
 from memesnipe.streams.ledger import LedgerMark
 from memesnipe.tables.ledger import LEDGER_TOPIC, dump, ledger_strategy, ledger_topic, load_strategy
 from memesnipe.tables.partitioned import write_keys
-from memesnipe.tables.views import GlobalView, bootstrap_servers, latest_by_key
+from memesnipe.tables.views import GlobalView, bootstrap_servers, checked_latest_by_key
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class _Specs:
     def __init__(self) -> None:
         self.specs: dict[str, StrategySpec] = {}
         self.changed = False
-        store = latest_by_key(self.specs, lambda b: decode(b, StrategySpec))
+        store = checked_latest_by_key(self.specs, StrategySpec, "specs")
 
         def on_spec(key: bytes | None, value: bytes | None, partition: int, offset: int, ts: int) -> None:
             store(key, value, partition, offset, ts)

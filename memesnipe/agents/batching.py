@@ -7,7 +7,6 @@ reason, never dropping it silently and never stopping the worker.
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
@@ -15,52 +14,59 @@ from typing import Any, TypeVar
 import faust
 from faust.types import EventT
 
-from memesnipe.agents.channels import topic
-from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import DecodeError, decode, encode
-from memesnipe.streams.deadletter import DeadLetter
+from memesnipe.agents.channels import names, topic
+from memesnipe.metrics import DEAD_LETTERS
+from memesnipe.streams.codec import DecodeError, decode_record, encode
+from memesnipe.streams.deadletter import dead_letter_for
+from memesnipe.streams.topics import COMPACTED
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_prefix = names.prefix
 
 
-def _payload_text(value: Any) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return "base64:" + base64.b64encode(value).decode()
-    return str(value)
+def short_topic(full: str) -> str:
+    """``memesnipe.price`` -> ``price`` (the name the wire checks are keyed by)."""
+    return full[len(_prefix) :] if full.startswith(_prefix) else full
+
+
+def decode_event(ev: EventT, tp: type[T] | Any) -> T:
+    """The event's value as ``tp``, through every boundary check of ``streams.codec.decode_record``
+    (size, nesting, schema, version, key, event time); raises DecodeError saying why not."""
+    m = ev.message
+    return decode_record(ev.value, tp, topic=short_topic(m.topic), key=m.key)  # type: ignore[no-any-return]
 
 
 async def dead_letter(event: EventT, reason: str, consumer: str) -> None:
     """Publish one unusable message to the dead-letter topic with where it came from and why."""
     msg = event.message
-    key = msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else msg.key
-    letter = DeadLetter(
+    letter = dead_letter_for(
         topic=msg.topic,
         partition=msg.partition,
         offset=msg.offset,
-        key=key,
+        key=msg.key,
+        value=event.value,
         reason=reason,
-        payload=_payload_text(event.value),
-        ts=utcnow(),
         consumer=consumer,
     )
-    log.warning("dead-letter from %s[%s]@%s: %s", msg.topic, msg.partition, msg.offset, reason)
-    await topic("deadletter").send(key=msg.key, value=encode(letter))
+    DEAD_LETTERS.labels(topic=short_topic(msg.topic)).inc()
+    log.warning("dead-letter from %s[%s]@%s (%s): %s", msg.topic, msg.partition, msg.offset, consumer, reason)
+    key = letter.key.encode() if letter.key is not None else None
+    await topic("deadletter").send(key=key, value=encode(letter))
 
 
 async def decode_batch(events: Sequence[EventT], tp: type[T] | Any, consumer: str) -> list[tuple[EventT, T]]:
-    """Decode each event's value as ``tp``; bad ones go to the dead-letter topic."""
+    """Decode each event's value as ``tp`` (:func:`decode_event`); bad ones go to the dead-letter
+    topic with the reason, and the rest of the batch goes on."""
     out: list[tuple[EventT, T]] = []
+    name = tp.__name__ if isinstance(tp, type) else str(tp)
     for ev in events:
+        if ev.value is None and short_topic(ev.message.topic) in COMPACTED:
+            continue  # a deletion marker of a compacted control topic: nothing to decode
         try:
-            out.append((ev, decode(ev.value, tp)))
+            out.append((ev, decode_event(ev, tp)))
         except DecodeError as exc:
-            await dead_letter(
-                ev, f"{type(tp).__name__ if not isinstance(tp, type) else tp.__name__}: {exc}", consumer
-            )
+            await dead_letter(ev, f"{name}: {exc}", consumer)
     return out
 
 

@@ -83,8 +83,8 @@ from memesnipe.core.position_messages import (
 )
 from memesnipe.core.positions import Position
 from memesnipe.core.trailing_stop import Direction
-from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, PNL_REALIZED, SIGNALS
-from memesnipe.streams.codec import DecodeError, decode, encode
+from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, PNL_REALIZED, SIGNALS
+from memesnipe.streams.codec import DecodeError, decode, decode_record, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
 from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.trading import (
@@ -138,7 +138,7 @@ class RulesLookup:
             return hit[1]
         try:
             rules = self.default.with_overrides(json.loads(raw))
-        except ValueError as exc:  # validated on the way in; keep the defaults if not
+        except Exception as exc:  # validated on the way in; keep the defaults if not
             log.error("exit params of %s unusable (%s); using defaults", instance_id, exc)
             rules = self.default
         self._cache[instance_id] = (raw, rules)
@@ -208,12 +208,9 @@ class PositionProcessor:
         if short is None:
             return None
         try:
-            item: Any = decode(ev.value, INPUTS[short])
-        except DecodeError as exc:
+            item: Any = decode_record(ev.value, INPUTS[short], topic=short, key=msg.key)
+        except DecodeError as exc:  # every wire check, the key = mint one included
             return f"{short}: {exc}"
-        key = item.mint.encode()
-        if msg.key is not None and msg.key != key:
-            return f"{short}: key {msg.key!r} is not the message's mint {item.mint!r}"
         if short == "signals" and not wants_signal(item):
             return None  # not for us; no book to touch
         if short == "rejections" and not wants_rejection(item):
@@ -410,7 +407,6 @@ async def publish(sends: list[tuple[str, bytes, bytes]]) -> None:
 async def finish(res: BatchResult, events: Sequence[EventT]) -> None:
     """Dead letters, then the outputs (acknowledged by the broker), then the books."""
     for ev, reason in res.dead:
-        DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
         await dead_letter(ev, reason, CONSUMER)
     await publish(res.sends)
     await write_keys(position_books, res.changes)
@@ -446,7 +442,6 @@ async def _run_reordered(stream: Any) -> None:
     async def decode_one(ev: Any) -> tuple[float, Any] | None:
         item = processor.decode_input(ev)
         if isinstance(item, str):
-            DEAD_LETTERS.labels(topic=SHORT_NAME.get(ev.message.topic, "?")).inc()
             await dead_letter(ev, item, CONSUMER)
             return None
         if item is None:
@@ -482,7 +477,7 @@ async def track_exit_params(stream: Any) -> None:
                 if not isinstance(params, dict):
                     raise ValueError(f"params['exits'] must be an object, got {type(params).__name__}")
                 default.with_overrides(params)
-            except ValueError as exc:
+            except Exception as exc:  # a failing validator of any kind: defaults, dead letter
                 await dead_letter(ev, f"spec {spec.instance_id}: {exc}; default exits apply", CONSUMER)
                 params = {}
             value = json.dumps(params, sort_keys=True).encode()

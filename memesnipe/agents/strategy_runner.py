@@ -30,17 +30,16 @@ import time
 from typing import Any
 
 import faust
-import msgspec
 
-from memesnipe.agents.batching import dead_letter
+from memesnipe.agents.batching import dead_letter, decode_event
 from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
 from memesnipe.app import app, settings
 from memesnipe.core.strategies import SpecError, StrategyEngine
 from memesnipe.core.strategies.engine import Item, order_batch
 from memesnipe.core.strategies.specs import parse_spec
-from memesnipe.metrics import BATCH_SECONDS, DEAD_LETTERS, EVENTS_IN, SIGNALS
-from memesnipe.streams.codec import encode
+from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, SIGNALS
+from memesnipe.streams.codec import DecodeError, encode
 from memesnipe.streams.market import MARKET_EVENT_TYPES
 from memesnipe.streams.topics import MARKET_TOPICS
 from memesnipe.tables.partitioned import write_keys
@@ -59,9 +58,7 @@ market_events = app.topic(
     key_serializer="raw",
     value_serializer="raw",
 )
-_decoders: dict[str, tuple[str, msgspec.json.Decoder[Any]]] = {
-    names(t): (t, msgspec.json.Decoder(MARKET_EVENT_TYPES[t])) for t in MARKET_TOPICS
-}
+_types: dict[str, tuple[str, type]] = {names(t): (t, MARKET_EVENT_TYPES[t]) for t in MARKET_TOPICS}
 _view: GlobalView | None = None
 _view_ready = asyncio.Event()
 
@@ -108,7 +105,6 @@ async def strategy_specs(stream: faust.StreamT) -> None:
                 if ev.value is not None:
                     parse_spec(ev.key, ev.value)
             except SpecError as exc:
-                DEAD_LETTERS.labels(topic="specs").inc()
                 await dead_letter(ev, f"strategy spec refused: {exc}", "strategy_specs")
 
 
@@ -167,12 +163,11 @@ async def strategy_runner(stream: faust.StreamT) -> None:
                 m.acked = True
                 stale += 1
                 continue
-            short, dec = _decoders[m.topic]
+            short, tp = _types[m.topic]
             counts[short] = counts.get(short, 0) + 1
             try:
-                obj = dec.decode(ev.value)
-            except (msgspec.DecodeError, TypeError) as exc:
-                DEAD_LETTERS.labels(topic=short).inc()
+                obj: Any = decode_event(ev, tp)
+            except DecodeError as exc:
                 await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
                 continue
             items.append((obj.ts.timestamp(), m.topic, m.partition, m.offset, obj, ev))
@@ -190,12 +185,11 @@ async def _run_reordered(stream: faust.StreamT, window_s: float) -> None:
     signals_topic = topic("signals")
 
     async def decode(ev: Any) -> tuple[float, Any] | None:
-        short, dec = _decoders[ev.message.topic]
+        short, tp = _types[ev.message.topic]
         EVENTS_IN.labels(topic=short).inc()
         try:
-            obj = dec.decode(ev.value)
-        except (msgspec.DecodeError, TypeError) as exc:
-            DEAD_LETTERS.labels(topic=short).inc()
+            obj: Any = decode_event(ev, tp)
+        except DecodeError as exc:
             await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
             return None
         return obj.ts.timestamp(), obj

@@ -31,9 +31,8 @@ from memesnipe.sinks.client import Store
 from memesnipe.sinks.migrate import migrate
 from memesnipe.sinks.rows import Row, RowMapper, Source
 from memesnipe.sinks.writer import BatchWriter
-from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import DecodeError, encode
-from memesnipe.streams.deadletter import DeadLetter
+from memesnipe.streams.deadletter import dead_letter_for
 from memesnipe.streams.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
@@ -204,6 +203,10 @@ class AnalyticsSink:
                 except DecodeError as exc:
                     await self._dead_letter(src, r.value, f"{short}: {exc}")
                     continue
+                except Exception as exc:  # decoded, but not storable: never stop the sink for it
+                    why = f"{short}: cannot store: {type(exc).__name__}: {exc}"
+                    await self._dead_letter(src, r.value, why)
+                    continue
                 if out is None:
                     self.stats.sampled_out += 1
                 else:
@@ -256,20 +259,19 @@ class AnalyticsSink:
     # ---- bad input ---------------------------------------------------------------------------
 
     async def _dead_letter(self, src: Source, value: bytes | None, reason: str) -> None:
-        payload = "" if value is None else value.decode("utf-8", "replace")
-        letter = DeadLetter(
+        letter = dead_letter_for(
             topic=src.topic,
             partition=src.partition,
             offset=src.offset,
-            key=src.key.decode("utf-8", "replace") if src.key else None,
+            key=src.key,
+            value=value,
             reason=reason,
-            payload=payload,
-            ts=utcnow(),
             consumer=CONSUMER_NAME,
         )
         log.warning("dead-letter from %s[%s]@%s: %s", src.topic, src.partition, src.offset, reason)
         assert self._producer is not None
-        await self._producer.send_and_wait(self.prefix + "deadletter", encode(letter), key=src.key)
+        key = letter.key.encode() if letter.key is not None else None
+        await self._producer.send_and_wait(self.prefix + "deadletter", encode(letter), key=key)
         metrics.DEAD_LETTERS.labels(topic=src.topic[len(self.prefix) :]).inc()
         self.stats.dead_lettered += 1
 

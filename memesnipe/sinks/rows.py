@@ -32,7 +32,7 @@ from memesnipe.streams import (
     StrategyAllocation,
     StrategySpec,
 )
-from memesnipe.streams.codec import DecodeError, decode, decode_market
+from memesnipe.streams.codec import DecodeError, check_size, configured_limits, decode, decode_market
 from memesnipe.streams.market import (
     BridgeEvent,
     DepthEvent,
@@ -404,6 +404,8 @@ class RowMapper:
         self._max_sample_keys = max_sample_keys
 
     def map(self, short: str, data: bytes | None, src: Source) -> tuple[str, Row] | None:
+        if isinstance(data, bytes | bytearray):
+            check_size(bytes(data), configured_limits())  # before any parsing (wire.max_*)
         if short in MARKET_TOPICS:
             return self._market(short, data, src)
         conv = _CONVERTERS.get(short)

@@ -8,7 +8,7 @@ faster, which matters on the per-event hot path; pydantic models stay at the edg
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 
@@ -24,7 +24,12 @@ SOL_MINT = "So11111111111111111111111111111111111111112"
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
-    """Base of all wire messages; ``v`` is the schema version of the concrete message."""
+    """Base of all wire messages; ``v`` is the schema version of the concrete message.
+
+    ``SCHEMA_VERSIONS``: the versions this build reads; a record of another version is refused
+    at decode (dead-lettered), never guessed at. A message that gains version 2 lists both."""
+
+    SCHEMA_VERSIONS: ClassVar[frozenset[int]] = frozenset({1})
 
     v: int = 1
 

@@ -25,6 +25,18 @@ results, fills and positions are co-partitioned and one worker owns all of a min
 ALL_TOPICS = (*MARKET_TOPICS, *CONTROL_TOPICS, *TRADING_TOPICS, "deadletter")
 COMPACTED = frozenset({"specs", "allocations", "killswitch"})
 
+KEY_FIELDS: dict[str, str] = {
+    **{t: "mint" for t in MARKET_TOPICS},
+    **{t: "mint" for t in TRADING_TOPICS if t != "order_updates"},
+    "specs": "instance_id",
+    "allocations": "instance_id",
+    "ledger": "instance_id",
+}
+"""The message field a topic's record key must equal (``streams.codec.decode_record`` checks
+it). ``order_updates`` is keyed by mint too, but an OrderUpdate carries no mint to compare."""
+FIXED_KEYS: dict[str, bytes] = {"killswitch": b"global"}
+"""Topics whose every record has one fixed key (the kill switch: one state, ``global``)."""
+
 
 @dataclass(frozen=True)
 class TopicNames:

@@ -23,11 +23,18 @@ from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.gate import MintRiskState
 from memesnipe.settings import Settings
 from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import DecodeError, decode
+from memesnipe.streams.codec import DecodeError, decode_record
 from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.topics import topic_names
 from memesnipe.streams.trading import Fill, Order, OrderUpdate, PositionUpdate
-from memesnipe.tables.views import GlobalView, Handler, bootstrap_servers, latest_by_key
+from memesnipe.tables.views import (
+    GlobalView,
+    Handler,
+    bootstrap_servers,
+    checked_latest_by_key,
+    latest_by_key,
+    view_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +54,10 @@ def decode_state(raw: bytes | None) -> MintRiskState:
 
 
 def _kill_or_fail_closed(raw: bytes) -> KillSwitch:
-    """An unreadable kill-switch message turns the switch ON: not knowing is treated as stop."""
+    """An unreadable kill-switch message turns the switch ON: not knowing is treated as stop.
+    (Only the ``global`` key counts; a record under another key is stored under it, unread.)"""
     try:
-        return decode(raw, KillSwitch)
+        return decode_record(raw, KillSwitch, topic="killswitch", key=KILL_KEY)
     except DecodeError as exc:
         return KillSwitch(active=True, ts=utcnow(), by="risk_gate", reason=f"unreadable kill switch: {exc}")
 
@@ -71,7 +79,7 @@ class ControlPlane:
 
     def handlers(self) -> dict[str, Handler]:
         kill = latest_by_key(self.kill, _kill_or_fail_closed)
-        allocs = latest_by_key(self.allocations, lambda b: decode(b, StrategyAllocation))
+        allocs = checked_latest_by_key(self.allocations, StrategyAllocation, "allocations")
 
         def on_kill(key: bytes | None, value: bytes | None, partition: int, offset: int, ts: int) -> None:
             kill(key, value, partition, offset, ts)
@@ -83,22 +91,23 @@ class ControlPlane:
 def book_handlers(book: ExposureBook) -> dict[str, Handler]:
     """Fold positions, orders, fills and order updates of every partition into ``book``."""
 
-    def folder(tp: type, apply: object) -> Handler:
+    def folder(short: str, tp: type, apply: object) -> Handler:
         def handle(key: bytes | None, value: bytes | None, partition: int, offset: int, ts: int) -> None:
             if value is not None:
-                apply(decode(value, tp))  # type: ignore[operator]
+                apply(view_record(short, tp, key, value, partition, offset))  # type: ignore[operator]
 
         return handle
 
     def on_order(key: bytes | None, value: bytes | None, partition: int, offset: int, ts_ms: int) -> None:
         if value is not None:
-            book.apply_order(decode(value, Order), sent_at=ts_ms / 1000.0)
+            order = view_record("orders", Order, key, value, partition, offset)
+            book.apply_order(order, sent_at=ts_ms / 1000.0)
 
     return {
-        "positions": folder(PositionUpdate, book.apply_position),
+        "positions": folder("positions", PositionUpdate, book.apply_position),
         "orders": on_order,
-        "fills": folder(Fill, book.apply_fill),
-        "order_updates": folder(OrderUpdate, book.apply_update),
+        "fills": folder("fills", Fill, book.apply_fill),
+        "order_updates": folder("order_updates", OrderUpdate, book.apply_update),
     }
 
 

@@ -18,9 +18,13 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from memesnipe.streams.codec import DecodeError, decode_record
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +106,11 @@ class GlobalView:
                     for r in records:
                         try:
                             handler(r.key, r.value, r.partition, r.offset, r.timestamp)
+                        except DecodeError as exc:  # refused at the boundary: skipped (the
+                            # stage that consumes the topic dead-letters it, once)
+                            log.warning(
+                                "global view: skipped %s[%s]@%s: %s", tp.topic, tp.partition, r.offset, exc
+                            )
                         except Exception:  # a bad record must not stop the view
                             log.exception(
                                 "global view: cannot apply %s[%s]@%s", tp.topic, tp.partition, r.offset
@@ -151,6 +160,25 @@ def latest_by_key(store: dict[str, Any], decode: Callable[[bytes], Any]) -> Hand
             store.pop(k, None)
             return
         store[k] = decode(value)
+
+    return handle
+
+
+def view_record(short: str, tp: type[T], key: bytes | None, value: bytes, partition: int, offset: int) -> T:
+    """One record of topic ``short`` for a view, through the same wire checks as the stages
+    (``streams.codec.decode_record``); raises DecodeError, which the view logs and skips."""
+    return decode_record(value, tp, topic=short, key=key)
+
+
+def checked_latest_by_key(store: dict[str, Any], tp: type, short: str) -> Handler:
+    """:func:`latest_by_key` through the wire checks: a refused record leaves the store as it was."""
+
+    def handle(key: bytes | None, value: bytes | None, partition: int, offset: int, ts_ms: int) -> None:
+        k = (key or b"").decode("utf-8", "replace")
+        if value is None:
+            store.pop(k, None)
+            return
+        store[k] = view_record(short, tp, key, value, partition, offset)
 
     return handle
 

@@ -181,8 +181,8 @@ def test_bad_messages_go_to_dead_letters_with_the_reason_and_the_rest_is_applied
     )
     reasons = [r for _e, r in res.dead]
     assert len(reasons) == 3
-    assert reasons[0].startswith("fills: JSON is malformed")
-    assert "is not the message's mint" in reasons[1]
+    assert reasons[0].startswith("fills: not JSON: JSON is malformed")
+    assert "differs from the message's mint" in reasons[1]
     assert "holds no long position" in reasons[2]
     assert len(sent(res, "positions", PositionUpdate)) == 1
 

@@ -135,8 +135,8 @@ def test_bad_rejections_are_dead_lettered() -> None:
     )
     reasons = [r for _e, r in res.dead]
     assert len(reasons) == 3 and res.sends == []
-    assert reasons[0].startswith("rejections: JSON is malformed")
-    assert "is not the message's mint" in reasons[1]
+    assert reasons[0].startswith("rejections: not JSON: JSON is malformed")
+    assert "differs from the message's mint" in reasons[1]
     assert "not an exit" in reasons[2]
 
 
