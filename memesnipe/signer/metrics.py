@@ -157,6 +157,10 @@ class SignerMetrics:
             (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         )
         self.gauges: list[Gauge] = []
+        for outcome in ("signed", "refused", "replayed"):  # every series exists from the start,
+            self.requests.inc(outcome, amount=0)  # so rate() and alerts see the first one
+        for cls in sorted(REASON_CLASSES):
+            self.refusals.inc(cls, amount=0)
 
     def gauge(self, name: str, help_: str, read: Callable[[], float]) -> None:
         """Export a value read at scrape time (journal size, kill switch, readiness)."""

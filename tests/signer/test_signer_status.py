@@ -86,7 +86,8 @@ async def test_running_signer_serves_metrics_health_and_readiness(isolated_env: 
         assert m[("memesnipe_signer_batch_seconds_count", ())] >= 1
         assert m[("memesnipe_signer_journal_entries", ())] == 1
         assert m[("memesnipe_signer_journal_bytes", ())] == journal.stat().st_size > 0
-        assert m[("memesnipe_signer_spent_today_lamports", ())] > 0
+        spent = m[("memesnipe_signer_spent_today_lamports", ())]
+        assert spent > 0
         assert m[("memesnipe_signer_kill_switch_active", ())] == 0
         assert m[("memesnipe_signer_ready", ())] == 1
         # the kill switch gauge follows the topic
@@ -96,6 +97,16 @@ async def test_running_signer_serves_metrics_health_and_readiness(isolated_env: 
         while scrape(base)[("memesnipe_signer_kill_switch_active", ())] != 1:
             assert time.monotonic() < deadline, "kill switch gauge never turned on"
             await asyncio.sleep(0.2)
+    finally:
+        signer.stop()
+    # a restart on the same data dir recovers the journal and the day's ledger exactly
+    signer = start_signer(env, "signer-restarted")
+    try:
+        m = scrape(base)
+        assert m[("memesnipe_signer_journal_entries", ())] == 1
+        assert m[("memesnipe_signer_spent_today_lamports", ())] == spent
+        assert m[("memesnipe_signer_kill_switch_active", ())] == 1  # known before the first request
+        assert m[("memesnipe_signer_requests_total", (("outcome", "signed"),))] == 0  # a new process
     finally:
         signer.stop()
     with pytest.raises(OSError):  # stopped: nothing listens any more

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from memesnipe.signer.signing import SigningService
+from memesnipe.signer.worker import SignerWorker
 from memesnipe.streams.execution import ExecutionStatus
 from tests.signer.helpers import MINT, paper_ixs, request, unsigned_tx, wire
 from tests.signer.test_worker import results, start_signer, wallet
@@ -40,12 +45,14 @@ POISON: list[tuple[str, bytes]] = [
 ]
 
 
-async def committed_offset(env: IsolatedEnv, group: str, tp: TopicPartition, at_least: int) -> int:
-    """The group's committed offset for ``tp`` once it reaches ``at_least`` (or after 20 s)."""
+async def committed_offset(
+    env: IsolatedEnv, group: str, tp: TopicPartition, at_least: int, timeout_s: float = 20.0
+) -> int:
+    """The group's committed offset for ``tp`` once it reaches ``at_least`` (or after ``timeout_s``)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap)
     await admin.start()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + timeout_s
         while True:
             offsets = await admin.list_consumer_group_offsets(group)
             got = offsets[tp].offset if tp in offsets else -1
@@ -118,3 +125,49 @@ async def test_poison_records_are_refused_dead_lettered_committed_and_survive_re
     stopped = [json.loads(line) for line in signer.output().splitlines() if '"signer stopped"' in line]
     assert stopped[-1]["signed"] == 1 and stopped[-1]["replayed"] == 1
     assert stopped[-1]["refused"] == len(POISON)
+
+
+async def next_batch(worker: SignerWorker) -> dict[TopicPartition, list[Any]]:
+    assert worker._requests is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        batch = await worker._requests.getmany(timeout_ms=500)
+        if batch:
+            return batch
+    raise TimeoutError("no request batch within 30 s")
+
+
+async def test_a_journal_failure_fails_the_batch_but_a_poison_only_batch_is_committed(
+    isolated_env: IsolatedEnv, make_service: Callable[..., SigningService]
+) -> None:
+    """Poison is not durability: a batch of poison needs no journal line and is committed even
+    with a broken journal. A real request whose journal line cannot be written fails its batch:
+    nothing is published and nothing committed (the batch is redelivered)."""
+    env = isolated_env
+    await create_topics(env)
+    svc = make_service()
+    worker = SignerWorker(env.settings(), svc)
+    await worker.start()
+    group = env.app_id + "-signer"
+    try:
+        # the disk goes away under the journal: its descriptor now refuses every write
+        ro = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(ro, svc.journal._fd)
+        os.close(ro)
+        await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), POISON[0][1])])
+        batch = await next_batch(worker)
+        [(tp, [poison])] = batch.items()
+        await worker.process(batch)
+        assert await committed_offset(env, group, tp, poison.offset + 1) == poison.offset + 1
+
+        me = svc.cfg.wallet
+        valid = request(unsigned_tx(me, paper_ixs(me, memo=b"durable")), spend=20_000)
+        await produce(env.bootstrap, env.topic("exec_requests"), [(MINT.encode(), wire(valid))])
+        batch = await next_batch(worker)
+        with pytest.raises(OSError):
+            await worker.process(batch)
+        assert await committed_offset(env, group, tp, poison.offset + 2, timeout_s=2) == poison.offset + 1
+        published = results(await consume(env.bootstrap, env.topic("exec_results"), idle_s=0.5))
+        assert [r.reason.split(")")[0] for r in published] == ["undecodable request (too_deep"]
+    finally:
+        await worker.stop()
