@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
             f"  cockpit:  http://127.0.0.1:{port}/\n"
             f"  report:   memesnipe report          (trades and PnL per strategy)\n"
             f"  metrics:  http://127.0.0.1:{settings.metrics_port}/metrics (worker)\n"
+            f"  signer:   http://127.0.0.1:{settings.signer.metrics_port}/metrics (/healthz, /readyz)\n"
             f"  logs:     {log_dir}\n"
             f"  data:     {settings.data_dir.resolve()}\n"
             "Ctrl-C stops everything.\n",
