@@ -7,10 +7,15 @@ over our slot, the result encoding and the journal booking. Latency is per reque
 (``SigningService.handle``); throughput also pays the journal write + fsync once per batch,
 as the worker does before publishing. Kafka is not in the timed path.
 
-The requests are the router's paper transactions (CU limit + CU price + Jito tip + memo, v0),
-each with its own order id, HMAC'd like the router does.
+With ``--mix effects`` (the default) the requests are live-shaped, every effect check on: a
+third Jupiter buys (SOL wrap + route_v2 + unwrap), a third Jupiter sells (route_v2), a third
+Drift shorts (driftpy's place_perp_order), each decoded and judged against its declared intent
+by a LIVE signer. ``--mix paper`` sends the router's paper transactions (CU limit + CU price +
+Jito tip + memo, v0). Each request has its own order id and is HMAC'd like the router does. The
+RPC simulation cross-check is not in this path (it is a network round trip per request; its
+cost is measured by bench/signer_simulation.py).
 
-    python bench/signer.py [--requests 20000] [--batch 256] [--repeat 5] [--cpu 0]
+    python bench/signer.py [--requests 20000] [--batch 256] [--repeat 5] [--cpu 0] [--mix effects]
     python bench/signer.py --kafka 127.0.0.1:9092 [--requests 10000]   # the worker, end to end
 """
 
@@ -38,16 +43,35 @@ from memesnipe.streams.execution import ExecutionStatus
 from tests.signer.helpers import SECRET, paper_ixs, request, unsigned_tx, wire
 
 
-def build(n: int, key: SealedKey) -> list[bytes]:
+def build(n: int, key: SealedKey, mix: str = "effects") -> list[bytes]:
     me = key.pubkey
-    return [
-        wire(request(unsigned_tx(me, paper_ixs(me, memo=f"order-{i}".encode())), spend=20_000))
-        for i in range(n)
-    ]
+    if mix == "paper":
+        return [
+            wire(request(unsigned_tx(me, paper_ixs(me, memo=f"order-{i}".encode())), spend=20_000))
+            for i in range(n)
+        ]
+    from tests.signer.routes import BY_NAME, BUY_IN, buy_request, close_wsol, route_ix, sell_request, wrap_ixs
+    from tests.signer.test_hostile_effects import perp_ix, perp_request
+
+    v2 = BY_NAME["route_v2"]
+    buy = [*wrap_ixs(me, BUY_IN), route_ix(v2, me, buy=True), close_wsol(me)]
+    sell = [route_ix(v2, me, buy=False), close_wsol(me)]
+    short = perp_ix(me, short=True)
+    out = []
+    for i in range(n):
+        oid = f"order-{i}"
+        kind = i % 3
+        if kind == 0:
+            out.append(wire(buy_request(me, buy, order_id=oid)))
+        elif kind == 1:
+            out.append(wire(sell_request(me, sell, order_id=oid)))
+        else:
+            out.append(wire(perp_request(me, short, order_id=oid)))
+    return out
 
 
 def run_once(
-    reqs: list[bytes], key: SealedKey, batch: int, workdir: Path
+    reqs: list[bytes], key: SealedKey, batch: int, workdir: Path, paper: bool = True
 ) -> tuple[float, float, list[int], list[int]]:
     cfg = PolicyConfig.build(
         key.pubkey,
@@ -58,7 +82,7 @@ def run_once(
     )
     path = workdir / f"journal-{time.monotonic_ns()}.jsonl"
     journal = Journal(path)
-    svc = SigningService(key, cfg, SECRET, journal, paper=True, max_age_s=600)  # every check on
+    svc = SigningService(key, cfg, SECRET, journal, paper=paper, max_age_s=600)  # every check on
     lat: list[int] = []
     cpu: list[int] = []
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
@@ -142,15 +166,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cpu", type=int, default=0, help="pin to this core (-1: do not pin)")
     ap.add_argument("--kafka", default="", help="host:port: measure the worker through this broker instead")
+    ap.add_argument("--mix", choices=("effects", "paper"), default="effects", help="live-shaped or paper requests")
     args = ap.parse_args()
     if args.cpu >= 0 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
     print(
         f"reproduce: python bench/signer.py --requests {args.requests} --batch {args.batch} "
-        f"--repeat {args.repeat} --cpu {args.cpu}" + (f" --kafka {args.kafka}" if args.kafka else "")
+        f"--repeat {args.repeat} --cpu {args.cpu} --mix {args.mix}"
+        + (f" --kafka {args.kafka}" if args.kafka else "")
     )
     key = SealedKey(Keypair())
-    reqs = build(args.requests, key)
+    reqs = build(args.requests, key, args.mix)
     if args.kafka:
         import asyncio
 
@@ -168,7 +194,7 @@ def main() -> None:
     rates, cpu_rates, p50s, p99s, p999s, cpu_p50s, cpu_p99s = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         for i in range(args.repeat):
-            elapsed, cpu_s, lat, cpu = run_once(reqs, key, args.batch, Path(tmp))
+            elapsed, cpu_s, lat, cpu = run_once(reqs, key, args.batch, Path(tmp), paper=args.mix == "paper")
             lat.sort()
             cpu.sort()
             rates.append(len(reqs) / elapsed)
