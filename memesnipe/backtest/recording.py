@@ -172,7 +172,7 @@ def decode_values(values: pa.Array) -> tuple[list[MarketEvent], int]:
         if np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NL) == n - 1:
             try:
                 events = _decoder.decode_lines(data)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):  # one hostile value: value by value
                 pass
             else:
                 if len(events) == n:
@@ -182,7 +182,7 @@ def decode_values(values: pa.Array) -> tuple[list[MarketEvent], int]:
         for v in values.to_pylist():
             try:
                 out.append(_decoder.decode(v))
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):  # nested too deeply (issue #13)
                 bad += 1
         return out, bad
     finally:

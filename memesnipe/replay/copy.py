@@ -35,8 +35,8 @@ def event_ms(rec: ConsumerRecord) -> float:  # type: ignore[type-arg]
     """The record's event time in ms: its payload's ``ts``, else its broker timestamp."""
     try:
         return _ts_decoder.decode(rec.value).ts.timestamp() * 1000.0
-    except (msgspec.DecodeError, TypeError, ValueError, AttributeError):
-        return float(rec.timestamp)
+    except Exception:  # not JSON, no ts, nested too deeply (RecursionError): the broker's time;
+        return float(rec.timestamp)  # the stages dead-letter the record itself
 
 
 async def copy_range(

@@ -155,3 +155,11 @@ def test_decode_values_falls_back_per_value_on_bad_or_multiline_values() -> None
     assert bad == 2
     assert events == [decode_market(ev)] * 3
     assert decode_values(pa.array([ev, ev], pa.binary())) == ([decode_market(ev)] * 2, 0)
+
+
+def test_decode_values_skips_a_deeply_nested_value_instead_of_raising() -> None:
+    """Issue #13's record (nested thousands deep) in a recording: counted bad, the rest decode."""
+    ev = encode(PriceEvent(mint="m", ts=T0, price_usd=2.0))
+    nested = ev.replace(b"}", b',"x":' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+    events, bad = decode_values(pa.array([ev, nested, ev], pa.binary()))
+    assert (events, bad) == ([decode_market(ev)] * 2, 1)
