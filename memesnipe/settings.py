@@ -401,6 +401,21 @@ class SignerSettings(BaseModel):
     )
     metrics_port: int = Field(9465, ge=0, le=65535, description="/metrics, /healthz, /readyz; 0 = off")
     metrics_host: str = Field("127.0.0.1", description="bind address of its metrics (0.0.0.0 in Docker)")
+    tip_cap_lamports: int = Field(2_000_000, gt=0, description="most one transaction may tip (Jito)")
+    tip_daily_cap_lamports: int = Field(200_000_000, gt=0, description="tips per UTC day, entries + exits")
+    priority_fee_cap_lamports: int = Field(1_000_000, gt=0, description="most one transaction's priority fee")
+    priority_fee_daily_cap_lamports: int = Field(
+        100_000_000, gt=0, description="priority fees per UTC day, entries + exits"
+    )
+    exit_fee_daily_cap_lamports: int = Field(
+        200_000_000, gt=0, description="tips + fees of exits per UTC day (exits skip the entry cap)"
+    )
+    max_entry_slippage_bps: int = Field(500, ge=0, le=10_000, description="most an entry swap may slip")
+    max_exit_slippage_bps: int = Field(2_500, ge=0, le=10_000, description="most an exit swap may slip")
+    perp_max_notional_usd: float = Field(5_000.0, gt=0, description="most one perp order may be worth")
+    perp_price_band_bps: int = Field(
+        1_000, ge=1, le=5_000, description="a perp limit price within this band of the declared oracle"
+    )
 
     @field_validator("key_path", "paper_key_path", mode="before")
     @classmethod
@@ -424,6 +439,10 @@ class SignerSettings(BaseModel):
     def _caps(self) -> SignerSettings:
         if self.per_tx_cap_lamports > self.daily_cap_lamports:
             raise ValueError("per_tx_cap_lamports must be <= daily_cap_lamports")
+        if self.tip_cap_lamports > self.tip_daily_cap_lamports:
+            raise ValueError("tip_cap_lamports must be <= tip_daily_cap_lamports")
+        if self.priority_fee_cap_lamports > self.priority_fee_daily_cap_lamports:
+            raise ValueError("priority_fee_cap_lamports must be <= priority_fee_daily_cap_lamports")
         if not self.tip_account_list:
             raise ValueError("tip_accounts must name at least one account")
         return self

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from memesnipe.signer.effects import Effect
 from memesnipe.signer.intake import (
     DEAD_LETTER_PAYLOAD_BYTES,
     DEFAULT_MAX_REQUEST_BYTES,
@@ -35,7 +36,15 @@ from memesnipe.signer.intake import (
 from memesnipe.signer.journal import Journal, JournalLine
 from memesnipe.signer.keystore import SealedKey
 from memesnipe.signer.killswitch import KillState
-from memesnipe.signer.policy import PolicyConfig, Refusal, check_spend, inspect_transaction
+from memesnipe.signer.policy import (
+    Booking,
+    DayLedger,
+    Intended,
+    PolicyConfig,
+    Refusal,
+    decode_effect,
+    judge,
+)
 from memesnipe.signer.programs import wsol_ata
 from memesnipe.signer.transaction import TransactionError, parse_transaction, sign_slot
 from memesnipe.streams.auth import verify_request
@@ -49,6 +58,27 @@ log = logging.getLogger("memesnipe.signer")
 
 REQUEST_SCHEMA_VERSION = 1
 MAX_ID_LEN = 128
+
+
+def intended(req: ExecutionRequest) -> Intended:
+    """The authenticated request's declared intent, as the policy reads it."""
+    return Intended(
+        intent=req.intent,
+        mint=req.mint,
+        side=req.side,
+        venue=req.venue,
+        amount_in=req.amount_in,
+        min_out=req.min_out,
+        spend_lamports=req.spend_lamports,
+        tip_lamports=req.tip_lamports,
+        perp_market_index=req.perp_market_index,
+        oracle_price=req.oracle_price,
+        paper=req.paper,
+    )
+
+
+CrossCheck = Callable[[str, Effect], "str | None"]
+"""Live cross-check (simulation.py): the transaction and its decoded effect -> a reason or None."""
 
 
 def tx_hash(req: ExecutionRequest) -> str:
@@ -102,6 +132,7 @@ class SigningService:
         self.kill = KillState()
         self.stats = Stats()
         self._wsol = bytes(wsol_ata(cfg.wallet))
+        self.cross_check: CrossCheck | None = None
 
     # ------------------------------------------------------------------------------------
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
@@ -141,7 +172,7 @@ class SigningService:
 
         source = f"{topic}/{partition}/{offset}" if topic else ""
         try:
-            spend, signed_tx, signature = self._decide(req, now)
+            booking, signed_tx, signature = self._decide(req, now)
         except Refusal as r:
             return self._refuse(req, r.reason, now, journal=True, source=source)
         result = ExecutionResult(
@@ -160,19 +191,23 @@ class SigningService:
                 hmac=req.hmac,
                 tx_hash=tx_hash(req),
                 day=now.date().isoformat(),
-                spend=spend,
+                spend=booking.spend,
                 status=ExecutionStatus.SIGNED.value,
                 result=value.decode(),
                 source=source,
+                tips=booking.tips,
+                fees=booking.priority_fees,
+                exit_fees=booking.exit_fees,
             )
         )
         self.stats.signed += 1
         log.debug(
-            "signed", extra={"request_id": req.request_id, "spend_lamports": spend, "signature": signature}
+            "signed",
+            extra={"request_id": req.request_id, "spend_lamports": booking.spend, "signature": signature},
         )
         return Outcome(req.request_id, ExecutionStatus.SIGNED, "", req.mint.encode(), value)
 
-    def _decide(self, req: ExecutionRequest, now: datetime) -> tuple[int, bytes, str]:
+    def _decide(self, req: ExecutionRequest, now: datetime) -> tuple[Booking, bytes, str]:
         if req.paper != self.paper:
             raise Refusal(
                 "live request to a paper signer" if not req.paper else "paper request to a live signer"
@@ -183,24 +218,28 @@ class SigningService:
                 raise Refusal(f"stale request: created {age:.0f} s ago (max {self.max_age_s:g} s)")
             if age < -self.max_future_s:
                 raise Refusal(f"request created {-age:.0f} s in the future (clock skew?)")
-        exit_intent = req.intent is Intent.EXIT
-        if self.kill.active and not exit_intent:
+        if self.kill.active and req.intent is not Intent.EXIT:  # cheap early answer; judge re-checks
             raise Refusal(f"kill switch active: entries refused ({self.kill.reason})")
         try:
             parsed = parse_transaction(req.tx_b64)
         except TransactionError as exc:
             raise Refusal(str(exc)) from None
-        facts = inspect_transaction(parsed.message, self.cfg, self._wsol, req.mint)
-        spend = check_spend(
-            facts,
-            declared_spend=req.spend_lamports,
-            declared_tip=req.tip_lamports,
-            exit_intent=exit_intent,
-            spent_today=self.journal.spent(now.date().isoformat()),
-            cfg=self.cfg,
+        effect = decode_effect(parsed.message, self.cfg, self._wsol)
+        totals = self.journal.day(now.date().isoformat())
+        booking = judge(
+            effect,
+            intended(req),
+            DayLedger(totals.spend, totals.tips, totals.fees, totals.exit_fees),
+            self.cfg,
+            self._wsol,
+            kill_active=self.kill.active,
         )
-        signed, sig = sign_slot(parsed, self._key, facts.signer_slot)
-        return spend, signed, str(sig)
+        if self.cross_check is not None:
+            reason = self.cross_check(req.tx_b64, effect)
+            if reason:
+                raise Refusal(f"simulation disagrees with the decoded effect: {reason}")
+        signed, sig = sign_slot(parsed, self._key, effect.signer_slot)
+        return booking, signed, str(sig)
 
     # ------------------------------------------------------------------------------------
     def _refuse(

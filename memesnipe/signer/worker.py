@@ -99,6 +99,16 @@ def build_service(settings: Settings, key: keystore.SealedKey, journal: Journal)
         programs=s.program_list,
         per_tx_cap_lamports=s.per_tx_cap_lamports,
         daily_cap_lamports=s.daily_cap_lamports,
+        drift_sub_accounts=(settings.drift.sub_account_id,),
+        tip_cap_lamports=s.tip_cap_lamports,
+        tip_daily_cap_lamports=s.tip_daily_cap_lamports,
+        priority_fee_cap_lamports=s.priority_fee_cap_lamports,
+        priority_fee_daily_cap_lamports=s.priority_fee_daily_cap_lamports,
+        exit_fee_daily_cap_lamports=s.exit_fee_daily_cap_lamports,
+        max_entry_slippage_bps=s.max_entry_slippage_bps,
+        max_exit_slippage_bps=s.max_exit_slippage_bps,
+        perp_max_notional_usd=s.perp_max_notional_usd,
+        perp_price_band_bps=s.perp_price_band_bps,
     )
     return SigningService(
         key,
