@@ -280,6 +280,10 @@ async def test_hostile_records_on_every_topic_are_dead_lettered_and_the_worker_g
     await create_topics(env)
     assert set(CONSUMERS) == set(ALL_TOPICS) - {"exec_requests", "deadletter"}  # the signer's; nobody's
     w = worker("hostile")
+
+    def tail() -> str:
+        return "worker log:\n" + w.output()[-4000:]
+
     bads = [b for short in CONSUMERS for b in bad_records(short)]
     assert all(sum(1 for b in bads if b.topic == t) >= 5 for t in CONSUMERS)
     await _produce_all(env, bads)
@@ -287,7 +291,7 @@ async def test_hostile_records_on_every_topic_are_dead_lettered_and_the_worker_g
     expected = sum(len(b.consumers) for b in bads)
     letters = [
         decode(r.value, DeadLetter)
-        for r in await consume(env.bootstrap, env.topic("deadletter"), min_count=expected + 1, timeout_s=120)
+        for r in await consume(env.bootstrap, env.topic("deadletter"), min_count=expected + 1, timeout_s=180)
     ]
     by_source: dict[tuple[str, int, int], list[DeadLetter]] = {}
     for d in letters:
@@ -304,21 +308,23 @@ async def test_hostile_records_on_every_topic_are_dead_lettered_and_the_worker_g
                 problems.append(f"{b.topic}/{b.kind}: payload {len(d.payload)} chars, size {d.payload_bytes}")
             if d.key != b.key.decode():
                 problems.append(f"{b.topic}/{b.kind}: key {d.key!r}")
-    assert not problems, "\n".join(problems)
+    summary = f"{len(letters)} dead letters, {expected + 1} expected"
+    assert not problems, "\n".join([summary, *problems, tail()])
 
     # The good records behind the bad ones were processed: outputs of the stages ...
-    assert await _seen(env, "positions", b'"instance_id":"hostile-filled"'), "the good fill was not booked"
+    booked = await _seen(env, "positions", b'"instance_id":"hostile-filled"')
+    assert booked, f"the good fill was not booked\n{tail()}"
     decided = await _seen(env, "orders", b'"signal_id":"hostile-signal"', timeout_s=5) or await _seen(
         env, "rejections", b'"signal_id":"hostile-signal"'
     )
-    assert decided, "the good signal was not decided"
-    assert await _seen(env, "order_updates", ORDER_ID.encode()), "the good order was not routed"
+    assert decided, f"the good signal was not decided\n{tail()}"
+    assert await _seen(env, "order_updates", ORDER_ID.encode()), f"the good order was not routed\n{tail()}"
     assert any(UNKNOWN_ORDER in d.reason and d.consumer == "fills" for d in letters), "good result not judged"
     log = w.output()
     assert f"strategy {INST} added" in log, "the good spec was not applied"
     assert "router: kill switch off (hostile test resume)" in log
     # ... and every stage acknowledged every record: the group is committed to the end everywhere.
     lag = await _group_caught_up(env, timeout_s=60)
-    assert not lag, f"consumer group behind: {lag}"
+    assert not lag, f"consumer group behind: {lag}\n{tail()}"
     assert w.proc.poll() is None, "the worker stopped"
     assert "RecursionError" not in log, log[-3000:]
