@@ -10,6 +10,7 @@ import functools
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -416,6 +417,14 @@ class SignerSettings(BaseModel):
     perp_price_band_bps: int = Field(
         1_000, ge=1, le=5_000, description="a perp limit price within this band of the declared oracle"
     )
+    rpc_url: str = Field(
+        "", description="live cross-check: simulateTransaction on this RPC before signing; empty = off"
+    )
+    rpc_commitment: Literal["processed", "confirmed", "finalized"] = "confirmed"
+    rpc_timeout_s: float = Field(2.0, gt=0, le=30, description="connect / per-read timeout of each call")
+    simulation_tolerance_lamports: int = Field(
+        10_000, ge=0, description="SOL the simulation may move beyond the decoded effect"
+    )
 
     @field_validator("key_path", "paper_key_path", mode="before")
     @classmethod
@@ -475,6 +484,7 @@ class Settings(BaseSettings):
     live_confirm: str = Field("", description="must equal 'I-ACCEPT-REAL-MONEY-RISK' for live mode")
     data_dir: Path = Path(".data")
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = Field("json", description="json lines (ids as fields) or text")
     web_port: int = Field(6066, ge=1, le=65535, description="Faust web (and cockpit) port")
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables the Prometheus endpoint")
     metrics_host: str = Field("127.0.0.1", description="bind address of /metrics (0.0.0.0 in containers)")

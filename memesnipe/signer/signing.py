@@ -78,6 +78,7 @@ def intended(req: ExecutionRequest) -> Intended:
 
 
 CrossCheck = Callable[[str, Effect], "str | None"]
+UNAVAILABLE = "simulation unavailable"
 """Live cross-check (simulation.py): the transaction and its decoded effect -> a reason or None."""
 
 
@@ -104,6 +105,7 @@ class Stats:
     signed: int = 0
     refused: int = 0
     replayed: int = 0
+    unchecked_exits: int = 0  # exits signed while the simulation node was unavailable
 
 
 class SigningService:
@@ -234,10 +236,21 @@ class SigningService:
             self._wsol,
             kill_active=self.kill.active,
         )
-        if self.cross_check is not None:
+        if self.cross_check is not None and not req.paper:
             reason = self.cross_check(req.tx_b64, effect)
-            if reason:
-                raise Refusal(f"simulation disagrees with the decoded effect: {reason}")
+            if reason and reason.startswith(UNAVAILABLE) and req.intent is Intent.EXIT:
+                # An outage of the node must not trap a position: an exit is signed on the
+                # offline effect checks alone (counted, logged); entries fail closed.
+                self.stats.unchecked_exits += 1
+                log.warning(
+                    "exit signed without simulation", extra={"request_id": req.request_id, "why": reason}
+                )
+            elif reason:
+                raise Refusal(
+                    reason
+                    if reason.startswith(UNAVAILABLE)
+                    else f"simulation disagrees with the effect: {reason}"
+                )
         signed, sig = sign_slot(parsed, self._key, effect.signer_slot)
         return booking, signed, str(sig)
 

@@ -30,7 +30,9 @@ from memesnipe.signer.intake import safe_key
 from memesnipe.signer.journal import Journal
 from memesnipe.signer.metrics import CONTENT_TYPE, SignerMetrics
 from memesnipe.signer.policy import PolicyConfig
+from memesnipe.signer.programs import wsol_ata
 from memesnipe.signer.signing import Outcome, SigningService
+from memesnipe.signer.simulation import SimulationRpc
 from memesnipe.signer.status import StatusServer
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
@@ -110,7 +112,7 @@ def build_service(settings: Settings, key: keystore.SealedKey, journal: Journal)
         perp_max_notional_usd=s.perp_max_notional_usd,
         perp_price_band_bps=s.perp_price_band_bps,
     )
-    return SigningService(
+    service = SigningService(
         key,
         cfg,
         settings.hmac_secret,
@@ -118,6 +120,12 @@ def build_service(settings: Settings, key: keystore.SealedKey, journal: Journal)
         paper=settings.mode is Mode.PAPER,
         max_age_s=s.max_request_age_s,
     )
+    if s.rpc_url and settings.mode is Mode.LIVE:
+        sim = SimulationRpc(s.rpc_url, commitment=s.rpc_commitment, timeout_s=s.rpc_timeout_s)
+        wallet, wsol = cfg.wallet_bytes, bytes(wsol_ata(cfg.wallet))
+        tolerance = s.simulation_tolerance_lamports
+        service.cross_check = lambda tx_b64, effect: sim.cross_check(tx_b64, effect, wallet, wsol, tolerance)
+    return service
 
 
 @dataclass(slots=True)
