@@ -79,6 +79,9 @@ def run_once(
         programs=SIGNER_PROGRAM_ALLOWLIST.split(","),
         per_tx_cap_lamports=10**9,
         daily_cap_lamports=10**15,
+        tip_daily_cap_lamports=10**15,  # every request is checked; no daily cap trips in the bench
+        priority_fee_daily_cap_lamports=10**15,
+        exit_fee_daily_cap_lamports=10**15,
     )
     path = workdir / f"journal-{time.monotonic_ns()}.jsonl"
     journal = Journal(path)
