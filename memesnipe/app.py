@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import faust
 
-from memesnipe import metrics
+from memesnipe import logs, metrics
 from memesnipe.settings import Settings, get_settings
 from memesnipe.tables import recovery
 from memesnipe.tables.durable import DurableTable
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         web_host="127.0.0.1",
         datadir=str(settings.data_dir / "faust"),
+        logging_config=logs.faust_logging_config(settings.log_level, settings.log_format),  # JSON lines
         key_serializer="raw",
         value_serializer="raw",
         stream_wait_empty=False,

@@ -31,6 +31,15 @@ PORTFOLIO_DRAWDOWN = Gauge("memesnipe_portfolio_drawdown_ratio", "Drawdown from 
 SHARPE = Gauge("memesnipe_strategy_sharpe", "Rolling annualized Sharpe (unshrunk)", ["strategy"])
 CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
 SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")
+READY = Gauge("memesnipe_ready", "1 while the process's /readyz answers 200", ["process"])
+NOTIFICATIONS = Counter(
+    "memesnipe_notifications_total",
+    "Notifications by channel (telegram, webhook) and outcome (sent, failed, skipped)",
+    ["channel", "outcome"],
+)
+NOTIFY_RETRIES = Counter(
+    "memesnipe_notification_retries_total", "Notification sends retried (429, 5xx, network)", ["channel"]
+)
 
 CONNECTOR_EVENTS = Counter(
     "memesnipe_connector_events_total", "Events published by a live connector", ["source", "topic"]
@@ -106,3 +115,14 @@ def install_faust_sensor(app: object, name_prefix: str = "faust") -> bool:
     except Exception:
         logging.getLogger(__name__).exception("faust prometheus sensor could not be installed")
     return False
+
+REALISED_SLIPPAGE_BPS = Histogram(
+    "memesnipe_realised_slippage_bps",
+    "Live fills: slippage of the landed amounts against the plan (positive = worse)",
+    ["side"],
+    buckets=(-100, -25, 0, 10, 25, 50, 100, 200, 500, 1000, 2500),
+)
+FILLS_PENDING = Counter(
+    "memesnipe_fills_pending_total",
+    "Landed live orders whose transaction was not yet readable (fill booked later from the chain)",
+)

@@ -22,6 +22,7 @@ from memesnipe.app import app, settings
 from memesnipe.core.order_lifecycle import is_terminal, path_to
 from memesnipe.core.order_plan import Plan, fill_from_plan
 from memesnipe.core.paper_fill import PaperFillError
+from memesnipe.logs import ids
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, FILLS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
@@ -48,6 +49,31 @@ def advance(rec: OrderRecord, target: OrderState, reason: str = "", signature: s
         if u is not None:
             out.append(u)
     return out
+
+
+def log_outcome(rec: OrderRecord, res: ExecutionResult, fill: Any, stage: str = "fills") -> None:
+    """One line per execution outcome: the fill, or the state the order ended in and why."""
+    fields = ids(
+        decision=stage,
+        order_id=rec.order_id,
+        request_id=res.request_id,
+        instance_id=rec.instance_id,
+        mint=rec.mint,
+        state=str(rec.state),
+    )
+    if fill is not None:
+        log.info(
+            "fill %s: %s %d tokens for %d lamports",
+            fill.fill_id,
+            fill.side,
+            fill.qty_tokens,
+            fill.notional_lamports,
+            extra={**fields, "fill_id": fill.fill_id},
+        )
+    elif rec.state in (OrderState.FAILED, OrderState.REJECTED, OrderState.EXPIRED):
+        log.warning("order %s %s: %s", rec.order_id, rec.state, rec.reason or res.reason, extra=fields)
+    else:
+        log.info("order %s %s", rec.order_id, rec.state, extra=fields)
 
 
 def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpdate], Any]:
@@ -104,6 +130,7 @@ async def paper_fills(stream: Any) -> None:
             updates, fill = paper_result(rec, res)
             if not updates and fill is None:
                 continue
+            log_outcome(rec, res, fill)
             await send_updates(rec.mint, list(updates))
             if fill is not None:
                 await topic("fills").send(key=rec.mint.encode(), value=encode(fill))

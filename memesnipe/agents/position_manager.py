@@ -83,6 +83,7 @@ from memesnipe.core.position_messages import (
 )
 from memesnipe.core.positions import Position
 from memesnipe.core.trailing_stop import Direction
+from memesnipe.logs import ids
 from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, PNL_REALIZED, SIGNALS
 from memesnipe.streams.codec import DecodeError, decode, decode_record, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
@@ -384,6 +385,21 @@ class PositionProcessor:
         res.sends.append(("signals", sig.mint.encode(), encode(sig)))
         res.exits += 1
         SIGNALS.labels(strategy=sig.instance_id, intent="exit").inc()
+        log.info(
+            "exit %s %s on %s: %s",
+            sig.instance_id,
+            sig.side,
+            sig.mint,
+            sig.reason,
+            extra=ids(
+                decision="exit",
+                signal_id=sig.signal_id,
+                instance_id=sig.instance_id,
+                mint=sig.mint,
+                exit_reason=sig.meta.get("exit_reason"),
+                position_id=sig.meta.get("position_id"),
+            ),
+        )
 
 
 # ------------------------------------------------------------------------ the agents

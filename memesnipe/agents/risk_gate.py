@@ -57,6 +57,7 @@ from memesnipe.app import app, settings
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
 from memesnipe.core.risk import RiskLimits
 from memesnipe.core.strategies.engine import Item
+from memesnipe.logs import ids
 from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.market import DepthEvent, OnChainEvent
@@ -162,6 +163,21 @@ async def _process(decoded: list[tuple[EventT, str, Any]]) -> None:
             out = gate.on_signal(st, msg, views.book, views.control.kill_switch(), views.control.allocations)
             if isinstance(out, Order):
                 ORDERS.labels(state="new").inc()
+                log.info(
+                    "order %s %s %s on %s: %d in",
+                    out.instance_id,
+                    out.intent,
+                    out.side,
+                    out.mint,
+                    out.amount_in,
+                    extra=ids(
+                        decision="order",
+                        signal_id=out.signal_id,
+                        order_id=out.order_id,
+                        instance_id=out.instance_id,
+                        mint=out.mint,
+                    ),
+                )
                 sends.append(await topic("orders").send(key=key, value=encode(out)))
             elif isinstance(out, OrderRejection):
                 REJECTIONS.labels(rule=out.rule).inc()
@@ -172,6 +188,13 @@ async def _process(decoded: list[tuple[EventT, str, Any]]) -> None:
                     out.mint,
                     out.rule,
                     out.reason,
+                    extra=ids(
+                        decision="rejected",
+                        rule=out.rule,
+                        signal_id=out.signal_id,
+                        instance_id=out.instance_id,
+                        mint=out.mint,
+                    ),
                 )
                 sends.append(await topic("rejections").send(key=key, value=encode(out)))
         st.mark_applied(short, off)

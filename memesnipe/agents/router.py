@@ -26,6 +26,7 @@ from memesnipe.agents.channels import topic
 from memesnipe.agents.routing import RouteFailed, Router, build_router
 from memesnipe.app import app, settings
 from memesnipe.core.order_lifecycle import next_state
+from memesnipe.logs import ids
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS
 from memesnipe.streams.auth import sign_request
 from memesnipe.streams.base import utcnow
@@ -116,6 +117,17 @@ async def send_updates(mint: str, updates: list[OrderUpdate | None]) -> None:
             await topic("order_updates").send(key=key, value=encode(u))
 
 
+def _ids(order: Order, **more: Any) -> dict[str, Any]:
+    return ids(
+        decision="route",
+        signal_id=order.signal_id,
+        order_id=order.order_id,
+        instance_id=order.instance_id,
+        mint=order.mint,
+        **more,
+    )
+
+
 async def _route_one(router: Router, order: Order) -> ExecutionRequest | RouteFailed:
     mark = load_mark(router_market.get(order.mint.encode()))
     try:
@@ -148,6 +160,7 @@ async def route_orders(stream: Any) -> None:
             active, why = kill_switch_active()
             if active and order.intent is Intent.ENTRY:
                 updates.append(transition(rec, OrderState.REJECTED, f"kill switch active: {why}"))
+                log.info("order %s rejected: kill switch active (%s)", order.order_id, why, extra=_ids(order))
             todo.append((ev, order, rec, updates))
             changes[key] = (ev, b"")  # reserve: a duplicate later in this batch is skipped
         routable = [(o, rec, ups) for _, o, rec, ups in todo if rec.state is OrderState.NEW]
@@ -160,10 +173,19 @@ async def route_orders(stream: Any) -> None:
             if isinstance(out, RouteFailed):
                 state = OrderState.REJECTED if out.rejected else OrderState.FAILED
                 update = transition(rec, state, str(out))
+                log.warning("order %s %s by the router: %s", order.order_id, state, out, extra=_ids(order))
             else:
                 rec.plan = dict(out.meta)
                 requests[order.order_id] = out
                 update = transition(rec, OrderState.ROUTED)
+                log.info(
+                    "order %s routed: %s %s on %s",
+                    order.order_id,
+                    order.side,
+                    order.venue,
+                    order.mint,
+                    extra=_ids(order, request_id=out.request_id),
+                )
             ups.append(update)
         for ev, order, rec, updates in todo:
             # Outputs first, state second: after a crash in between the order is routed again,

@@ -20,7 +20,7 @@ from faust.types import EventT
 
 from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import topic
-from memesnipe.agents.fills import advance
+from memesnipe.agents.fills import advance, log_outcome
 from memesnipe.agents.router import get_router, send_updates
 from memesnipe.agents.submission import Submission, Submitter
 from memesnipe.app import app, settings
@@ -207,6 +207,7 @@ async def submit_results(stream: Any) -> None:
             updates, fill = await apply_live(rec, res)
             if not updates and fill is None:
                 continue
+            log_outcome(rec, res, fill, "submitter")
             await send_updates(rec.mint, list(updates))
             if fill is not None:
                 await topic("fills").send(key=rec.mint.encode(), value=encode(fill))

@@ -5,8 +5,9 @@ API reads through the same client. Routes (JSON, money in lamports, times ISO-86
 ``/api/report`` (everything ``memesnipe report`` prints), ``/api/performance``, ``/api/health``,
 ``/api/runs``, ``/api/costs``, ``/api/positions``, ``/api/allocations``, ``/api/killswitch``,
 ``/api/fills``, ``/api/signals``; each takes ``?run_id=`` (default: the configured run).
-``/metrics`` is this process's Prometheus endpoint. The cockpit (``memesnipe.web.cockpit``)
-is mounted at ``/`` when installed.
+``/metrics`` is this process's Prometheus endpoint; ``/healthz`` (alive) and ``/readyz`` (the
+sink is consuming and ClickHouse answers: ``memesnipe.sinks.health``) are its probes. The cockpit
+(``memesnipe.web.cockpit``) is mounted at ``/`` when installed.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from aiohttp import web
 from aiokafka.errors import KafkaConnectionError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from memesnipe import metrics
+from memesnipe import health, logs, metrics
 from memesnipe.settings import Settings, get_settings
 from memesnipe.sinks.client import Store, StoreError
 from memesnipe.sinks.consumer import AnalyticsSink
+from memesnipe.sinks.health import AnalyticsHealth
 from memesnipe.sinks.queries import Queries
 
 log = logging.getLogger("memesnipe.analytics")
@@ -60,8 +62,14 @@ async def _metrics(_request: web.Request) -> web.Response:
     return resp
 
 
-def build_web_app(queries: Queries, settings: Settings, *, cockpit: bool = True) -> web.Application:
-    """The analytics HTTP app: JSON API, /metrics, and the cockpit when available."""
+def build_web_app(
+    queries: Queries,
+    settings: Settings,
+    *,
+    cockpit: bool = True,
+    readiness: health.Readiness | None = None,
+) -> web.Application:
+    """The analytics HTTP app: JSON API, /metrics, /healthz + /readyz, and the cockpit when available."""
     app = web.Application()
     app[QUERIES] = queries
     r = app.router
@@ -85,6 +93,8 @@ def build_web_app(queries: Queries, settings: Settings, *, cockpit: bool = True)
         ),
     )
     r.add_get("/metrics", _metrics)
+    if readiness is not None:
+        health.add_routes(app, readiness)
     if cockpit:
         _mount_cockpit(app, queries, settings)
     return app
@@ -156,7 +166,8 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
         await sink.stop()
         await asyncio.to_thread(store.close)
         raise
-    runner = web.AppRunner(build_web_app(queries, settings, cockpit=cockpit))
+    probes = AnalyticsHealth(sink, store)
+    runner = web.AppRunner(build_web_app(queries, settings, cockpit=cockpit, readiness=probes.readiness))
     await runner.setup()
     site = web.TCPSite(runner, settings.analytics.host, settings.analytics.port)
     await site.start()
@@ -167,6 +178,8 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
         settings.analytics.port,
     )
     run_task = asyncio.create_task(sink.run(), name="clickhouse-sink")
+    probes.sink_task = run_task
+    probe_task = asyncio.create_task(probes.probe_forever(), name="clickhouse-probe")
     gauges_task = asyncio.create_task(publish_gauges(queries), name="pnl-gauges")
     stop_task = asyncio.create_task(stop.wait())
     try:
@@ -179,6 +192,7 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
             await asyncio.wait_for(run_task, 30)
         stop_task.cancel()
         gauges_task.cancel()
+        probe_task.cancel()
         await sink.stop()
         await runner.cleanup()
         await asyncio.to_thread(store.close)
@@ -186,7 +200,7 @@ async def serve(settings: Settings, *, cockpit: bool = True, stop: asyncio.Event
 
 def analytics(args: argparse.Namespace) -> int:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     if args.port:
         settings = settings.model_copy(
             update={"analytics": settings.analytics.model_copy(update={"port": args.port})}

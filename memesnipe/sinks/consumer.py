@@ -132,6 +132,7 @@ class AnalyticsSink:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
+        self.last_poll: float | None = None  # time.monotonic() of the last fetch (readiness)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -165,6 +166,7 @@ class AnalyticsSink:
         while not self._stopping.is_set():
             t0 = time.perf_counter()
             batch = await consumer.getmany(timeout_ms=poll_ms, max_records=max_records)
+            self.last_poll = time.monotonic()
             if batch:
                 await self._ingest(batch)
                 metrics.BATCH_SECONDS.labels(stage=CONSUMER_NAME).observe(time.perf_counter() - t0)
@@ -177,6 +179,10 @@ class AnalyticsSink:
 
     def request_stop(self) -> None:
         self._stopping.set()
+
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this sink consumes now (empty before the group assigned any)."""
+        return set(self._consumer.assignment()) if self._consumer is not None else set()
 
     async def stop(self) -> None:
         self.request_stop()
