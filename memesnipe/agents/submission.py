@@ -32,6 +32,14 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class LandedRead:
+    """A landed transaction read back: its amounts, or why not (failed on chain / unknown yet)."""
+
+    amounts: LandedAmounts | None
+    failed: str = ""
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: OrderState  # LANDED, FAILED or EXPIRED
     slot: int | None = None
@@ -45,6 +53,8 @@ class Submitter:
     rpc_fallback: bool = True
     poll_interval_s: float = 1.0
     timeout_s: float = 60.0
+    expiry_ceiling_s: float = 180.0  # a blockhash lives ~60-90 s; stop re-checking after this
+    read_attempts: int = 8  # getTransaction reads before a landed fill is left for the timer
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -61,7 +71,49 @@ class Submitter:
             log.warning("RPC returned signature %s, signer said %s", sig, signature)
         return Submission("rpc", sig)
 
-    async def outcome(self, sub: Submission) -> Outcome:
+    async def outcome(self, sub: Submission, signature: str = "", blockhash: str = "") -> Outcome:
+        """LANDED / FAILED, or EXPIRED only once the transaction can no longer land: a bundle not
+        seen landing within ``timeout_s`` (or an RPC send not confirmed by then) is re-checked by
+        its signature until its blockhash has expired, so a late landing is booked, not lost."""
+        first = await self._first_outcome(sub)
+        if first.state is not OrderState.EXPIRED or not signature or not blockhash:
+            return first
+        return await self._until_blockhash_expiry(signature, blockhash, first.reason)
+
+    async def _until_blockhash_expiry(self, signature: str, blockhash: str, why: str) -> Outcome:
+        deadline = self.clock() + self.expiry_ceiling_s
+        while True:
+            st = await self._status(signature)
+            if st is not None:
+                return st
+            try:
+                valid = await self.rpc.is_blockhash_valid(blockhash)
+            except ProviderError as exc:
+                log.warning("isBlockhashValid failed: %s", exc)
+                valid = True  # unknown: keep checking until the ceiling
+            if not valid:
+                st = await self._status(signature)  # it may have landed just before expiry
+                return st or Outcome(OrderState.EXPIRED, None, f"{why}; blockhash expired, never landed")
+            if self.clock() >= deadline:
+                return Outcome(
+                    OrderState.EXPIRED, None, f"{why}; still unknown after {self.expiry_ceiling_s:.0f}s"
+                )
+            await self.sleep(self.poll_interval_s)
+
+    async def _status(self, signature: str) -> Outcome | None:
+        try:
+            res = await self.rpc.get_signature_statuses([signature], search_history=True)
+            st = res.value[0] if res.value else None
+        except ProviderError as exc:
+            log.warning("getSignatureStatuses failed: %s", exc)
+            return None
+        if st is not None and st.err is not None:
+            return Outcome(OrderState.FAILED, st.slot, f"transaction error: {st.err}")
+        if st is not None and st.confirmationStatus in ("confirmed", "finalized"):
+            return Outcome(OrderState.LANDED, st.slot, "landed late" if st.slot else "")
+        return None
+
+    async def _first_outcome(self, sub: Submission) -> Outcome:
         if sub.via == "jito":
             st = await wait_for_bundle(
                 self.jito,
@@ -97,10 +149,25 @@ class Submitter:
 
     async def landed(self, signature: str, wallet: str, mint: str) -> LandedAmounts | None:
         """The wallet's actual SOL and token changes, or None if the RPC cannot tell yet."""
+        read = await self.read_landed(signature, wallet, mint, attempts=1)
+        return read.amounts
+
+    async def read_landed(self, signature: str, wallet: str, mint: str, *, attempts: int = 0) -> LandedRead:
+        """The landed transaction read back (``getTransaction``), retried with backoff until the
+        RPC can tell: its actual amounts, or that it failed on chain, or still unknown."""
         cfg = {"encoding": "json", "commitment": "confirmed", "maxSupportedTransactionVersion": 0}
-        try:
-            result: Any = await self.rpc.call("getTransaction", [signature, cfg])
-            return landed_amounts(result, wallet, mint)
-        except (ProviderError, LandedParseError) as exc:
-            log.warning("cannot read landed transaction %s: %s", signature, exc)
-            return None
+        delay = self.poll_interval_s
+        for attempt in range(attempts or self.read_attempts):
+            if attempt:
+                await self.sleep(delay)
+                delay = min(delay * 2, 8.0)
+            try:
+                result: Any = await self.rpc.call("getTransaction", [signature, cfg])
+                return LandedRead(landed_amounts(result, wallet, mint))
+            except LandedParseError as exc:
+                if "failed on chain" in str(exc):
+                    return LandedRead(None, failed=str(exc))
+                log.info("landed transaction %s not readable yet: %s", signature, exc)
+            except ProviderError as exc:
+                log.warning("getTransaction %s failed: %s", signature, exc)
+        return LandedRead(None)

@@ -11,24 +11,27 @@ fills agent's; a result for an order this worker does not know is left to it (it
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from faust.types import EventT
+from solders.transaction import VersionedTransaction
 
 from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import topic
 from memesnipe.agents.fills import advance, log_outcome
 from memesnipe.agents.router import get_router, send_updates
-from memesnipe.agents.submission import Submission, Submitter
+from memesnipe.agents.submission import Outcome, Submission, Submitter
 from memesnipe.app import app, settings
 from memesnipe.connectors.errors import ProviderError
 from memesnipe.core.landed import LandedAmounts
 from memesnipe.core.order_lifecycle import is_terminal
 from memesnipe.core.order_plan import Plan, fill_from_plan
-from memesnipe.metrics import BATCH_SECONDS, FILLS
+from memesnipe.metrics import BATCH_SECONDS, FILLS, FILLS_PENDING, REALISED_SLIPPAGE_BPS
 from memesnipe.settings import Mode
 from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
 from memesnipe.streams.codec import encode
@@ -43,6 +46,8 @@ OUTCOME_STATUS = {
     OrderState.FAILED: ExecutionStatus.FAILED,
     OrderState.EXPIRED: ExecutionStatus.EXPIRED,
 }
+FILL_FROM_PLAN_AFTER_S = 3600.0
+"""A landed transaction the RPC still cannot show after this long is booked from its plan."""
 _submitter: Submitter | None = None
 _polling: set[str] = set()
 _tasks: set[asyncio.Task[None]] = set()
@@ -88,6 +93,7 @@ def live_fill(rec: OrderRecord, amounts: LandedAmounts | None, signature: str) -
     """The Fill of a landed order: real amounts from the transaction for Jupiter swaps, the plan
     otherwise (Drift perps settle inside the Drift account; or the RPC could not tell yet)."""
     plan = Plan.from_meta(rec.plan)
+    expected_qty, expected_notional = plan.qty_tokens, plan.notional_lamports
     reason = "live:quote"
     if rec.venue is Venue.JUPITER and amounts is not None and amounts.token_delta != 0:
         qty = abs(amounts.token_delta)
@@ -105,7 +111,7 @@ def live_fill(rec: OrderRecord, amounts: LandedAmounts | None, signature: str) -
             }
         )
         reason = "live:landed"
-    return fill_from_plan(
+    fill = fill_from_plan(
         order_id=rec.order_id,
         instance_id=rec.instance_id,
         family=rec.family,
@@ -118,6 +124,12 @@ def live_fill(rec: OrderRecord, amounts: LandedAmounts | None, signature: str) -
         signature=signature,
         reason=reason,
     )
+    fill = msgspec.structs.replace(
+        fill, expected_qty_tokens=expected_qty, expected_notional_lamports=expected_notional
+    )
+    if reason == "live:landed":
+        REALISED_SLIPPAGE_BPS.labels(side=rec.side.value).observe(fill.slippage_bps)
+    return fill
 
 
 def _parse_ref(bundle_id: str) -> Submission | None:
@@ -131,11 +143,17 @@ def start_poll(rec: OrderRecord) -> None:
     if sub is None or rec.order_id in _polling:
         return
     _polling.add(rec.order_id)
-    order_id, mint, signature = rec.order_id, rec.mint, rec.signature
+    order_id, mint, signature, blockhash = rec.order_id, rec.mint, rec.signature, rec.blockhash
+
+    landed = rec.state is OrderState.LANDED  # landed, fill pending: read the transaction again
 
     async def run() -> None:
         try:
-            out = await get_submitter().outcome(sub)
+            out = (
+                Outcome(OrderState.LANDED)
+                if landed
+                else await get_submitter().outcome(sub, signature, blockhash)
+            )
             res = ExecutionResult(
                 request_id=order_id,
                 order_id=order_id,
@@ -159,13 +177,17 @@ def start_poll(rec: OrderRecord) -> None:
 
 async def apply_live(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpdate], Fill | None]:
     """One result applied to a live order (mutates ``rec``)."""
-    if is_terminal(rec.state) or rec.filled:
+    if rec.filled:
+        return [], None
+    awaiting_fill = rec.state is OrderState.LANDED and res.status is ExecutionStatus.LANDED
+    if is_terminal(rec.state) and not awaiting_fill:
         return [], None
     sub = get_submitter()
     if res.status is ExecutionStatus.SIGNED:
         if rec.state is not OrderState.ROUTED:
             return [], None  # already submitted: a replayed result
         updates = advance(rec, OrderState.SIGNED, signature=res.signature)
+        rec.blockhash = blockhash_of(res.signed_tx_b64)
         try:
             s = await sub.submit(res.signed_tx_b64, res.signature)
         except ProviderError as exc:
@@ -175,11 +197,7 @@ async def apply_live(rec: OrderRecord, res: ExecutionResult) -> tuple[list[Order
         start_poll(rec)
         return updates, None
     if res.status is ExecutionStatus.LANDED:
-        wallet = get_router().payer
-        amounts = await sub.landed(rec.signature, wallet, rec.mint) if rec.venue is Venue.JUPITER else None
-        fill = live_fill(rec, amounts, rec.signature)
-        rec.filled = True
-        return advance(rec, OrderState.LANDED, f"slot {res.slot}", rec.signature), fill
+        return await _landed(rec, res, sub)
     target = {
         ExecutionStatus.FAILED: OrderState.FAILED,
         ExecutionStatus.EXPIRED: OrderState.EXPIRED,
@@ -188,6 +206,50 @@ async def apply_live(rec: OrderRecord, res: ExecutionResult) -> tuple[list[Order
     if target is None:
         return [], None
     return advance(rec, target, res.reason or res.status.value), None
+
+
+async def _landed(
+    rec: OrderRecord, res: ExecutionResult, sub: Submitter
+) -> tuple[list[OrderUpdate], Fill | None]:
+    """A landed order is booked from the chain: the transaction is read back (retried until the
+    RPC can tell) and its actual amounts are the fill; the plan is only the expectation. Still
+    unreadable: the order is LANDED with its fill pending, and the timer reads it again; after
+    ``FILL_FROM_PLAN_AFTER_S`` the plan is booked (counted, logged as an error)."""
+    updates: list[OrderUpdate] = []
+    first = rec.state is not OrderState.LANDED
+    if rec.venue is not Venue.JUPITER:  # Drift perps settle inside the Drift account: the model
+        fill = live_fill(rec, None, rec.signature)
+        rec.filled = True
+        return advance(rec, OrderState.LANDED, f"slot {res.slot}", rec.signature), fill
+    read = await sub.read_landed(rec.signature, get_router().payer, rec.mint, attempts=0 if first else 1)
+    if read.failed:
+        if first:
+            return advance(rec, OrderState.FAILED, read.failed, rec.signature), None
+        log.error("order %s booked LANDED but its transaction failed on chain: %s", rec.order_id, read.failed)
+        rec.filled, rec.reason = True, read.failed
+        return [], None
+    if first:
+        updates = advance(rec, OrderState.LANDED, f"slot {res.slot}", rec.signature)
+    if read.amounts is None:
+        waited = (utcnow() - rec.updated_at).total_seconds()
+        if first or waited < FILL_FROM_PLAN_AFTER_S:
+            if first:
+                FILLS_PENDING.inc()
+            return updates, None  # the timer reads it again
+        log.error(
+            "order %s: landed transaction unreadable for %.0f s; booking the plan", rec.order_id, waited
+        )
+    fill = live_fill(rec, read.amounts, rec.signature)
+    rec.filled = True
+    return updates, fill
+
+
+def blockhash_of(signed_tx_b64: str) -> str:
+    """The recent blockhash a signed transaction carries (its expiry), or "" if unreadable."""
+    try:
+        return str(VersionedTransaction.from_bytes(base64.b64decode(signed_tx_b64)).message.recent_blockhash)
+    except Exception:  # not ours to judge here: the signer checked it
+        return ""
 
 
 @app.agent(topic("exec_results"))
@@ -222,7 +284,13 @@ def due(
     records: list[OrderRecord], now: datetime, expiry_s: float, live: bool
 ) -> tuple[list[OrderRecord], list[OrderRecord]]:
     """(SUBMITTED live orders to poll again, ROUTED orders unsigned for longer than ``expiry_s``)."""
-    poll = [r for r in records if live and r.state is OrderState.SUBMITTED and not r.paper]
+    poll = [
+        r
+        for r in records
+        if live
+        and not r.paper
+        and (r.state is OrderState.SUBMITTED or (r.state is OrderState.LANDED and not r.filled))
+    ]
     expire = [
         r for r in records if r.state is OrderState.ROUTED and (now - r.updated_at).total_seconds() > expiry_s
     ]

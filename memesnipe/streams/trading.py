@@ -160,6 +160,17 @@ class Fill(Message, frozen=True, kw_only=True):
     signature: str = ""
     reason: str = ""
     depth: DepthStamp | None = None
+    expected_qty_tokens: int = 0  # live: what the plan expected (0 = paper / not recorded)
+    expected_notional_lamports: Lamports = 0
+
+    @property
+    def slippage_bps(self) -> float:
+        """Realised slippage against the plan (positive = worse than expected); 0 when unknown."""
+        if self.side in (Side.BUY, Side.SHORT):
+            exp, got = self.expected_qty_tokens, self.qty_tokens
+        else:
+            exp, got = self.expected_notional_lamports, self.notional_lamports
+        return (exp - got) / exp * 10_000 if exp > 0 else 0.0
 
     @property
     def cost_lamports(self) -> int:

@@ -44,6 +44,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     signature: str = ""
     reason: str = ""
     plan: dict[str, Any] = {}
+    blockhash: str = ""  # live: the signed transaction's blockhash (until when it can land)
     bundle_id: str = ""
     filled: bool = False
     history: list[str] = []

@@ -211,8 +211,103 @@ def test_timer_resumes_submitted_live_orders_and_expires_unsigned_ones():
     stale = _record(state=OrderState.ROUTED, order_id="r", updated_at=old)
     fresh = _record(state=OrderState.ROUTED, order_id="f", updated_at=now)
     paper_sub = _record(state=OrderState.SUBMITTED, order_id="p", paper=True)
-    landed = _record(state=OrderState.LANDED, order_id="l", updated_at=old)
-    poll, expire = due([submitted, stale, fresh, paper_sub, landed], now, 120, live=True)
-    assert [r.order_id for r in poll] == ["s"] and [r.order_id for r in expire] == ["r"]
+    landed = _record(state=OrderState.LANDED, order_id="l", updated_at=old, filled=True)
+    pending = _record(state=OrderState.LANDED, order_id="q", updated_at=old)  # fill not read yet
+    poll, expire = due([submitted, stale, fresh, paper_sub, landed, pending], now, 120, live=True)
+    assert [r.order_id for r in poll] == ["s", "q"] and [r.order_id for r in expire] == ["r"]
     poll2, _ = due([submitted], now, 120, live=False)
     assert poll2 == []
+
+
+BLOCKHASH = "J7rBdM6AecPDEZp8aPq5iPSNKVkU5Q76F3oAV4eW5wsW"
+
+
+def _valid(value: bool) -> dict:
+    doc = fx("solana_rpc/isBlockhashValid.json")
+    doc["result"]["value"] = value
+    return doc
+
+
+def _no_status() -> dict:
+    doc = fx("solana_rpc/getSignatureStatuses.json")
+    doc["result"]["value"] = [None]
+    return doc
+
+
+async def test_an_unseen_bundle_is_rechecked_until_blockhash_expiry_and_a_late_landing_is_booked():
+    bid = _inflight("Pending")["result"]["value"][0]["bundle_id"]
+    statuses = [_no_status(), _no_status(), fx("solana_rpc/getSignatureStatuses.json")]
+    seen: list = []
+    s = submitter(
+        {
+            "getInflightBundleStatuses": _inflight("Pending"),
+            "getSignatureStatuses": lambda: statuses.pop(0),
+            "isBlockhashValid": _valid(True),
+        },
+        seen,
+        timeout_s=5,
+    )
+    out = await s.outcome(Submission("jito", bid), "sig", BLOCKHASH)
+    assert out.state is OrderState.LANDED and out.slot == 48 and out.reason == "landed late"
+    methods = [m for _, _, m, _ in seen]
+    assert methods.count("getSignatureStatuses") == 3 and "isBlockhashValid" in methods
+    assert seen[-1][3] == [["sig"], {"searchTransactionHistory": True}]
+
+
+async def test_a_transaction_that_never_lands_expires_only_once_its_blockhash_has():
+    bid = _inflight("Pending")["result"]["value"][0]["bundle_id"]
+    valid = [_valid(True), _valid(True), _valid(False)]
+    s = submitter(
+        {
+            "getInflightBundleStatuses": _inflight("Pending"),
+            "getSignatureStatuses": _no_status(),
+            "isBlockhashValid": lambda: valid.pop(0),
+        },
+        [],
+        timeout_s=5,
+    )
+    out = await s.outcome(Submission("jito", bid), "sig", BLOCKHASH)
+    assert out.state is OrderState.EXPIRED and "blockhash expired, never landed" in out.reason
+    assert valid == []  # checked until the documented answer said the blockhash is no longer valid
+
+
+async def test_the_landed_transaction_is_read_until_the_rpc_can_tell():
+    answers = [{"jsonrpc": "2.0", "result": None, "id": 1}, fx("jupiter/get_transaction_swap.json")]
+    s = submitter({"getTransaction": lambda: answers.pop(0)}, [])
+    read = await s.read_landed("sig", W, USDC)
+    assert read.amounts is not None and read.amounts.token_delta == 16_198_753 and not read.failed
+    failed = fx("jupiter/get_transaction_swap.json")
+    failed["result"]["meta"]["err"] = {"InstructionError": [3, {"Custom": 6001}]}
+    read = await submitter({"getTransaction": failed}, []).read_landed("sig", W, USDC)
+    assert read.amounts is None and "failed on chain" in read.failed
+    unknown = await submitter(
+        {"getTransaction": {"jsonrpc": "2.0", "result": None, "id": 1}}, []
+    ).read_landed("sig", W, USDC, attempts=3)
+    assert unknown.amounts is None and not unknown.failed
+
+
+def test_a_live_fill_records_its_expectation_and_realised_slippage():
+    a = landed_amounts(fx("jupiter/get_transaction_swap.json")["result"], W, USDC)
+    f = live_fill(_record(), a, "sig")
+    assert f.expected_qty_tokens == 16_198_000 and f.qty_tokens == 16_198_753
+    assert f.slippage_bps == pytest.approx(
+        (16_198_000 - 16_198_753) / 16_198_000 * 10_000
+    )  # better than planned
+    worse = live_fill(_record(plan={**_record().plan, "qty_tokens": 17_000_000}), a, "sig")
+    assert worse.slippage_bps > 0
+
+
+def test_the_signed_transactions_blockhash_is_kept_for_the_expiry_check():
+    import base64
+
+    from solders.hash import Hash
+    from solders.keypair import Keypair
+
+    from memesnipe.agents.submitter import blockhash_of
+    from tests.signer.helpers import paper_ixs, unsigned_tx
+
+    me = Keypair().pubkey()
+    bh = Hash.from_string(BLOCKHASH)
+    raw = unsigned_tx(me, paper_ixs(me), blockhash=bh)
+    assert blockhash_of(base64.b64encode(raw).decode()) == BLOCKHASH
+    assert blockhash_of("not base64!") == ""

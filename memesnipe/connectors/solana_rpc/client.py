@@ -117,5 +117,30 @@ class SolanaRpcClient:
         params = [list(signatures), {"searchTransactionHistory": search_history}]
         return await self._typed(SignatureStatusesResult, "getSignatureStatuses", params)
 
+    async def is_blockhash_valid(self, blockhash: str) -> bool:
+        """Whether a transaction with this blockhash can still land (isBlockhashValid, value)."""
+        res = await self.call("isBlockhashValid", [blockhash, {"commitment": self.commitment}])
+        value = res.get("value") if isinstance(res, dict) else None
+        if not isinstance(value, bool):
+            raise RejectedError(PROVIDER, f"isBlockhashValid: expected a bool value, got {res!r}")
+        return value
+
+    # history (gap backfill of the websocket client)
+    async def get_signatures_for_address(
+        self, address: str, *, until: str | None = None, before: str | None = None, limit: int = 1000
+    ) -> Any:
+        """Newest first; stops at (excludes) ``until``; pages backwards from ``before``."""
+        cfg: dict[str, Any] = {"limit": limit, "commitment": self.commitment}
+        if until:
+            cfg["until"] = until
+        if before:
+            cfg["before"] = before
+        return await self.call("getSignaturesForAddress", [address, cfg])
+
+    async def get_transaction(self, signature: str) -> Any:
+        """The confirmed transaction (json encoding, v0 allowed) or None when not found."""
+        cfg = {"encoding": "json", "maxSupportedTransactionVersion": 0, "commitment": self.commitment}
+        return await self.call("getTransaction", [signature, cfg])
+
     async def aclose(self) -> None:
         await self.http.aclose()
