@@ -6,8 +6,10 @@ mint, co-partitioned) so a mint's book is only ever touched by one coroutine. Pe
 each input to its mint's book in order (skipping inputs at or below the book's applied offset for
 that topic), send the outputs and wait for the broker to take them, then write each changed book
 once.
-Output ids derive from inputs (``exit|instance|direction|topic/partition/offset``), so a crash
-anywhere in a batch replays into the same ids.
+Output ids derive from inputs (``exit|instance|direction|topic/partition/offset`` of a market
+event, ``exit|instance|direction|topic/<id>`` of our own fills, signals and rejections, which a
+restarted stage may re-emit at new offsets: ``input_id``), so a crash anywhere, here or upstream,
+replays into the same ids.
 
 Marks of tokens without positions are recorded too (a book per priced mint, holding a bounded
 history of its recent marks): in a fast replay the price topic runs ahead of the fills topic, and
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -185,6 +188,20 @@ class BatchResult:
     skipped: int = 0
 
 
+def input_id(short: str, ev: EventT, item: Any) -> str:
+    """The part of an exit's id naming the input that triggered it. A market event is named by
+    ``topic/partition/offset``. Our own fills, signals and rejections by ``topic/<their own id>``:
+    a stage restarted after a crash re-emits them at new offsets (every consumer deduplicates
+    them by id), and an exit they trigger must keep its id however many copies came before
+    (tests/faults: an exit named the offset of a fill after a re-emitted copy of an earlier fill,
+    so its order and fill ids differed from a clean run's)."""
+    if short == "fills":
+        return f"{ev.message.topic}/{item.fill_id}"
+    if short in ("signals", "rejections"):
+        return f"{ev.message.topic}/{hashlib.sha256(item.signal_id.encode()).hexdigest()[:16]}"
+    return source_id(ev)
+
+
 class PositionProcessor:
     """Applies a batch of raw events to the mints' books. No I/O: ``load`` reads a stored book."""
 
@@ -245,7 +262,7 @@ class PositionProcessor:
             if book.is_applied(msg.topic, msg.offset):
                 res.skipped += 1
                 continue
-            sid = source_id(ev)
+            sid = input_id(short, ev, item)
             try:
                 if short == "fills":
                     self._fill(book, item, sid, res, updates, key)

@@ -5,6 +5,7 @@ triggered it; every other rejection is skipped without loading a book."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from memesnipe.agents.channels import names
@@ -23,6 +24,12 @@ from tests.agents.test_position_manager import (
     price,
     sent,
 )
+
+
+def digest(signal_id: str) -> str:
+    """How an exit's id names the rejection that triggered it: by the refused signal's id, not
+    the rejection's offset (a re-emitted copy keeps it)."""
+    return hashlib.sha256(signal_id.encode()).hexdigest()[:16]
 
 
 def rejection(
@@ -62,7 +69,7 @@ def test_rejection_before_the_fill_the_fill_sends_one_strategy_exit() -> None:
     assert (sig.intent, sig.side, sig.strength, sig.instance_id) == (Intent.EXIT, Side.SELL, 1.0, "mom-1")
     assert sig.meta["exit_reason"] == "strategy" and sig.meta["qty_tokens"] == 1000 * TOK
     assert sig.reason == "strategy: exit x1 reached the risk gate before its entry filled"
-    assert sig.signal_id == f"exit|mom-1|long|{names('fills')}/0/0"
+    assert sig.signal_id == f"exit|mom-1|long|{names('fills')}/o1"  # the fill's own id
     assert sig.ts == T0 + timedelta(seconds=2)
     (u,) = sent(res, "positions", PositionUpdate)
     assert u.exit_pending and u.exit_reason == "strategy" and u.qty_tokens == 1000 * TOK
@@ -74,7 +81,7 @@ def test_fill_before_the_rejection_the_rejection_sends_it() -> None:
     assert sent(store.run([log.ev("fills", buy(0))]), "signals", Signal) == []
     res = store.run([log.ev("rejections", rejection("x1", 1))])
     (sig,) = sent(res, "signals", Signal)
-    assert sig.signal_id == f"exit|mom-1|long|{names('rejections')}/0/0"
+    assert sig.signal_id == f"exit|mom-1|long|{names('rejections')}/{digest('x1')}"
     assert sig.meta["exit_reason"] == "strategy" and sig.ts == T0 + timedelta(seconds=1)
     (u,) = sent(res, "positions", PositionUpdate)
     assert u.exit_pending and u.exit_reason == "strategy"
@@ -180,7 +187,8 @@ def test_our_own_exit_refused_before_the_gate_saw_the_position_is_sent_again() -
     # the gate had not seen our position update yet: our exit comes back refused
     res = store.run([log.ev("rejections", rejection(first.signal_id, 1))])
     (again,) = sent(res, "signals", Signal)
-    assert again.signal_id == f"exit|mom-1|long|{names('rejections')}/0/0" != first.signal_id
+    expected = f"exit|mom-1|long|{names('rejections')}/{digest(first.signal_id)}"
+    assert again.signal_id == expected != first.signal_id
     assert again.meta["exit_reason"] == "rug" and "sent again" in again.reason
 
 
@@ -190,7 +198,7 @@ def test_the_strategy_exit_refused_again_by_a_still_lagging_gate_is_sent_again()
     (first,) = sent(res, "signals", Signal)
     res = store.run([log.ev("rejections", rejection(first.signal_id, 2))])
     (again,) = sent(res, "signals", Signal)
-    assert again.signal_id == f"exit|mom-1|long|{names('rejections')}/0/1"
+    assert again.signal_id == f"exit|mom-1|long|{names('rejections')}/{digest(first.signal_id)}"
     assert again.meta["exit_reason"] == "strategy"
     # the refusal of the strategy's own (first) signal, redelivered at a new offset: nothing more
     assert sent(store.run([log.ev("rejections", rejection("x1", 1))]), "signals", Signal) == []
