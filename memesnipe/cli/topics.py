@@ -11,7 +11,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from memesnipe.connectors.publisher import bootstrap_servers
 from memesnipe.settings import Settings, get_settings
-from memesnipe.streams.topics import ALL_TOPICS, COMPACTED, topic_names
+from memesnipe.streams.topics import COMPACTED, KNOWN_TOPICS, topic_names
 
 
 async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0) -> None:
@@ -42,7 +42,7 @@ async def create_topics(settings: Settings) -> list[str]:
                 replication_factor=settings.kafka.replication,
                 topic_configs={"cleanup.policy": "compact"} if t in COMPACTED else {},
             )
-            for t in ALL_TOPICS
+            for t in KNOWN_TOPICS
             if names(t) not in existing
         ]
         if new:

@@ -23,7 +23,12 @@ TRADING_TOPICS = (
 """Every trading topic is keyed by MINT, so that all of a token's market data, signals, orders,
 results, fills and positions are co-partitioned and one worker owns all of a mint's state."""
 ALL_TOPICS = (*MARKET_TOPICS, *CONTROL_TOPICS, *TRADING_TOPICS, "deadletter")
-COMPACTED = frozenset({"specs", "allocations", "killswitch"})
+DISCOVERY_TOPICS = ("watchlist",)
+"""Written by discovery (``memesnipe connect discovery``) and read by the per-mint connectors,
+never by the worker's stages or the analytics sink, so they are not in ALL_TOPICS (which the
+worker declares and the sink subscribes to). ``watchlist``: WatchlistEntry, compacted, key = mint."""
+KNOWN_TOPICS = (*ALL_TOPICS, *DISCOVERY_TOPICS)
+COMPACTED = frozenset({"specs", "allocations", "killswitch", "watchlist"})
 
 KEY_FIELDS: dict[str, str] = {
     **{t: "mint" for t in MARKET_TOPICS},
@@ -31,6 +36,7 @@ KEY_FIELDS: dict[str, str] = {
     "specs": "instance_id",
     "allocations": "instance_id",
     "ledger": "instance_id",
+    "watchlist": "mint",
 }
 """The message field a topic's record key must equal (``streams.codec.decode_record`` checks
 it). ``order_updates`` is keyed by mint too, but an OrderUpdate carries no mint to compare."""
@@ -43,8 +49,8 @@ class TopicNames:
     prefix: str
 
     def __call__(self, name: str) -> str:
-        if name not in ALL_TOPICS:
-            raise KeyError(f"unknown topic {name!r}; known: {', '.join(ALL_TOPICS)}")
+        if name not in KNOWN_TOPICS:
+            raise KeyError(f"unknown topic {name!r}; known: {', '.join(KNOWN_TOPICS)}")
         return self.prefix + name
 
 

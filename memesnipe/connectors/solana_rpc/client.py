@@ -117,6 +117,17 @@ class SolanaRpcClient:
         params = [list(signatures), {"searchTransactionHistory": search_history}]
         return await self._typed(SignatureStatusesResult, "getSignatureStatuses", params)
 
+    async def get_recent_prioritization_fees(self, writable: Sequence[str] = ()) -> list[int]:
+        """Recent per-block prioritization fees (micro-lamports per CU) for transactions locking
+        all of ``writable`` (at most 128 addresses), oldest first."""
+        res = await self.call("getRecentPrioritizationFees", [list(writable)[:128]])
+        if not isinstance(res, list):
+            raise RejectedError(PROVIDER, f"getRecentPrioritizationFees: expected a list, got {res!r}")
+        try:
+            return [int(x["prioritizationFee"]) for x in sorted(res, key=lambda x: x["slot"])]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RejectedError(PROVIDER, f"getRecentPrioritizationFees: bad entry ({exc})") from None
+
     async def is_blockhash_valid(self, blockhash: str) -> bool:
         """Whether a transaction with this blockhash can still land (isBlockhashValid, value)."""
         res = await self.call("isBlockhashValid", [blockhash, {"commitment": self.commitment}])
