@@ -28,6 +28,9 @@ ALLOCATION = Gauge("memesnipe_allocation_ratio", "Capital share per strategy", [
 KILL_SWITCH = Gauge("memesnipe_kill_switch_active", "1 while the kill switch is on")
 PORTFOLIO_EQUITY = Gauge("memesnipe_portfolio_equity_lamports", "Capital + realized + unrealized PnL")
 PORTFOLIO_DRAWDOWN = Gauge("memesnipe_portfolio_drawdown_ratio", "Drawdown from the high-water mark")
+DRAWDOWN_LIMIT = Gauge(
+    "memesnipe_portfolio_drawdown_limit_ratio", "Drawdown at which the kill switch trips (risk.max_drawdown)"
+)
 SHARPE = Gauge("memesnipe_strategy_sharpe", "Rolling annualized Sharpe (unshrunk)", ["strategy"])
 CONSUMER_LAG = Gauge("memesnipe_consumer_lag_messages", "Messages behind the log end", ["stage"])
 SINK_LAG = Gauge("memesnipe_sink_lag_seconds", "Age of the oldest row waiting to be inserted")

@@ -20,6 +20,7 @@ from memesnipe.app import app, settings
 log = logging.getLogger(__name__)
 
 readiness = health.Readiness("worker")
+metrics.DRAWDOWN_LIMIT.set(settings.risk.max_drawdown)  # alert rules compare the drawdown with it
 
 
 def _stream_partitions(faust_app: Any) -> list[Any]:
