@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from solders.hash import Hash
+from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from memesnipe.agents.routing import RouteFailed
@@ -28,6 +29,7 @@ from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.jito import JitoClient
 from memesnipe.connectors.jupiter import JupiterClient
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
+from memesnipe.core import priority_fee
 from memesnipe.core.order_plan import Plan, plan_order
 from memesnipe.core.paper_fill import MarketView, cu_price_for_budget, from_quote, simulate_perp
 from memesnipe.core.tip import dynamic_tip
@@ -70,10 +72,27 @@ class LiveRoute:
         )
         return tip, pick_tip_account(accounts, seed)
 
-    def _cu_price(self, cu_limit: int) -> int:
+    def _cu_price_budget(self, cu_limit: int) -> int:
         e = self.settings.execution
         budget = min(e.priority_fee_lamports, e.max_priority_fee_lamports)
         return cu_price_for_budget(budget, cu_limit)
+
+    async def _cu_price(self, cu_limit: int, writable: list[str]) -> int:
+        """The percentile of recent fees for the accounts this transaction locks, within the
+        budget floor and the cap (core.priority_fee); the budget alone when the RPC cannot say."""
+        e = self.settings.execution
+        try:
+            fees = await self.rpc.get_recent_prioritization_fees(writable)
+        except ProviderError as exc:
+            log.warning("getRecentPrioritizationFees failed (%s); using the priority-fee budget", exc)
+            return self._cu_price_budget(cu_limit)
+        return priority_fee.cu_price(
+            fees,
+            cu_limit=cu_limit,
+            pct=e.priority_fee_percentile,
+            floor_lamports=min(e.priority_fee_lamports, e.max_priority_fee_lamports),
+            cap_lamports=e.max_priority_fee_lamports,
+        )
 
     async def _simulated_cu(self, draft: BuiltTx) -> int | None:
         """Units consumed by the draft (built with the max limit), or None when unknown."""
@@ -138,7 +157,7 @@ class LiveRoute:
             if units
             else s.execution.cu_limit_default
         )
-        cu_price = self._cu_price(cu_limit)
+        cu_price = await self._cu_price(cu_limit, writable_accounts(swap.venue_instructions, payer))
         built = dataclasses.replace(
             build(cu_limit=cu_limit, cu_price_micro_lamports=cu_price),
             min_out=q.out_amount * (10_000 - order.slippage_bps) // 10_000,
@@ -190,7 +209,7 @@ class LiveRoute:
         )
         tip, tip_account = await self._tip(order.order_id)
         cu_limit = s.execution.cu_limit_default
-        cu_price = self._cu_price(cu_limit)
+        cu_price = await self._cu_price(cu_limit, writable_accounts([ix], payer))
         built = build_transaction(
             payer=payer,
             venue_ixs=[ix],
@@ -216,6 +235,17 @@ class LiveRoute:
             swap=modelled,
         )
         return built, plan
+
+
+def writable_accounts(ixs: list[Instruction], payer: Pubkey) -> list[str]:
+    """The writable accounts the venue instructions lock, our wallet aside (its lock tells
+    nothing about the market's), for the priority-fee sample (at most 128)."""
+    seen: dict[str, None] = {}
+    for ix in ixs:
+        for meta in ix.accounts:
+            if meta.is_writable and not meta.is_signer and meta.pubkey != payer:
+                seen[str(meta.pubkey)] = None
+    return list(seen)[:128]
 
 
 def decode_tx_bytes(tx_b64: str) -> bytes:

@@ -74,6 +74,7 @@ ANSWERS = {
     "/api/v1/bundles/tip_floor": fx("jito/tip_floor.json"),
     "simulateTransaction": fx("jupiter/simulate_transaction.json"),
     "getLatestBlockhash": fx("solana_rpc/getLatestBlockhash.json"),
+    "getRecentPrioritizationFees": fx("solana_rpc/getRecentPrioritizationFees.json"),
 }
 
 
@@ -272,3 +273,36 @@ async def test_router_waits_for_the_signer_to_publish_its_public_key(tmp_path):
     gone = Router(settings=load_settings(data_dir=tmp_path / "none"), payer="", payer_wait_s=0)
     with pytest.raises(RouteFailed, match="signer public key unknown"):
         await gone.route(order(), None)
+
+
+def _fees(*values: int) -> dict:
+    doc = fx("solana_rpc/getRecentPrioritizationFees.json")
+    doc["result"] = [{"slot": 348125 + i, "prioritizationFee": v} for i, v in enumerate(values)]
+    return doc
+
+
+async def test_priority_fee_is_the_percentile_of_recent_fees_for_the_swaps_accounts_within_floor_and_cap():
+    limit = math.ceil(1714 * 1.2)
+    floor = 10_000 * 1_000_000 // limit  # the 10k-lamport budget spread over the limit
+    # the documented sample (max 1,234 micro-lamports/CU) is below the budget floor: the floor
+    seen: list = []
+    built, _ = await live(ANSWERS, seen).build(order(), MARKET, TAKER)
+    assert built.cu_price_micro_lamports == floor
+    asked = next(json.loads(r.content) for r in seen if r.method == "POST" and b"Prioritization" in r.content)
+    build = fx("jupiter/build_v2.json")
+    writable = [
+        a["pubkey"] for a in build["swapInstruction"]["accounts"] if a["isWritable"] and not a["isSigner"]
+    ]
+    assert asked["params"] == [writable]
+    # a busy market: the 75th percentile of the samples
+    busy = {**ANSWERS, "getRecentPrioritizationFees": _fees(*(i * 1_000_000 for i in range(1, 9)))}
+    built, _ = await live(busy, []).build(order(), MARKET, TAKER)
+    assert built.cu_price_micro_lamports == 6_000_000
+    # a spike: capped by max_priority_fee_lamports over the limit
+    spike = {**ANSWERS, "getRecentPrioritizationFees": _fees(10**12)}
+    built, _ = await live(spike, []).build(order(), MARKET, TAKER)
+    assert built.cu_price_micro_lamports == 200_000 * 1_000_000 // limit
+    # the node cannot say: the budget
+    down = {**ANSWERS, "getRecentPrioritizationFees": httpx.Response(500)}
+    built, _ = await live(down, []).build(order(), MARKET, TAKER)
+    assert built.cu_price_micro_lamports == floor
