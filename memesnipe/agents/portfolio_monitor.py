@@ -20,8 +20,9 @@ from faust.types import EventT
 
 from memesnipe import metrics
 from memesnipe.agents.batching import batches, decode_batch
-from memesnipe.agents.channels import names, topic
+from memesnipe.agents.channels import topic
 from memesnipe.app import app, settings
+from memesnipe.core.control import KILL_KEY_BYTES
 from memesnipe.core.ledger import MintPnl
 from memesnipe.core.portfolio import Portfolio
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
@@ -29,6 +30,7 @@ from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.ledger import LedgerMark
+from memesnipe.tables.control import shared_kill_view
 from memesnipe.tables.ledger import (
     PORTFOLIO_KEY,
     PortfolioState,
@@ -38,17 +40,12 @@ from memesnipe.tables.ledger import (
     portfolio,
 )
 from memesnipe.tables.partitioned import write_keys
-from memesnipe.tables.risk import KILL_KEY, ControlPlane
-from memesnipe.tables.views import GlobalView, bootstrap_servers
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "portfolio_monitor"
 R = settings.risk
-control = ControlPlane()
-kill_view = GlobalView(
-    bootstrap_servers(settings.kafka.broker), {names("killswitch"): control.handlers()["killswitch"]}
-)
+kill_view = shared_kill_view(settings)
 
 
 def kill_message(pf: Portfolio) -> KillSwitch:
@@ -95,8 +92,7 @@ def maybe_rearm(st: PortfolioState, pf: Portfolio, ks: KillSwitch | None) -> boo
 @app.agent(ledger_topic, name="portfolio_monitor")
 async def portfolio_monitor(stream: Any) -> None:
     await topic("killswitch").maybe_declare()
-    await kill_view.start()
-    await kill_view.wait_ready(120)
+    await kill_view.ensure_started(120)
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="ledger").inc(len(events))
@@ -105,13 +101,13 @@ async def portfolio_monitor(stream: Any) -> None:
             continue
         st = load_portfolio(portfolio.get(PORTFOLIO_KEY))
         pf = Portfolio(R.capital_lamports, R.max_drawdown, hwm=st.hwm, equity=st.equity, tripped=st.tripped)
-        if maybe_rearm(st, pf, control.kill.get(KILL_KEY)):
+        if maybe_rearm(st, pf, kill_view.status.message):
             log.info(
                 "portfolio monitor re-armed after resume; HWM reset to %.4f SOL", pf.hwm / LAMPORTS_PER_SOL
             )
         trip = apply_marks(st, pf, [(ev.message.offset, m) for ev, m in decoded])
         if trip is not None:
-            await (await topic("killswitch").send(key=KILL_KEY.encode(), value=encode(trip)))
+            await (await topic("killswitch").send(key=KILL_KEY_BYTES, value=encode(trip)))
             st.trip_ts = trip.ts.timestamp()
             st.trips += 1
             log.warning("KILL SWITCH: %s", trip.reason)

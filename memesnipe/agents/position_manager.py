@@ -88,7 +88,7 @@ from memesnipe.core.positions import Position
 from memesnipe.core.trailing_stop import Direction
 from memesnipe.logs import ids
 from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, PNL_REALIZED, SIGNALS
-from memesnipe.streams.codec import DecodeError, decode, decode_record, encode
+from memesnipe.streams.codec import DecodeError, decode_record, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
 from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.trading import (
@@ -98,10 +98,12 @@ from memesnipe.streams.trading import (
     Side,
     Signal,
 )
+from memesnipe.tables.control import shared_kill_view
 from memesnipe.tables.partitioned import write_keys
-from memesnipe.tables.positions import KILL_KEY, position_books, position_exit_params, position_killswitch
+from memesnipe.tables.positions import position_books, position_exit_params
 
 log = logging.getLogger(__name__)
+kill_view = shared_kill_view(settings)
 
 SOURCES = ("fills", "price", "depth", "signals", "rejections")
 
@@ -150,20 +152,15 @@ class RulesLookup:
 
 
 class FlattenLookup:
-    """The reason to flatten everything now ("" = none): an active kill switch with
-    ``flatten``. Decoded once per stored value."""
+    """The reason to flatten everything now ("" = none): the kill switch's one answer
+    (``core.control``; anything with a ``status``: the process's view, a fold) is a readable
+    active record with ``flatten``. Not ready, unreadable or a tombstone: pause, never flatten."""
 
-    def __init__(self, table: Any) -> None:
-        self.table = table
-        self._raw: bytes | None = None
-        self._reason = ""
+    def __init__(self, kill: Any) -> None:
+        self.kill = kill
 
     def __call__(self) -> str:
-        raw = self.table.get(KILL_KEY) if self.table is not None else None
-        if raw != self._raw:
-            self._raw = raw
-            self._reason = flatten_reason(decode(raw, KillSwitch)) if raw else ""
-        return self._reason
+        return self.kill.status.flatten_reason() if self.kill is not None else ""
 
 
 def flatten_reason(kill: KillSwitch) -> str:
@@ -425,7 +422,7 @@ processor = PositionProcessor(
     load=position_books.get,
     rules_for=RulesLookup(default_rules(settings.exits), position_exit_params),
     policy=dataclasses.replace(book_policy(settings.exits), wall_clock=time.time),
-    flatten=FlattenLookup(position_killswitch),
+    flatten=FlattenLookup(kill_view),
 )
 
 
@@ -453,6 +450,8 @@ async def finish(res: BatchResult, events: Sequence[EventT]) -> None:
 
 @app.agent(source, name="memesnipe.agents.position_manager.manage_positions")
 async def manage_positions(stream: Any) -> None:
+    await topic("killswitch").maybe_declare()
+    await kill_view.ensure_started()  # a flatten asked before this start is applied from the first mark
     if settings.kafka.reorder_window_s > 0:
         await _run_reordered(stream)
         return
@@ -519,20 +518,10 @@ async def track_exit_params(stream: Any) -> None:
                 await write_keys(position_exit_params, {key: (ev, value)})
 
 
-@app.agent(topic("killswitch"), name="memesnipe.agents.position_manager.track_killswitch")
-async def track_killswitch(stream: Any) -> None:
-    """The latest kill switch (by its own ts) into a GlobalTable: when it is active and asks to
-    flatten, every position is exited on its next mark (exits pass the gate under a kill)."""
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        kills: list[tuple[EventT, KillSwitch]] = await decode_batch(
-            events, KillSwitch, f"{CONSUMER}.killswitch"
-        )
-        for ev, kill in kills:
-            cur = position_killswitch.get(KILL_KEY)
-            if cur is None or decode(cur, KillSwitch).ts <= kill.ts:
-                await write_keys(position_killswitch, {KILL_KEY: (ev, ev.value)})
-                if flatten_reason(kill):
-                    log.warning("flattening all positions: %s", flatten_reason(kill))
+@app.on_before_shutdown.connect  # type: ignore[arg-type]
+async def _stop_kill_view(sender: Any, **kwargs: Any) -> None:
+    """Close the kill-switch view's consumer with the worker."""
+    await kill_view.stop()
 
 
 def flatten_signals(books: Iterable[MintBook], kill: KillSwitch) -> list[Signal]:
@@ -561,17 +550,13 @@ async def flatten_sweep() -> None:
     """Every worker, once per flatten request: exit all positions in the books it owns now,
     without waiting for their next mark (a token whose price feed stopped still gets closed).
     Positions that arrive later (rebalance, fills in flight) are flattened by their marks."""
-    raw = position_killswitch.get(KILL_KEY)
-    if not raw:
-        return
-    kill = decode(raw, KillSwitch)
-    tag = kill.ts.isoformat()
-    if not flatten_reason(kill) or tag in _swept:
+    kill = kill_view.status.message  # the latest readable record, when it is the answer
+    if kill is None or not flatten_reason(kill) or kill.ts.isoformat() in _swept:
         return
     books = [decode_book(v) for v in list(position_books.values()) if v]
     sigs = flatten_signals(books, kill)
     await publish([("signals", s.mint.encode(), encode(s)) for s in sigs])
     for s in sigs:
         SIGNALS.labels(strategy=s.instance_id, intent="exit").inc()
-    _swept.add(tag)
+    _swept.add(kill.ts.isoformat())
     log.warning("flatten sweep: %d exit signal(s) for %s", len(sigs), flatten_reason(kill))

@@ -31,23 +31,22 @@ from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS
 from memesnipe.streams.auth import sign_request
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
-from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.execution import ExecutionRequest
 from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.trading import Intent, Order, OrderState, OrderUpdate
+from memesnipe.tables.control import shared_kill_view
 from memesnipe.tables.orders import (
     MarketMark,
     OrderRecord,
     dump,
     load_mark,
     order_lifecycle,
-    router_killswitch,
     router_market,
 )
 from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
-KILL_KEY = b"state"
+kill_view = shared_kill_view(settings)
 
 _router: Router | None = None
 
@@ -64,11 +63,9 @@ def get_router() -> Router:
 
 
 def kill_switch_active() -> tuple[bool, str]:
-    raw = router_killswitch.get(KILL_KEY)
-    if raw is None:
-        return False, ""
-    ks = msgspec.json.decode(raw, type=KillSwitch)
-    return ks.active, ks.reason
+    """The kill switch as every stage reads it (``core.control``): ON until read to its end."""
+    st = kill_view.status
+    return st.active, st.reason
 
 
 def transition(
@@ -142,6 +139,8 @@ async def _route_one(router: Router, order: Order) -> ExecutionRequest | RouteFa
 @app.agent(topic("orders"))
 async def route_orders(stream: Any) -> None:
     router = get_router()
+    await topic("killswitch").maybe_declare()
+    await kill_view.ensure_started()  # no order is judged before the kill switch is known
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="orders").inc(len(events))
@@ -236,14 +235,7 @@ async def track_depth(stream: Any) -> None:
         await write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
 
 
-@app.agent(topic("killswitch"))
-async def track_killswitch(stream: Any) -> None:
-    """Latest kill-switch state (by its own ts) into a GlobalTable every worker reads."""
-    async for events in batches(stream, 100, settings.kafka.batch_within_s):
-        decoded: list[tuple[EventT, KillSwitch]] = await decode_batch(events, KillSwitch, "router.killswitch")
-        for ev, ks in decoded:
-            cur = router_killswitch.get(KILL_KEY)
-            if cur is not None and msgspec.json.decode(cur, type=KillSwitch).ts > ks.ts:
-                continue
-            await write_keys(router_killswitch, {KILL_KEY: (ev, ev.value)})
-            log.warning("router: kill switch %s (%s)", "ON" if ks.active else "off", ks.reason)
+@app.on_before_shutdown.connect  # type: ignore[arg-type]
+async def _stop_kill_view(sender: Any, **kwargs: Any) -> None:
+    """Close the kill-switch view's consumer with the worker."""
+    await kill_view.stop()

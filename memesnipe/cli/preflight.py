@@ -11,45 +11,11 @@ from memesnipe.settings import Settings, get_settings
 
 
 async def _kill_switch(settings: Settings) -> tuple[bool, str]:
-    """Latest KillSwitch on the killswitch topic (by its ts), read straight from Kafka."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    """The kill switch as every stage reads it (``core.control``), the topic read to its end."""
+    from memesnipe.tables.control import read_kill_switch
 
-    from memesnipe.streams.codec import DecodeError, decode
-    from memesnipe.streams.control import KillSwitch
-    from memesnipe.streams.topics import topic_names
-
-    name = topic_names(settings)("killswitch")
-    bootstrap = settings.kafka.broker.split(";")[0].removeprefix("kafka://")
-    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await c.start()
-    try:
-        parts = c.partitions_for_topic(name) or set()
-        if not parts:
-            await c._client.force_metadata_update()
-            parts = c.partitions_for_topic(name) or set()
-        tps = [TopicPartition(name, p) for p in parts]
-        if not tps:
-            return False, ""
-        c.assign(tps)
-        await c.seek_to_beginning(*tps)
-        ends = await c.end_offsets(tps)
-        latest: KillSwitch | None = None
-
-        async def behind() -> bool:
-            return any([await c.position(tp) < ends[tp] for tp in tps])
-
-        while await behind():
-            for recs in (await c.getmany(timeout_ms=500)).values():
-                for r in recs:
-                    try:
-                        ks = decode(r.value, KillSwitch)
-                    except DecodeError:
-                        continue
-                    if latest is None or ks.ts >= latest.ts:
-                        latest = ks
-        return (latest.active, latest.reason) if latest else (False, "")
-    finally:
-        await c.stop()
+    st = await read_kill_switch(settings, timeout_s=20)
+    return st.active, st.reason if st.active else ""
 
 
 async def preflight(settings: Settings) -> int:

@@ -1,11 +1,16 @@
-"""The kill switch as the signer sees it: latest message wins; undecodable means ON (fail closed)."""
+"""The kill switch as the signer sees it: the one fold of ``memesnipe.core.control`` (latest
+``global`` record wins; an unreadable record or a tombstone means ON; other keys are ignored).
+
+The signer worker reads the topic to its end before it consumes its first request (its own
+barrier: ``SignerWorker.kill_loaded``, ``/readyz``), so a ``KillState()`` starts as read to its
+end; ``KillState.loading()`` gives one that answers ON until :meth:`KillState.loaded`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from memesnipe.streams.codec import DecodeError, decode
-from memesnipe.streams.control import KillSwitch
+from memesnipe.core.control import KILL_KEY_BYTES, KillFold, KillStatus
 
 
 @dataclass(slots=True)
@@ -13,23 +18,50 @@ class KillState:
     active: bool = False
     reason: str = ""
     by: str = ""
+    fold: KillFold = field(default_factory=lambda: KillFold(read_to_end=True), repr=False)
+    _seq: int = field(default=0, repr=False)
 
-    def apply(self, raw: bytes | None) -> None:
-        """Apply one killswitch record (in log order). A record that cannot be read turns the
-        switch on: refusing entries is the safe side of not knowing."""
-        if raw is None:  # a tombstone clears the switch only if it decodes: treat as unknown
-            self.active, self.reason, self.by = True, "killswitch tombstone (state unknown)", "signer"
-            return
+    @classmethod
+    def loading(cls) -> KillState:
+        """A state that answers ON ("not read to its end yet") until :meth:`loaded`."""
+        st = cls(fold=KillFold())
+        st._sync()
+        return st
+
+    def apply(
+        self,
+        raw: bytes | None,
+        *,
+        key: bytes | None = KILL_KEY_BYTES,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        """Apply one killswitch record (in log order). Without a position the records are
+        taken in the order applied. Any failure turns the switch on: refusing entries is the
+        safe side of not knowing, and nothing here may stop the signer."""
+        if partition is None or offset is None:
+            partition, offset = 0, self._seq
+            self._seq += 1
         try:
-            msg = decode(raw, KillSwitch)
-        except DecodeError as exc:
-            self.active, self.reason, self.by = True, f"undecodable killswitch message: {exc}", "signer"
-            return
-        except Exception as exc:  # RecursionError on deep nesting, ...: must not stop the signer
+            self.fold.apply(key, raw, partition, offset)
+        except Exception as exc:  # defensive: the fold already turns decode failures into ON
             self.active, self.reason, self.by = (
                 True,
                 f"undecodable killswitch message ({type(exc).__name__})",
                 "signer",
             )
             return
-        self.active, self.reason, self.by = msg.active, msg.reason, msg.by
+        self._sync()
+
+    def loaded(self) -> None:
+        """The topic was read to its end: from now on the fold's answer counts."""
+        self.fold.mark_read_to_end()
+        self._sync()
+
+    @property
+    def status(self) -> KillStatus:
+        return self.fold.status
+
+    def _sync(self) -> None:
+        st = self.fold.status
+        self.active, self.reason, self.by = st.active, st.reason, st.by

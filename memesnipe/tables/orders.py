@@ -8,7 +8,6 @@ mint, so the record always lives in the mint's partition whichever agent writes 
 ``router_market``: mint -> MarketMark (last price and depth, plus bounded event-time histories of
 both), for the paper slippage model: an order is filled at the price and depth *as of its event
 time* (``MarketMark.price_asof``/``depth_asof``), never at a later mark consumed ahead of it.
-``router_killswitch``: a GlobalTable holding the latest KillSwitch message, read by every worker.
 
 Values are msgspec-encoded bytes (raw serializers), decoded only when a key is touched.
 """
@@ -44,8 +43,8 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     signature: str = ""
     reason: str = ""
     plan: dict[str, Any] = {}
-    blockhash: str = ""  # live: the signed transaction's blockhash (until when it can land)
     bundle_id: str = ""
+    blockhash: str = ""  # live: the signed transaction's blockhash (until when it can land)
     filled: bool = False
     history: list[str] = []
     order_ts: UtcDatetime | None = None  # the order's event time: a paper fill happens "then"
@@ -198,11 +197,3 @@ def _table(name: str, help_: str) -> Any:
 
 order_lifecycle = _table("order_lifecycle", "order_id -> OrderRecord (msgspec JSON)")
 router_market = _table("router_market", "mint -> MarketMark (msgspec JSON)")
-router_killswitch = app.GlobalTable(
-    "router_killswitch",
-    default=None,
-    key_type=bytes,
-    value_type=bytes,
-    partitions=settings.kafka.partitions,
-    help="'state' -> latest KillSwitch (msgspec JSON)",
-)

@@ -10,8 +10,7 @@ batch; they cannot disagree after a crash).
 ``position_exit_params``: a GlobalTable, instance_id -> the ``params["exits"]`` of its latest
 spec (JSON), so any worker can apply a strategy's own stop settings to a mark.
 
-``position_killswitch``: a GlobalTable holding the latest ``KillSwitch`` (by its own ts), so
-every worker flattens its positions when an active kill switch asks to.
+The kill switch (flatten) is read through ``memesnipe.tables.control.shared_kill_view``.
 """
 
 from __future__ import annotations
@@ -40,27 +39,14 @@ position_exit_params: Any = app.GlobalTable(
 )
 
 
-position_killswitch: Any = app.GlobalTable(
-    "position_killswitch",
-    default=None,
-    key_type=bytes,
-    value_type=bytes,
-    partitions=settings.kafka.partitions,
-    help="'state' -> latest KillSwitch (msgspec JSON)",
-)
-KILL_KEY = b"state"
-
-
 def load_book(mint: str) -> MintBook | None:
     raw = position_books.get(mint.encode())
     return None if raw is None else decode_book(raw)
 
 
 __all__ = [
-    "KILL_KEY",
     "encode_book",
     "load_book",
     "position_books",
     "position_exit_params",
-    "position_killswitch",
 ]

@@ -19,11 +19,10 @@ import logging
 import msgspec
 
 from memesnipe import metrics
+from memesnipe.core.control import KillFold, KillStatus
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.gate import MintRiskState
 from memesnipe.settings import Settings
-from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import DecodeError, decode_record
 from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.topics import topic_names
 from memesnipe.streams.trading import Fill, Order, OrderUpdate, PositionUpdate
@@ -32,13 +31,10 @@ from memesnipe.tables.views import (
     Handler,
     bootstrap_servers,
     checked_latest_by_key,
-    latest_by_key,
     view_record,
 )
 
 log = logging.getLogger(__name__)
-
-KILL_KEY = "global"
 
 
 _state_encoder = msgspec.json.Encoder()
@@ -53,36 +49,36 @@ def decode_state(raw: bytes | None) -> MintRiskState:
     return MintRiskState() if raw is None else _state_decoder.decode(raw)
 
 
-def _kill_or_fail_closed(raw: bytes) -> KillSwitch:
-    """An unreadable kill-switch message turns the switch ON: not knowing is treated as stop.
-    (Only the ``global`` key counts; a record under another key is stored under it, unread.)"""
-    try:
-        return decode_record(raw, KillSwitch, topic="killswitch", key=KILL_KEY)
-    except DecodeError as exc:
-        return KillSwitch(active=True, ts=utcnow(), by="risk_gate", reason=f"unreadable kill switch: {exc}")
-
-
 class ControlPlane:
-    """Latest kill switch and allocations, read from their compacted topics."""
+    """The kill switch (the one fold, ``memesnipe.core.control``) and the latest allocations,
+    read from their compacted topics. The kill switch answers ON until its view has read the
+    topic to its end (:meth:`read_to_end`, called by the view)."""
 
     def __init__(self) -> None:
-        self.kill: dict[str, KillSwitch] = {}
+        self.kill = KillFold()
         self.allocations: dict[str, StrategyAllocation] = {}
 
+    @property
+    def kill_status(self) -> KillStatus:
+        return self.kill.status
+
     def kill_switch(self) -> KillSwitch | None:
-        return self.kill.get(KILL_KEY)
+        """The answer as the risk rules take it (None = never set)."""
+        return self.kill.status.as_message()
 
     @property
     def kill_active(self) -> bool:
-        ks = self.kill.get(KILL_KEY)
-        return ks is not None and ks.active
+        return self.kill.status.active
+
+    def read_to_end(self) -> None:
+        self.kill.mark_read_to_end()
+        metrics.KILL_SWITCH.set(1 if self.kill_active else 0)
 
     def handlers(self) -> dict[str, Handler]:
-        kill = latest_by_key(self.kill, _kill_or_fail_closed)
         allocs = checked_latest_by_key(self.allocations, StrategyAllocation, "allocations")
 
         def on_kill(key: bytes | None, value: bytes | None, partition: int, offset: int, ts: int) -> None:
-            kill(key, value, partition, offset, ts)
+            self.kill.apply(key, value, partition, offset, ts)
             metrics.KILL_SWITCH.set(1 if self.kill_active else 0)
 
         return {"killswitch": on_kill, "allocations": allocs}
@@ -120,7 +116,11 @@ class RiskViews:
         self.book = ExposureBook(pending_ttl_s=settings.risk.pending_ttl_s)
         boot = bootstrap_servers(settings.kafka.broker)
         # two consumers: a flood of position updates must never delay the kill switch
-        self.control_view = GlobalView(boot, {names(k): v for k, v in self.control.handlers().items()})
+        self.control_view = GlobalView(
+            boot,
+            {names(k): v for k, v in self.control.handlers().items()},
+            on_ready=[self.control.read_to_end],
+        )
         self.view = GlobalView(boot, {names(k): v for k, v in book_handlers(self.book).items()})
         self._lock = asyncio.Lock()
         self._started = False

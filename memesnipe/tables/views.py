@@ -50,6 +50,8 @@ class GlobalView:
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _targets: dict[TopicPartition, int] = field(default_factory=dict)
     error: BaseException | None = None
+    on_ready: list[Callable[[], None]] = field(default_factory=list)
+    """Called once, in order, when every partition has been read up to its end offset at start."""
 
     async def start(self) -> None:
         if self._task is not None:
@@ -73,7 +75,7 @@ class GlobalView:
             raise
         self._targets = {tp: off for tp, off in ends.items() if off > 0}
         if not self._targets:
-            self._ready.set()
+            self._set_ready()
         self._task = asyncio.create_task(self._run(), name=f"global-view:{','.join(self.handlers)}")
 
     async def _assign_all(self) -> list[TopicPartition]:
@@ -130,7 +132,12 @@ class GlobalView:
             if await self._consumer.position(tp) >= end:
                 del self._targets[tp]
         if not self._targets:
-            self._ready.set()
+            self._set_ready()
+
+    def _set_ready(self) -> None:
+        for fn in self.on_ready:
+            fn()
+        self._ready.set()
 
     async def wait_ready(self, timeout_s: float | None = None) -> None:
         """Return once every partition has been read up to its end offset at start."""

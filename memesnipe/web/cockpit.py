@@ -26,12 +26,13 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from memesnipe.core.control import KillStatus
 from memesnipe.settings import Mode, Settings, get_settings
 from memesnipe.web import view
 from memesnipe.web.auth import ControlAuth
 from memesnipe.web.control import ControlError, KillSwitchControl
 from memesnipe.web.hub import SnapshotHub
-from memesnipe.web.source import CockpitQueries, SnapshotReader, kill_state, newer_kill
+from memesnipe.web.source import CockpitQueries, SnapshotReader
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,17 @@ _OPERATOR = re.compile(r"[^A-Za-z0-9_.@-]")
 _CLOSE = b""  # offered to subscribers on shutdown: end the stream
 
 
+def kill_view_state(st: KillStatus) -> view.KillState:
+    """The page's kill-switch panel for the fold's answer: ``known`` only once read to its end."""
+    if not st.ready:
+        return view.KillState(active=True, known=False, reason=st.reason, source="kafka")
+    reason = "never paused" if st.source == "never_set" else st.reason
+    ts = st.ts.isoformat() if st.source != "never_set" else ""
+    return view.KillState(
+        active=st.active, by=st.by, reason=reason, ts=ts, flatten=st.flatten, known=True, source="kafka"
+    )
+
+
 class Cockpit:
     """Everything the handlers share: the hub, the control, the auth rule."""
 
@@ -68,15 +80,9 @@ class Cockpit:
         control.on_change(lambda _msg: self.hub.republish())
 
     def _overlay(self, snap: view.Snapshot) -> view.Snapshot:
-        """The kill switch as read back from its Kafka topic (what the risk gate obeys) once the
-        topic was read to its end; until then the newer of that and ClickHouse's last row."""
-        live = self.control.state
-        kafka = kill_state(msgspec.to_builtins(live), "kafka") if live is not None else view.KillState()
-        if self.control.caught_up:
-            if live is None:
-                kafka = view.KillState(active=False, known=True, reason="never paused", source="kafka")
-            return msgspec.structs.replace(snap, kill=kafka)
-        return msgspec.structs.replace(snap, kill=newer_kill(kafka, snap.kill))
+        """The kill switch as read back from its Kafka topic with the one fold every stage uses
+        (``core.control``); UNKNOWN (treated as ON) until the topic was read to its end."""
+        return msgspec.structs.replace(snap, kill=kill_view_state(self.control.status))
 
     async def start(self, _app: web.Application) -> None:
         await self.hub.start()

@@ -1,8 +1,10 @@
-"""Kill / resume from the cockpit: publish a KillSwitch message and read the topic back.
+"""Kill / resume from the cockpit: the one kill/resume service, and the topic read back.
 
 The risk gate reads the (compacted) killswitch topic, so that topic is the truth. The cockpit
-shows what it reads back from it, not what it meant to send: a PAUSED badge means the message
-is on the broker, acknowledged by all in-sync replicas, where every risk gate will see it.
+publishes through :class:`memesnipe.tables.control.KillSwitchService` (the same code as
+``memesnipe kill/resume``) and shows what it reads back, folded with the one meaning every stage
+uses (:mod:`memesnipe.core.control`): a PAUSED badge means the record is on the broker,
+acknowledged by all in-sync replicas, where every risk gate will see it.
 """
 
 from __future__ import annotations
@@ -11,25 +13,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from memesnipe.core.control import KILL_KEY_BYTES, KillFold, KillStatus
 from memesnipe.settings import Settings
-from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import DecodeError, decode, encode
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.topics import topic_names
+from memesnipe.tables.control import ControlError, KillSwitchService
 
 log = logging.getLogger(__name__)
 
-KILLSWITCH_KEY = b"global"
+KILLSWITCH_KEY = KILL_KEY_BYTES
 """One key for the whole platform: compaction keeps the latest switch state."""
 
-
-class ControlError(RuntimeError):
-    """The kill-switch message could not be published; the message says why."""
+__all__ = ["KILLSWITCH_KEY", "ControlError", "KillSwitchControl", "bootstrap_servers"]
 
 
 def bootstrap_servers(broker: str) -> str:
@@ -38,58 +36,38 @@ def bootstrap_servers(broker: str) -> str:
 
 
 class KillSwitchControl:
-    """Publishes kill/resume and tails the killswitch topic for the current state."""
+    """Publishes kill/resume (the shared service) and tails the killswitch topic into the fold."""
 
-    def __init__(
-        self,
-        bootstrap: str,
-        topic: str,
-        *,
-        timeout_s: float = 10.0,
-        client_id: str = "memesnipe-cockpit",
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.topic = topic
-        self.timeout_s = timeout_s
+    def __init__(self, settings: Settings, *, client_id: str = "memesnipe-cockpit") -> None:
+        self.bootstrap = bootstrap_servers(settings.kafka.broker)
+        self.topic = topic_names(settings)("killswitch")
         self.client_id = client_id
-        self.state: KillSwitch | None = None
-        self.caught_up = False  # True once the topic was read to its end: no message = never paused
-        self._listeners: list[Callable[[KillSwitch | None], None]] = []
-        self._producer: AIOKafkaProducer | None = None
+        self.service = KillSwitchService(settings, client_id=client_id)
+        self.fold = KillFold()
+        self._listeners: list[Callable[[KillStatus], None]] = []
         self._tail: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KillSwitchControl:
-        return cls(
-            bootstrap_servers(settings.kafka.broker),
-            topic_names(settings)("killswitch"),
-            timeout_s=settings.web.publish_timeout_s,
-        )
+        return cls(settings)
 
-    def on_change(self, fn: Callable[[KillSwitch | None], None]) -> None:
-        """Call ``fn`` with each newer KillSwitch seen on the topic (and once when caught up)."""
+    @property
+    def status(self) -> KillStatus:
+        """The kill switch as every stage reads it; ON and not ready until read to its end."""
+        return self.fold.status
+
+    @property
+    def caught_up(self) -> bool:
+        return self.fold.read_to_end
+
+    def on_change(self, fn: Callable[[KillStatus], None]) -> None:
+        """Call ``fn`` with each new answer (and once when the topic was read to its end)."""
         self._listeners.append(fn)
 
     async def start(self) -> None:
-        if self._producer is not None:
-            return
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            client_id=self.client_id,
-            acks="all",
-            enable_idempotence=True,
-            request_timeout_ms=int(self.timeout_s * 1000),
-        )
-        try:
-            await producer.start()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await producer.stop()
-            raise
-        self._producer = producer
-        self._ready.set()
-        self._tail = asyncio.create_task(self._follow(), name="cockpit-killswitch-tail")
+        await self.service.start()
+        if self._tail is None:
+            self._tail = asyncio.create_task(self._follow(), name="cockpit-killswitch-tail")
 
     async def stop(self) -> None:
         if self._tail is not None:
@@ -97,57 +75,24 @@ class KillSwitchControl:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tail
             self._tail = None
-        if self._producer is not None:
-            self._ready.clear()
-            await self._producer.stop()
-            self._producer = None
+        await self.service.stop()
 
     async def publish(self, *, active: bool, by: str, reason: str, flatten: bool = False) -> KillSwitch:
-        """Send and wait for the broker's acknowledgement (``acks=all``), or raise ControlError."""
-        try:  # just after start-up the producer may still be connecting: wait, within the timeout
-            await asyncio.wait_for(self._ready.wait(), self.timeout_s)
-        except TimeoutError:
-            raise ControlError(f"cockpit control is not connected to Kafka ({self.bootstrap})") from None
-        assert self._producer is not None
-        msg = KillSwitch(active=active, ts=utcnow(), by=by, reason=reason, flatten=flatten and active)
-        try:
-            fut = await self._producer.send(self.topic, key=KILLSWITCH_KEY, value=encode(msg))
-            meta = await asyncio.wait_for(fut, self.timeout_s)
-        except (KafkaError, TimeoutError) as exc:
-            why = f"{type(exc).__name__} {exc}"
-            raise ControlError(f"kill switch not published to {self.topic}: {why}") from exc
-        log.warning(
-            "kill switch %s by %s (%s) -> %s[%s]@%s",
-            "ON" if active else "OFF",
-            by,
-            reason,
-            meta.topic,
-            meta.partition,
-            meta.offset,
-        )
-        return msg
+        """Kill or resume through the shared service; waits for ``acks=all`` or raises ControlError."""
+        return (await self.service.set(active=active, by=by, reason=reason, flatten=flatten)).message
 
-    def apply(self, key: bytes | None, value: bytes | None, ts_ms: int) -> None:
-        """One killswitch record, in log order, read exactly as the risk gate reads it
-        (``memesnipe.tables.risk``): only the ``global`` key counts, the latest record wins, a
-        tombstone clears the switch, and an unreadable record turns it ON (fail closed)."""
-        if key != KILLSWITCH_KEY:
-            log.warning(
-                "killswitch record under key %r ignored (the risk gate reads only %r)", key, KILLSWITCH_KEY
-            )
-            return
-        if value is None:
-            msg: KillSwitch | None = None
-        else:
-            try:
-                msg = decode(value, KillSwitch)
-            except DecodeError as exc:
-                ts = datetime.fromtimestamp(ts_ms / 1000, UTC)
-                msg = KillSwitch(active=True, ts=ts, by="cockpit", reason=f"unreadable kill switch: {exc}")
-        if msg != self.state:
-            self.state = msg
-            for fn in self._listeners:
-                fn(msg)
+    def apply(self, key: bytes | None, value: bytes | None, partition: int, offset: int, ts_ms: int) -> None:
+        """One killswitch record, in log order, into the fold every stage uses."""
+        if self.fold.apply(key, value, partition, offset, ts_ms):
+            self._changed()
+
+    def mark_read_to_end(self) -> None:
+        if self.fold.mark_read_to_end():
+            self._changed()
+
+    def _changed(self) -> None:
+        for fn in self._listeners:
+            fn(self.fold.status)
 
     async def _follow(self) -> None:
         """Read the topic from the beginning forever; restart after broker errors."""
@@ -170,11 +115,9 @@ class KillSwitchControl:
                     batch = await consumer.getmany(timeout_ms=500)
                     for records in batch.values():
                         for rec in records:
-                            self.apply(rec.key, rec.value, rec.timestamp)
+                            self.apply(rec.key, rec.value, rec.partition, rec.offset, rec.timestamp)
                     if not self.caught_up and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
-                        self.caught_up = True
-                        for fn in self._listeners:
-                            fn(self.state)
+                        self.mark_read_to_end()
             except asyncio.CancelledError:
                 raise
             except Exception:

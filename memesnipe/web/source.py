@@ -108,18 +108,6 @@ def kill_state(row: Row | None, source: str) -> view.KillState:
     )
 
 
-def newer_kill(a: view.KillState, b: view.KillState) -> view.KillState:
-    """The later of two kill-switch readings; on a tie the active one (the kill switch wins)."""
-    if not a.known:
-        return b
-    if not b.known:
-        return a
-    ta, tb = datetime.fromisoformat(a.ts), datetime.fromisoformat(b.ts)
-    if ta != tb:
-        return a if ta > tb else b
-    return a if a.active else b
-
-
 MAX_POSITIONS = 200
 """Open positions sent to the page (the most at risk first); the totals count all of them."""
 

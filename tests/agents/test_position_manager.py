@@ -268,10 +268,10 @@ def test_short_exit_covers_on_drift_market_from_its_entry_signal() -> None:
 
 def test_kill_switch_with_flatten_exits_every_position_on_its_next_mark() -> None:
     from memesnipe.agents.position_manager import FlattenLookup
+    from memesnipe.core.control import KillFold
     from memesnipe.streams.control import KillSwitch
-    from memesnipe.tables.positions import KILL_KEY
 
-    kills: dict[bytes, bytes] = {}
+    kills = KillFold(read_to_end=True)
     log, store = Log(), Store()
     proc = PositionProcessor(
         store.get, lambda _i: default_rules(SETTINGS), book_policy(SETTINGS), FlattenLookup(kills)
@@ -311,11 +311,10 @@ def test_kill_switch_with_flatten_exits_every_position_on_its_next_mark() -> Non
         for k, (_e, raw) in proc.process(batch).changes.items():
             store[k] = raw
     # a kill switch without flatten changes nothing
-    kills[KILL_KEY] = encode(KillSwitch(active=True, ts=T0, by="ops", reason="pause"))
+    kills.apply(b"global", encode(KillSwitch(active=True, ts=T0, by="ops", reason="pause")), 0, 0)
     assert sent(proc.process([log.ev("price", price(0.001, 1))]), "signals", Signal) == []
-    kills[KILL_KEY] = encode(
-        KillSwitch(active=True, ts=T0, by="portfolio_monitor", reason="drawdown 21%", flatten=True)
-    )
+    flatten = KillSwitch(active=True, ts=T0, by="portfolio_monitor", reason="drawdown 21%", flatten=True)
+    kills.apply(b"global", encode(flatten), 0, 1)
     res = proc.process([log.ev("price", price(0.001, 2))])
     sigs = sorted(sent(res, "signals", Signal), key=lambda s: s.side)
     assert [(s.side, s.meta["exit_reason"]) for s in sigs] == [
@@ -358,9 +357,9 @@ def test_an_internal_error_on_one_event_is_dead_lettered_and_the_batch_goes_on()
 
 def test_flatten_sweep_signals_every_open_position_once_and_marks_do_not_repeat_them() -> None:
     from memesnipe.agents.position_manager import FlattenLookup, flatten_signals
+    from memesnipe.core.control import KillFold
     from memesnipe.core.position_book import decode_book
     from memesnipe.streams.control import KillSwitch
-    from memesnipe.tables.positions import KILL_KEY
 
     log, store = Log(), Store()
     store.run([log.ev("fills", fill(Side.BUY, 1000 * TOK, 1 * SOL, 0.001, 0, "o1"))])
@@ -378,7 +377,8 @@ def test_flatten_sweep_signals_every_open_position_once_and_marks_do_not_repeat_
 
     # the sweep's signal comes back on the signals topic: the position is now exiting, so a mark
     # under the same kill switch sends nothing more, and the next sweep skips it too
-    kills = {KILL_KEY: encode(kill)}
+    kills = KillFold(read_to_end=True)
+    kills.apply(b"global", encode(kill), 0, 0)
     proc = PositionProcessor(
         store.get, lambda _i: default_rules(SETTINGS), book_policy(SETTINGS), FlattenLookup(kills)
     )

@@ -66,9 +66,9 @@ async def test_kill_then_resume_publish_on_the_killswitch_topic(served: Served) 
     assert [m.by for m in msgs] == ["cockpit:ana@127.0.0.1", "cockpit:operator@127.0.0.1"]
     # the cockpit reads the topic back: its state is the resume
     deadline = time.monotonic() + 10
-    while served.cockpit.control.state != msgs[-1] and time.monotonic() < deadline:
+    while served.cockpit.control.status.message != msgs[-1] and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    assert served.cockpit.control.state == msgs[-1]
+    assert served.cockpit.control.status.message == msgs[-1]
 
 
 async def test_live_mode_without_a_token_refuses_controls(cockpit_factory: Start) -> None:

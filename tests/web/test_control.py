@@ -1,11 +1,15 @@
-"""The cockpit reads the killswitch topic exactly as the risk gate does."""
+"""The cockpit reads the killswitch topic with the one fold every stage uses (core.control);
+the full meaning table runs against it in tests/core/test_control.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from memesnipe.core.control import KillStatus
+from memesnipe.settings import get_settings
 from memesnipe.streams import KillSwitch
 from memesnipe.streams.codec import encode
+from memesnipe.web.cockpit import kill_view_state
 from memesnipe.web.control import KILLSWITCH_KEY, KillSwitchControl, bootstrap_servers
 
 TS = datetime(2026, 1, 1, tzinfo=UTC)
@@ -15,21 +19,25 @@ def kill(active: bool, reason: str = "r") -> bytes:
     return encode(KillSwitch(active=active, ts=TS, by="ops", reason=reason))
 
 
-def test_latest_global_record_wins_tombstone_clears_unreadable_turns_it_on() -> None:
-    seen: list[KillSwitch | None] = []
-    c = KillSwitchControl("127.0.0.1:9092", "t.killswitch")
+def test_each_new_answer_is_reported_and_the_panel_is_unknown_until_read_to_the_end() -> None:
+    seen: list[KillStatus] = []
+    c = KillSwitchControl(get_settings())
     c.on_change(seen.append)
-    c.apply(KILLSWITCH_KEY, kill(True, "dd"), 0)
-    assert c.state is not None and c.state.active and c.state.reason == "dd"
-    c.apply(b"other", kill(False), 0)  # the risk gate ignores other keys: so does the cockpit
-    assert c.state.active
-    c.apply(KILLSWITCH_KEY, kill(False, "ok"), 0)
-    assert c.state is not None and not c.state.active
-    c.apply(KILLSWITCH_KEY, b"{not json", 1_700_000_000_000)
-    assert c.state is not None and c.state.active and "unreadable" in c.state.reason
-    c.apply(KILLSWITCH_KEY, None, 0)
-    assert c.state is None
-    assert [s.active if s else None for s in seen] == [True, False, True, None]
+    c.apply(KILLSWITCH_KEY, kill(True, "dd"), 0, 0, 0)
+    assert seen == [] and not kill_view_state(c.status).known and kill_view_state(c.status).active
+    c.mark_read_to_end()
+    c.apply(b"other", kill(False), 0, 1, 0)  # ignored, like every stage does
+    c.apply(KILLSWITCH_KEY, kill(False, "ok"), 0, 2, 0)
+    c.apply(KILLSWITCH_KEY, b"{not json", 0, 3, 1_700_000_000_000)
+    c.apply(KILLSWITCH_KEY, None, 0, 4, 0)
+    assert [(s.active, s.source) for s in seen] == [
+        (True, "record"),
+        (False, "record"),
+        (True, "unreadable"),
+        (True, "tombstone"),
+    ]
+    panel = kill_view_state(c.status)
+    assert panel.known and panel.active and "tombstone" in panel.reason
 
 
 def test_broker_urls_become_aiokafka_bootstrap_servers() -> None:

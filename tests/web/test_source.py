@@ -1,11 +1,11 @@
-"""Snapshot building: the equity curve's drawdown and thinning, and which kill switch wins."""
+"""Snapshot building: the equity curve's drawdown and thinning."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from memesnipe.web import view
-from memesnipe.web.source import HealthRates, equity_points, most_at_risk, newer_kill
+from memesnipe.web.source import HealthRates, equity_points, most_at_risk
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -30,17 +30,6 @@ def test_thinning_keeps_the_worst_drawdown_and_the_last_point() -> None:
     assert worst > 0.5 and max(p.drawdown for p in pts) == worst
     assert pts[-1].equity == equity[-1] and pts[-1].t == int(stamps[-1].timestamp() * 1000)
     assert [p.t for p in pts] == sorted(p.t for p in pts)
-
-
-def kill(active: bool, ts: datetime) -> view.KillState:
-    return view.KillState(active=active, ts=ts.isoformat(), known=True)
-
-
-def test_the_later_kill_switch_reading_wins_and_a_tie_goes_to_the_kill() -> None:
-    assert newer_kill(kill(False, T0 + timedelta(seconds=1)), kill(True, T0)).active is False
-    assert newer_kill(kill(False, T0), kill(True, T0)).active is True
-    assert newer_kill(kill(True, T0), kill(False, T0)).active is True
-    assert newer_kill(view.KillState(), kill(True, T0)).active is True
 
 
 def test_pipeline_rates_are_rows_per_second_between_reads() -> None:
