@@ -129,3 +129,23 @@ FILLS_PENDING = Counter(
     "memesnipe_fills_pending_total",
     "Landed live orders whose transaction was not yet readable (fill booked later from the chain)",
 )
+LANDING_OUTCOMES = Counter(
+    "memesnipe_landing_outcomes_total",
+    "Live submissions by how they ended (landed / failed / expired) and path (jito / rpc)",
+    ["via", "state"],
+)
+TIME_TO_LAND = Histogram(
+    "memesnipe_time_to_land_seconds",
+    "Live: from submission to the landing being seen",
+    ["via"],
+    buckets=(0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 60, 120),
+)
+BUNDLE_REGIONS = Counter(
+    "memesnipe_bundle_region_sends_total",
+    "sendBundle calls to the block-engine regions, accepted or refused",
+    ["outcome"],
+)
+REBROADCASTS = Counter(
+    "memesnipe_rpc_rebroadcasts_total", "Signed transactions sent again over RPC while unconfirmed"
+)
+

@@ -312,6 +312,9 @@ class DriftSettings(BaseModel):
     auction_duration_slots: int = Field(10, ge=0, le=255)
     max_slippage_bps: int = Field(100, ge=1, le=5000, description="limit-price offset of market orders")
 
+    extra_regions: str = Field(
+        "", description="comma-separated endpoint keys: the same bundle also goes to these regions"
+    )
 
 class ExecutionSettings(BaseModel):
     """Routing, fees, submission and the live-mode preflight."""
@@ -319,8 +322,17 @@ class ExecutionSettings(BaseModel):
     rpc_url: str = "https://api.mainnet-beta.solana.com"
     rpc_rate_per_s: float = Field(10.0, gt=0)
     cu_limit_default: int = Field(
+        unknown = [r for r in self.extra_region_list if r not in self.endpoints]
+        if unknown:
+            raise ValueError(f"extra_regions {unknown} not in endpoints ({', '.join(self.endpoints)})")
         300_000, ge=1_000, le=1_400_000, description="when no simulation is available"
     )
+    @property
+    def extra_region_list(self) -> list[str]:
+        """Extra regions, without the primary and without repeats."""
+        names = [r.strip() for r in self.extra_regions.split(",") if r.strip()]
+        return [r for i, r in enumerate(names) if r != self.region and r not in names[:i]]
+
     cu_limit_margin: float = Field(1.2, ge=1.0, le=3.0, description="margin over Jupiter's CU estimate")
     priority_fee_lamports: int = Field(10_000, ge=0, description="priority fee budget per transaction")
     max_priority_fee_lamports: int = Field(200_000, ge=0)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from memesnipe.connectors.errors import ProviderError
@@ -20,6 +20,7 @@ from memesnipe.connectors.jito import BundleState, JitoClient
 from memesnipe.connectors.jito.landing import wait_for_bundle
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.core.landed import LandedAmounts, LandedParseError, landed_amounts
+from memesnipe.metrics import BUNDLE_REGIONS, LANDING_OUTCOMES, REBROADCASTS, TIME_TO_LAND
 from memesnipe.streams.trading import OrderState
 
 log = logging.getLogger(__name__)
@@ -55,34 +56,75 @@ class Submitter:
     timeout_s: float = 60.0
     expiry_ceiling_s: float = 180.0  # a blockhash lives ~60-90 s; stop re-checking after this
     read_attempts: int = 8  # getTransaction reads before a landed fill is left for the timer
+    regions: list[JitoClient] = field(default_factory=list)  # extra block engines, same bundle
+    _signed: dict[str, str] = field(default_factory=dict)  # signature -> signed tx, for rebroadcast
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
 
     async def submit(self, signed_tx_b64: str, signature: str) -> Submission:
-        """Send as a bundle; on refusal fall back to RPC. Raises ProviderError when both fail."""
-        try:
-            return Submission("jito", await self.jito.send_bundle([signed_tx_b64]))
-        except ProviderError as exc:
-            if not self.rpc_fallback:
-                raise
-            log.warning("sendBundle failed (%s); falling back to RPC sendTransaction", exc)
+        """Send as a bundle to the primary block engine and every extra region at once (the
+        bundle id is the same everywhere: it is derived from the signatures); on refusal by all,
+        fall back to RPC. Raises ProviderError when everything fails."""
+        engines = [self.jito, *self.regions]
+        answers = await asyncio.gather(
+            *(j.send_bundle([signed_tx_b64]) for j in engines), return_exceptions=True
+        )
+        for ans in answers:
+            if isinstance(ans, BaseException) and not isinstance(ans, ProviderError):
+                raise ans
+        ok = [a for a in answers if isinstance(a, str)]
+        BUNDLE_REGIONS.labels(outcome="accepted").inc(len(ok))
+        BUNDLE_REGIONS.labels(outcome="refused").inc(len(answers) - len(ok))
+        if ok:
+            self._signed[signature or ok[0]] = signed_tx_b64
+            return Submission("jito", ok[0])
+        exc = answers[0]
+        if not self.rpc_fallback:
+            assert isinstance(exc, BaseException)
+            raise exc
+        log.warning("sendBundle refused by every block engine (%s); falling back to RPC sendTransaction", exc)
         sig = await self.rpc.send_transaction(signed_tx_b64, skip_preflight=True, max_retries=0)
         if signature and sig != signature:
             log.warning("RPC returned signature %s, signer said %s", sig, signature)
+        self._signed[sig] = signed_tx_b64
         return Submission("rpc", sig)
+
+    async def _rebroadcast(self, signature: str) -> None:
+        """An RPC submission is sent again on every poll until it is confirmed or its blockhash
+        expired (the same signed bytes: Solana runs a signature at most once)."""
+        tx = self._signed.get(signature)
+        if tx is None:
+            return
+        try:
+            await self.rpc.send_transaction(tx, skip_preflight=True, max_retries=0)
+            REBROADCASTS.inc()
+        except ProviderError as exc:
+            log.info("rebroadcast of %s refused: %s", signature, exc)
 
     async def outcome(self, sub: Submission, signature: str = "", blockhash: str = "") -> Outcome:
         """LANDED / FAILED, or EXPIRED only once the transaction can no longer land: a bundle not
         seen landing within ``timeout_s`` (or an RPC send not confirmed by then) is re-checked by
         its signature until its blockhash has expired, so a late landing is booked, not lost."""
+        started = self.clock()
         first = await self._first_outcome(sub)
-        if first.state is not OrderState.EXPIRED or not signature or not blockhash:
-            return first
-        return await self._until_blockhash_expiry(signature, blockhash, first.reason)
+        out = first
+        if first.state is OrderState.EXPIRED and signature and blockhash:
+            out = await self._until_blockhash_expiry(
+                signature, blockhash, first.reason, rebroadcast=sub.via == "rpc"
+            )
+        LANDING_OUTCOMES.labels(via=sub.via, state=out.state.value).inc()
+        if out.state is OrderState.LANDED:
+            TIME_TO_LAND.labels(via=sub.via).observe(self.clock() - started)
+        self._signed.pop(signature or sub.ref, None)
+        return out
 
-    async def _until_blockhash_expiry(self, signature: str, blockhash: str, why: str) -> Outcome:
+    async def _until_blockhash_expiry(
+        self, signature: str, blockhash: str, why: str, *, rebroadcast: bool = False
+    ) -> Outcome:
         deadline = self.clock() + self.expiry_ceiling_s
         while True:
+            if rebroadcast:
+                await self._rebroadcast(signature)
             st = await self._status(signature)
             if st is not None:
                 return st
@@ -133,6 +175,7 @@ class Submitter:
     async def _signature_outcome(self, signature: str) -> Outcome:
         deadline = self.clock() + self.timeout_s
         while True:
+            await self._rebroadcast(signature)
             try:
                 res = await self.rpc.get_signature_statuses([signature])
                 st = res.value[0] if res.value else None

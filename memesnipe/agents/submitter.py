@@ -79,8 +79,19 @@ def get_submitter() -> Submitter:
             if live is not None
             else SolanaRpcClient(settings.execution.rpc_url, rate_per_s=settings.execution.rpc_rate_per_s)
         )
+        regions = [
+            JitoClient(
+                x.endpoints[name],
+                uuid=x.uuid,
+                tip_floor_url=x.tip_floor_url,
+                rate_per_s=x.rate_per_s,
+                timeout_s=x.timeout_s,
+            )
+            for name in x.extra_region_list
+        ]
         _submitter = Submitter(
             jito=jito,
+            regions=regions,
             rpc=rpc,
             rpc_fallback=x.rpc_fallback,
             poll_interval_s=x.poll_interval_s,

@@ -311,3 +311,64 @@ def test_the_signed_transactions_blockhash_is_kept_for_the_expiry_check():
     raw = unsigned_tx(me, paper_ixs(me), blockhash=bh)
     assert blockhash_of(base64.b64encode(raw).decode()) == BLOCKHASH
     assert blockhash_of("not base64!") == ""
+
+
+async def test_the_same_bundle_goes_to_every_region_and_one_acceptance_is_enough():
+    seen: list = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        assert json.loads(req.content)["method"] == "sendBundle"
+        seen.append(req.url.host)
+        if req.url.host.startswith("tokyo"):
+            return httpx.Response(200, json=REFUSED)
+        return httpx.Response(200, json=fx("jito/send_bundle.json"))
+
+    t = httpx.MockTransport(handler)
+    r = RetryPolicy(attempts=1, base_delay_s=0)
+
+    def jito(url: str) -> JitoClient:
+        return JitoClient(url, transport=t, rate_per_s=1000, retry=r, sleep=_noop)
+
+    s = Submitter(
+        jito=jito("https://mainnet.block-engine.jito.wtf"),
+        regions=[
+            jito("https://tokyo.mainnet.block-engine.jito.wtf"),
+            jito("https://ny.mainnet.block-engine.jito.wtf"),
+        ],
+        rpc=SolanaRpcClient("https://rpc.example", transport=t, rate_per_s=1000),
+    )
+    sub = await s.submit("AQID", "sig")
+    assert sub == Submission("jito", fx("jito/send_bundle.json")["result"])
+    assert sorted(seen) == sorted(
+        [
+            "mainnet.block-engine.jito.wtf",
+            "tokyo.mainnet.block-engine.jito.wtf",
+            "ny.mainnet.block-engine.jito.wtf",
+        ]
+    )
+
+
+async def test_an_rpc_submission_is_rebroadcast_until_confirmed():
+    statuses = [_no_status(), _no_status(), fx("solana_rpc/getSignatureStatuses.json")]
+    seen: list = []
+    s = submitter(
+        {
+            "sendBundle": REFUSED,
+            "sendTransaction": fx("solana_rpc/sendTransaction.json"),
+            "getSignatureStatuses": lambda: statuses.pop(0),
+        },
+        seen,
+    )
+    sub = await s.submit("AQID", "")
+    out = await s.outcome(sub)
+    assert out.state is OrderState.LANDED
+    sends = [p for _, _, m, p in seen if m == "sendTransaction"]
+    assert len(sends) == 4 and all(p[0] == "AQID" for p in sends)  # first send + one per poll
+
+
+def test_extra_regions_are_validated_and_deduplicated():
+    from memesnipe.settings import JitoSettings
+
+    assert JitoSettings(extra_regions="tokyo, ny,tokyo,mainnet").extra_region_list == ["tokyo", "ny"]
+    with pytest.raises(ValueError, match="mars"):
+        JitoSettings(extra_regions="mars")
