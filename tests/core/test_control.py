@@ -78,7 +78,8 @@ TABLE = [
     Row("no key: ignored", log((None, ON)), False),
     Row("re-delivered older record after a newer one: ignored", [(G, ON, 0, 5), (G, OFF, 0, 3)], True,
         flatten=True),
-    Row("two partitions: the higher partition's record is the latest", [(G, OFF, 1, 0), (G, ON, 0, 7)], False),
+    Row("two partitions: the higher partition's record is the latest", [(G, OFF, 1, 0), (G, ON, 0, 7)],
+        False),
 ]
 # fmt: on
 
@@ -230,7 +231,9 @@ def test_not_ready_and_never_set_are_distinct_answers() -> None:
     assert fold_kill([]).as_message() is None
     off = fold_kill(log((G, OFF)))
     assert off.as_message() == msgspec.json.decode(OFF, type=KillSwitch)
-    assert off.describe().startswith("kill switch: off (trading allowed); by ops at 2026-01-01T00:00:00+00:00")
+    assert off.describe().startswith(
+        "kill switch: off (trading allowed); by ops at 2026-01-01T00:00:00+00:00"
+    )
 
 
 def test_the_answer_changes_are_reported_once() -> None:
