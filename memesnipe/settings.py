@@ -487,6 +487,37 @@ class AnalyticsSettings(BaseModel):
     port: int = Field(8787, ge=1, le=65535, description="HTTP port of the JSON API, cockpit and /metrics")
 
 
+class NotifySettings(BaseModel):
+    """``memesnipe notify``: fills, kill-switch changes and Alertmanager alerts to Telegram and/or
+    a generic JSON webhook. Off until a channel is configured."""
+
+    telegram_bot_token: str = Field("", description="bot token from @BotFather; empty = no Telegram")
+    telegram_chat_id: str = Field("", description="chat id (or @channelusername) to post to")
+    telegram_base_url: str = "https://api.telegram.org"
+    telegram_rate_per_s: float = Field(1.0, gt=0, le=30, description="messages per second to the chat")
+    webhook_url: str = Field("", description="generic JSON webhook (POST); empty = none")
+    webhook_token: str = Field("", description="sent as Authorization: Bearer to the webhook; empty = none")
+    receiver_token: str = Field(
+        "", description="bearer token Alertmanager must send to POST /alertmanager; empty = localhost only"
+    )
+    fills: bool = Field(True, description="notify every fill")
+    killswitch: bool = Field(True, description="notify kill-switch changes")
+    min_fill_lamports: int = Field(0, ge=0, description="skip fills smaller than this notional")
+    from_beginning: bool = Field(False, description="a new consumer group starts at the topics' start")
+    group_id: str = Field("", description="consumer group; default <app_id>-notifier")
+    state_path: Path | None = Field(None, description="sent ids; default <data_dir>/notifier/sent.txt")
+    timeout_s: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("state_path", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @property
+    def enabled(self) -> bool:
+        return bool((self.telegram_bot_token and self.telegram_chat_id) or self.webhook_url)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -520,6 +551,7 @@ class Settings(BaseSettings):
     signer: SignerSettings = SignerSettings()
     exits: ExitSettings = ExitSettings()
     wire: WireSettings = WireSettings()
+    notify: NotifySettings = NotifySettings()
 
     @field_validator("log_level")
     @classmethod
