@@ -285,6 +285,9 @@ class JitoSettings(BaseModel):
     poll_interval_s: float = Field(1.0, gt=0, le=30)
     bundle_timeout_s: float = Field(60.0, gt=0, le=600, description="EXPIRED after this without landing")
     rpc_fallback: bool = Field(True, description="send via RPC sendTransaction when the bundle is rejected")
+    extra_regions: str = Field(
+        "", description="comma-separated endpoint keys: the same bundle also goes to these regions"
+    )
 
     @model_validator(mode="after")
     def _region_known(self) -> JitoSettings:
@@ -292,7 +295,16 @@ class JitoSettings(BaseModel):
             raise ValueError(f"region {self.region!r} not in endpoints ({', '.join(self.endpoints)})")
         if self.tip_max_lamports < self.tip_min_lamports:
             raise ValueError("tip_max_lamports must be >= tip_min_lamports")
+        unknown = [r for r in self.extra_region_list if r not in self.endpoints]
+        if unknown:
+            raise ValueError(f"extra_regions {unknown} not in endpoints ({', '.join(self.endpoints)})")
         return self
+
+    @property
+    def extra_region_list(self) -> list[str]:
+        """Extra regions, without the primary and without repeats."""
+        names = [r.strip() for r in self.extra_regions.split(",") if r.strip()]
+        return [r for i, r in enumerate(names) if r != self.region and r not in names[:i]]
 
     @property
     def block_engine_url(self) -> str:
@@ -312,9 +324,6 @@ class DriftSettings(BaseModel):
     auction_duration_slots: int = Field(10, ge=0, le=255)
     max_slippage_bps: int = Field(100, ge=1, le=5000, description="limit-price offset of market orders")
 
-    extra_regions: str = Field(
-        "", description="comma-separated endpoint keys: the same bundle also goes to these regions"
-    )
 
 class ExecutionSettings(BaseModel):
     """Routing, fees, submission and the live-mode preflight."""
@@ -322,26 +331,17 @@ class ExecutionSettings(BaseModel):
     rpc_url: str = "https://api.mainnet-beta.solana.com"
     rpc_rate_per_s: float = Field(10.0, gt=0)
     cu_limit_default: int = Field(
-        unknown = [r for r in self.extra_region_list if r not in self.endpoints]
-        if unknown:
-            raise ValueError(f"extra_regions {unknown} not in endpoints ({', '.join(self.endpoints)})")
         300_000, ge=1_000, le=1_400_000, description="when no simulation is available"
     )
-    @property
-    def extra_region_list(self) -> list[str]:
-        """Extra regions, without the primary and without repeats."""
-        names = [r.strip() for r in self.extra_regions.split(",") if r.strip()]
-        return [r for i, r in enumerate(names) if r != self.region and r not in names[:i]]
-
     cu_limit_margin: float = Field(1.2, ge=1.0, le=3.0, description="margin over Jupiter's CU estimate")
     priority_fee_lamports: int = Field(10_000, ge=0, description="priority fee budget per transaction")
     max_priority_fee_lamports: int = Field(200_000, ge=0)
-    min_sol_balance_lamports: int = Field(100_000_000, ge=0, description="preflight SOL floor (0.1 SOL)")
-    max_spend_lamports: int = Field(2 * 10**9, gt=0, description="refuse any single order above this")
-    order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
     priority_fee_percentile: float = Field(
         75.0, ge=0, le=100, description="live: pay this percentile of getRecentPrioritizationFees"
     )
+    min_sol_balance_lamports: int = Field(100_000_000, ge=0, description="preflight SOL floor (0.1 SOL)")
+    max_spend_lamports: int = Field(2 * 10**9, gt=0, description="refuse any single order above this")
+    order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
 
 
 class ExitSettings(BaseModel):
