@@ -1,8 +1,9 @@
 """Wire checks for the topics the worker reads only through global views.
 
-``allocations``, ``order_updates`` and ``positions`` are folded by every worker's group-less
-views (``tables.views``), which skip a record the wire checks refuse; a view cannot dead-letter it
-(every worker would, once each). This agent reads the three topics in the worker's consumer group,
+``allocations``, ``order_updates``, ``positions`` and ``killswitch`` are folded by every
+worker's group-less views (``tables.views``; the kill switch by ``core.control.KillFold``, where an
+unreadable record means ON), which cannot dead-letter a refused record (every worker would, once
+each). This agent reads the four topics in the worker's consumer group,
 one consumer per partition, and dead-letters each refused record once, with the reason, so every
 topic the worker consumes has a stage that reports its hostile input (issue #13).
 """
@@ -18,7 +19,7 @@ from memesnipe.agents.batching import batches, decode_batch, short_topic
 from memesnipe.agents.channels import names
 from memesnipe.app import app, settings
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
-from memesnipe.streams.control import StrategyAllocation
+from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.trading import OrderUpdate, PositionUpdate
 
 CONSUMER = "boundary"
@@ -26,6 +27,7 @@ CHECKED: dict[str, type] = {
     "allocations": StrategyAllocation,
     "order_updates": OrderUpdate,
     "positions": PositionUpdate,
+    "killswitch": KillSwitch,
 }
 
 source = app.topic(

@@ -69,7 +69,7 @@ class KillSwitchView:
 
     def _changed(self) -> None:
         st = self.fold.status
-        log.info("kill switch %s: %s", "ON" if st.active else "off", st.describe())
+        log.info("kill switch view: %s", st.describe())
         for fn in self._listeners:
             fn(st)
 
