@@ -102,6 +102,30 @@ class WireSettings(BaseModel):
     )
 
 
+class DiscoverySettings(BaseModel):
+    """``memesnipe connect discovery``: new mints from pump.fun logs (websocket), DexScreener
+    profiles/boosts and onchain NEW_MINT/NEW_POOL, kept on the compacted watchlist topic."""
+
+    ws_url: str = Field("wss://api.mainnet-beta.solana.com", description="Solana JSON-RPC websocket")
+    programs: str = Field(
+        "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P",
+        description="programs whose logs are subscribed (logsSubscribe mentions), comma-separated",
+    )
+    commitment: str = Field("confirmed", pattern="^(processed|confirmed|finalized)$")
+    dexscreener: bool = Field(True, description="poll DexScreener latest token profiles and boosts")
+    dexscreener_interval_s: float = Field(30.0, gt=0, description="60 requests/min limit per endpoint")
+    evaluate_interval_s: float = Field(5.0, gt=0, description="how often admission/eviction rules run")
+    max_age_s: float = Field(6 * 3600.0, gt=0, description="refuse tokens created longer ago")
+    min_liquidity_usd: float = Field(0.0, ge=0, description="admit only at or above this liquidity")
+    require_liquidity: bool = Field(False, description="wait for a known liquidity before admitting")
+    min_activity: int = Field(0, ge=0, description="trades/prices seen before admission")
+    max_top10_pct: float = Field(0.0, ge=0, le=1, description="refuse above this top-10 share (0 = off)")
+    idle_evict_s: float = Field(1800.0, gt=0, description="evict after this long without activity")
+    evict_liquidity_usd: float = Field(0.0, ge=0, description="evict (rugged) below this liquidity; 0 = off")
+    max_entries: int = Field(200, ge=1, description="active watchlist size bound (least active evicted)")
+    readmit_after_s: float = Field(3600.0, ge=0, description="an evicted mint stays out this long")
+
+
 class SimulatorSettings(BaseModel):
     seed: int = 7
     mints: int = Field(12, ge=1, le=10_000)
@@ -185,6 +209,9 @@ class ConnectorSettings(BaseModel):
     endpoints, poll intervals and the mints to watch. Lists are comma-separated strings."""
 
     mints: str = Field("", description="comma-separated token mints to watch (price, depth, safety, social)")
+    follow_watchlist: bool = Field(
+        False, description="also poll the ACTIVE mints of discovery's watchlist topic, picked up live"
+    )
     timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per request")
     jupiter_api_key: str = Field("", description="x-api-key for api.jup.ag (price and quotes)")
     jupiter_base_url: str = "https://api.jup.ag"
@@ -540,6 +567,7 @@ class Settings(BaseSettings):
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     simulator: SimulatorSettings = SimulatorSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
     paper: PaperSettings = PaperSettings()
     risk: RiskSettings = RiskSettings()
     web: WebSettings = WebSettings()

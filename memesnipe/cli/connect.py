@@ -28,6 +28,13 @@ async def _run(source: str, cycles: int | None) -> int:
         logging.getLogger("memesnipe.connect").info(
             "connector %s started (every %.1fs)", source, connector.interval_s
         )
+        serve = getattr(connector, "serve", None)
+        if serve is not None:  # a streaming source (discovery): its own loops until stopped
+            try:
+                await serve(pub, stop)
+            finally:
+                await connector.aclose()
+            return 0
         stats = await run_connector(connector, pub, stop=stop, max_cycles=cycles)
     logging.getLogger("memesnipe.connect").info(
         "connector %s stopped: %d cycles, %d events, %d dead letters, %d failed fetches",

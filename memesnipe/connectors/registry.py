@@ -21,6 +21,7 @@ SOURCES: dict[str, str] = {
     "drift": "memesnipe.connectors.drift_data.connector:DriftFundingConnector",
     "social": "memesnipe.connectors.social.connector:XMentionsConnector",
     "bridge": "memesnipe.connectors.bridge.connector:BridgeConnector",
+    "discovery": "memesnipe.connectors.discovery.service:DiscoveryConnector",
 }
 """Every live source ``memesnipe connect`` accepts, and the class that implements it."""
 

@@ -8,7 +8,8 @@ import httpx
 
 from memesnipe.connectors.birdeye.client import MAX_ADDRESSES, BirdeyeClient
 from memesnipe.connectors.birdeye.parse import parse_multi_price
-from memesnipe.connectors.runner import Connector, Fetched, batched, now_utc, require_key, watched_mints
+from memesnipe.connectors.runner import Connector, Fetched, batched, now_utc, require_key
+from memesnipe.connectors.watchlist import mint_watch
 from memesnipe.settings import Settings
 from memesnipe.streams.base import SOL_MINT
 from memesnipe.streams.market import MarketEvent
@@ -21,12 +22,14 @@ class BirdeyePriceConnector(Connector):
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
         key = require_key(cfg.birdeye_api_key, "MEMESNIPE_CONNECTORS__BIRDEYE_API_KEY", self.name)
-        self.mints = watched_mints(settings, self.name)
+        self.watch = mint_watch(settings, self.name)
+        self.mints = list(self.watch.static)
         self.interval_s = cfg.birdeye_interval_s
         self.last_ts: dict[str, datetime] = {}
         self.client = BirdeyeClient(cfg.birdeye_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
 
     async def fetch(self) -> list[Fetched]:
+        self.mints = await self.watch.current()  # the watchlist's new mints, no restart
         out = []
         for batch in batched(self.mints, MAX_ADDRESSES - 1):
             ids = batch if SOL_MINT in batch else [*batch, SOL_MINT]
@@ -44,4 +47,5 @@ class BirdeyePriceConnector(Connector):
         return out
 
     async def aclose(self) -> None:
+        await self.watch.aclose()
         await self.client.aclose()

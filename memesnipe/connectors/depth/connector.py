@@ -15,7 +15,8 @@ from memesnipe.connectors.jupiter.client import JupiterClient
 from memesnipe.connectors.jupiter.parse import Quote
 from memesnipe.connectors.pyth.client import HermesClient
 from memesnipe.connectors.pyth.parse import parse_sol_price
-from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc, require_key, watched_mints
+from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc, require_key
+from memesnipe.connectors.watchlist import mint_watch
 from memesnipe.settings import Settings
 from memesnipe.streams.base import SOL_MINT
 from memesnipe.streams.market import MarketEvent
@@ -30,7 +31,8 @@ class DepthConnector(Connector):
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
         key = require_key(cfg.jupiter_api_key, "MEMESNIPE_CONNECTORS__JUPITER_API_KEY", self.name)
-        self.mints = [m for m in watched_mints(settings, self.name) if m != SOL_MINT]
+        self.watch = mint_watch(settings, self.name)
+        self.mints = [m for m in self.watch.static if m != SOL_MINT]
         try:
             self.sizes = sorted(float(s) for s in csv_list(cfg.depth_sizes_usd))
         except ValueError:
@@ -55,6 +57,7 @@ class DepthConnector(Connector):
             return None
 
     async def fetch(self) -> list[Fetched]:
+        self.mints = [m for m in await self.watch.current() if m != SOL_MINT]
         [sol] = parse_sol_price(await self.hermes.latest([self.feed_id]), self.feed_id)
         out = []
         for mint in self.mints:
@@ -72,5 +75,6 @@ class DepthConnector(Connector):
             raise ParseError("depth", f"{item.key}: unusable quotes: {exc!r}") from None
 
     async def aclose(self) -> None:
+        await self.watch.aclose()
         await self.jupiter.aclose()
         await self.hermes.aclose()

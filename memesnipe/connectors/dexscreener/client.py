@@ -26,5 +26,13 @@ class DexScreenerClient:
             raise ValueError(f"1..{MAX_ADDRESSES} addresses per request, got {len(mints)}")
         return await self.http.get(f"/latest/dex/tokens/{','.join(mints)}")
 
+    async def latest_token_profiles(self) -> Any:
+        """``GET /token-profiles/latest/v1``: the newest token profiles (60 requests/min)."""
+        return await self.http.get("/token-profiles/latest/v1")
+
+    async def latest_token_boosts(self) -> Any:
+        """``GET /token-boosts/latest/v1``: the newest boosted tokens (60 requests/min)."""
+        return await self.http.get("/token-boosts/latest/v1")
+
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -13,10 +13,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from memesnipe.connectors.dexscreener.schemas import Pair, PairsResponse
+from memesnipe.connectors.dexscreener.schemas import Pair, PairsResponse, TokenBoosts, TokenProfiles
 from memesnipe.connectors.runner import validate
+from memesnipe.core.watchlist import Candidate
 from memesnipe.streams.base import SOL_MINT
 from memesnipe.streams.market import PriceEvent
+from memesnipe.streams.watchlist import DiscoveryOrigin
 
 PROVIDER = "dexscreener"
 
@@ -47,3 +49,23 @@ def parse_pairs(raw: Any, fetched_at: datetime, watched: Collection[str] | None 
             )
         )
     return events
+
+
+def parse_discoveries(raw: Any, fetched_at: datetime, *, boosts: bool) -> list[Candidate]:
+    """Latest token profiles or boosts -> watchlist candidates for Solana tokens. Neither
+    payload carries a time or the token's age: the candidate's time is the fetch time."""
+    if isinstance(raw, dict):  # the reference types the response as one object; accept both
+        raw = [raw]
+    items = (
+        validate(TokenBoosts, raw, PROVIDER).root if boosts else validate(TokenProfiles, raw, PROVIDER).root
+    )
+    origin = DiscoveryOrigin.DEX_BOOST if boosts else DiscoveryOrigin.DEX_PROFILE
+    src = f"{PROVIDER}:{'boost' if boosts else 'profile'}"
+    seen: set[str] = set()
+    out = []
+    for it in items:
+        if it.chainId != "solana" or it.tokenAddress in seen:
+            continue
+        seen.add(it.tokenAddress)
+        out.append(Candidate(it.tokenAddress, fetched_at, origin, src))
+    return out

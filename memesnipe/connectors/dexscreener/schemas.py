@@ -6,7 +6,7 @@ anything that is not a number. ``pairs`` is null when no pair matched.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, RootModel
 
 
 class _Raw(BaseModel):
@@ -49,3 +49,36 @@ class PairsResponse(_Raw):
 
     schemaVersion: str | None = None
     pairs: list[Pair] | None = None
+
+
+class Link(_Raw):
+    type: str | None = None
+    label: str | None = None
+    url: str
+
+
+class TokenProfile(_Raw):
+    """``/token-profiles/latest/v1`` item (the reference's TokenProfile schema)."""
+
+    url: str
+    chainId: str
+    tokenAddress: str
+    icon: str | None = None
+    header: str | None = None
+    description: str | None = None
+    links: list[Link] | None = None
+
+
+class TokenBoost(TokenProfile):
+    """``/token-boosts/latest/v1`` item: a profile plus the boost amounts."""
+
+    amount: float | None = None
+    totalAmount: float | None = None
+
+
+class TokenProfiles(RootModel[list[TokenProfile]]):
+    pass
+
+
+class TokenBoosts(RootModel[list[TokenBoost]]):
+    pass

@@ -6,7 +6,8 @@ import httpx
 
 from memesnipe.connectors.jupiter_price.client import MAX_IDS, JupiterPriceClient
 from memesnipe.connectors.jupiter_price.parse import parse_prices
-from memesnipe.connectors.runner import Connector, Fetched, batched, now_utc, require_key, watched_mints
+from memesnipe.connectors.runner import Connector, Fetched, batched, now_utc, require_key
+from memesnipe.connectors.watchlist import mint_watch
 from memesnipe.settings import Settings
 from memesnipe.streams.base import SOL_MINT
 from memesnipe.streams.market import MarketEvent
@@ -19,13 +20,15 @@ class JupiterPriceConnector(Connector):
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
         key = require_key(cfg.jupiter_api_key, "MEMESNIPE_CONNECTORS__JUPITER_API_KEY", self.name)
-        self.mints = watched_mints(settings, self.name)
+        self.watch = mint_watch(settings, self.name)
+        self.mints = list(self.watch.static)
         self.interval_s = cfg.jupiter_price_interval_s
         self.client = JupiterPriceClient(
             cfg.jupiter_base_url, key, timeout_s=cfg.timeout_s, transport=transport
         )
 
     async def fetch(self) -> list[Fetched]:
+        self.mints = await self.watch.current()  # the watchlist's new mints, no restart
         out = []
         for batch in batched(self.mints, MAX_IDS - 1):
             ids = batch if SOL_MINT in batch else [*batch, SOL_MINT]
@@ -36,4 +39,5 @@ class JupiterPriceConnector(Connector):
         return list(parse_prices(item.payload, item.fetched_at, set(item.context["mints"])))
 
     async def aclose(self) -> None:
+        await self.watch.aclose()
         await self.client.aclose()

@@ -8,7 +8,7 @@ import logging
 import httpx
 
 from memesnipe.connectors.errors import ProviderError
-from memesnipe.connectors.runner import Connector, Fetched, now_utc, validate, watched_mints
+from memesnipe.connectors.runner import Connector, Fetched, now_utc, validate
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.connectors.solana_rpc.parse import PROVIDER, safety_event
 from memesnipe.connectors.solana_rpc.schemas import (
@@ -16,6 +16,7 @@ from memesnipe.connectors.solana_rpc.schemas import (
     LargestAccountsResult,
     TokenSupplyResult,
 )
+from memesnipe.connectors.watchlist import mint_watch
 from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
 
@@ -28,11 +29,13 @@ class TokenSafetyConnector(Connector):
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
-        self.mints = watched_mints(settings, self.name)
+        self.watch = mint_watch(settings, self.name)
+        self.mints = list(self.watch.static)
         self.interval_s = cfg.safety_interval_s
         self.client = SolanaRpcClient(cfg.solana_rpc_url, timeout_s=cfg.timeout_s, transport=transport)
 
     async def fetch(self) -> list[Fetched]:
+        self.mints = await self.watch.current()  # the watchlist's new mints, no restart
         out = []
         for mint in self.mints:
             try:
@@ -65,4 +68,5 @@ class TokenSafetyConnector(Connector):
         ]
 
     async def aclose(self) -> None:
+        await self.watch.aclose()
         await self.client.aclose()

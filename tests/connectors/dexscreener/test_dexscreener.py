@@ -89,3 +89,19 @@ async def test_client_refuses_more_than_30_addresses() -> None:
     with pytest.raises(ValueError, match=r"1\.\.30"):
         await client.token_pairs(["x"] * 31)
     await client.aclose()
+
+
+def test_latest_profiles_and_boosts_become_solana_candidates() -> None:
+    from memesnipe.connectors.dexscreener.parse import parse_discoveries
+    from memesnipe.streams.watchlist import DiscoveryOrigin
+
+    profiles = json.loads((FIX / "token_profiles_latest.json").read_text())
+    boosts = json.loads((FIX / "token_boosts_latest.json").read_text())
+    got = parse_discoveries(profiles, T0, boosts=False)
+    assert [(c.mint, c.origin, c.ts) for c in got] == [(POPDOG, DiscoveryOrigin.DEX_PROFILE, T0)]
+    got = parse_discoveries(boosts, T0, boosts=True)
+    assert [(c.mint, c.origin) for c in got] == [(POPDOG, DiscoveryOrigin.DEX_BOOST)]
+    with pytest.raises(ParseError, match="tokenAddress"):
+        parse_discoveries(
+            [{"url": "https://dexscreener.com/solana/x", "chainId": "solana"}], T0, boosts=False
+        )

@@ -1,0 +1,223 @@
+"""``memesnipe connect discovery``: new mints in, the compacted ``watchlist`` topic out.
+
+Sources, each feeding the pure keeper (core/watchlist.py):
+- the Solana websocket (``logsSubscribe`` of ``discovery.programs``, pump.fun by default), gaps
+  backfilled over ``connectors.solana_rpc_url``: pump.fun create/create_v2, complete, migrate;
+  their NEW_MINT / NEW_POOL facts also go onto ``onchain``;
+- DexScreener latest token profiles and boosts (``discovery.dexscreener``);
+- the ``onchain`` topic: NEW_MINT / NEW_POOL from Helius (or anyone) become candidates, SWAP
+  is activity, SAFETY facts are judged, LP_REMOVE / DEV_SELL are rug signs;
+- the ``price`` topic: liquidity and 5-minute volume.
+Every ``discovery.evaluate_interval_s`` the rules run and changed entries are published keyed
+by mint. On start the keeper is restored from the watchlist topic itself (its ACTIVE entries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from memesnipe.connectors.dexscreener.client import DexScreenerClient
+from memesnipe.connectors.dexscreener.parse import parse_discoveries
+from memesnipe.connectors.errors import ProviderError
+from memesnipe.connectors.pump_fun.parse import parse_logs
+from memesnipe.connectors.runner import Connector, Fetched, csv_list
+from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
+from memesnipe.connectors.solana_ws.client import LogsItem, SolanaWsClient, Subscription
+from memesnipe.connectors.watchlist import WatchlistFollower
+from memesnipe.core.watchlist import Candidate, Watchlist, WatchlistRules
+from memesnipe.streams.codec import DecodeError, decode_market
+from memesnipe.streams.market import MarketEvent, OnChainEvent, OnChainKind, PriceEvent
+from memesnipe.streams.topics import topic_names
+from memesnipe.streams.watchlist import DiscoveryOrigin
+
+log = logging.getLogger(__name__)
+_RUG_KINDS = {OnChainKind.LP_REMOVE: "lp_remove", OnChainKind.DEV_SELL: "dev_sell"}
+_NEW_KINDS = {OnChainKind.NEW_MINT: DiscoveryOrigin.NEW_MINT, OnChainKind.NEW_POOL: DiscoveryOrigin.NEW_POOL}
+
+
+def rules_from(settings: Any) -> WatchlistRules:
+    d = settings.discovery
+    return WatchlistRules(
+        max_age_s=d.max_age_s,
+        min_liquidity_usd=d.min_liquidity_usd,
+        require_liquidity=d.require_liquidity,
+        min_activity=d.min_activity,
+        max_top10_pct=d.max_top10_pct,
+        idle_evict_s=d.idle_evict_s,
+        evict_liquidity_usd=d.evict_liquidity_usd,
+        max_entries=d.max_entries,
+        readmit_after_s=d.readmit_after_s,
+    )
+
+
+def observe_market(wl: Watchlist, ev: MarketEvent) -> None:
+    """A market-topic event -> the keeper (routes NEW_MINT / NEW_POOL to discovery)."""
+    if isinstance(ev, PriceEvent):
+        wl.price(ev.mint, ev.ts, ev.liquidity_usd, ev.volume_usd_5m)
+    elif isinstance(ev, OnChainEvent):
+        if ev.kind in _NEW_KINDS:
+            if ev.source.startswith("pump_fun:"):
+                return  # our own pump.fun facts, already candidates when we published them
+            wl.candidate(Candidate(ev.mint, ev.ts, _NEW_KINDS[ev.kind], ev.source, signature=ev.signature))
+        elif ev.kind is OnChainKind.SWAP:
+            wl.activity(ev.mint, ev.ts)
+        elif ev.kind is OnChainKind.SAFETY:
+            wl.safety(
+                ev.mint,
+                mint_authority_live=ev.mint_authority_live,
+                freeze_authority_live=ev.freeze_authority_live,
+                top10_holder_pct=ev.top10_holder_pct,
+            )
+        elif ev.kind in _RUG_KINDS:
+            wl.rug(ev.mint, _RUG_KINDS[ev.kind])
+
+
+class DiscoveryConnector(Connector):
+    """Runs with :meth:`serve` (several sources at once), not the poll loop."""
+
+    name = "discovery"
+    topic = "onchain"  # where its published facts (and dead letters) go; entries go to watchlist
+
+    def __init__(
+        self,
+        settings: Any,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        rpc_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        d = settings.discovery
+        self.interval_s = d.evaluate_interval_s
+        self.watchlist = Watchlist(rules_from(settings))
+        self.names = topic_names(settings)
+        self.rpc = SolanaRpcClient(
+            settings.connectors.solana_rpc_url, commitment=d.commitment, transport=rpc_transport
+        )
+        subs = [Subscription.logs(p, d.commitment) for p in csv_list(d.programs)]
+        self.ws = SolanaWsClient(d.ws_url, subs, rpc=self.rpc) if subs else None
+        self.dex = (
+            DexScreenerClient(settings.connectors.dexscreener_base_url, transport=transport)
+            if d.dexscreener
+            else None
+        )
+        self.published = 0
+
+    async def fetch(self) -> list[Fetched]:
+        return []
+
+    def parse(self, item: Fetched) -> list[MarketEvent]:
+        return []
+
+    def on_logs(self, item: LogsItem) -> list[OnChainEvent]:
+        found = parse_logs(item.signature, item.logs, err=item.err, block_time=item.block_time,
+                           received_at=datetime.now(UTC))  # fmt: skip
+        for bad in found.bad:
+            log.warning("discovery: undecodable pump.fun event: %s", bad)
+        for c in found.candidates:
+            self.watchlist.candidate(c)
+        return found.events
+
+    async def _ws_loop(self, sink: Any) -> None:
+        assert self.ws is not None
+        async for item in self.ws.stream():
+            if isinstance(item, LogsItem):
+                for ev in self.on_logs(item):
+                    await sink.publish_event(ev)
+
+    async def _dex_loop(self, stop: asyncio.Event) -> None:
+        assert self.dex is not None
+        while not stop.is_set():
+            for boosts in (False, True):
+                try:
+                    raw = await (
+                        self.dex.latest_token_boosts() if boosts else self.dex.latest_token_profiles()
+                    )
+                    for c in parse_discoveries(raw, datetime.now(UTC), boosts=boosts):
+                        self.watchlist.candidate(c)
+                except ProviderError as exc:
+                    log.warning("discovery: dexscreener %s: %s", "boosts" if boosts else "profiles", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.discovery.dexscreener_interval_s)
+
+    async def _market_loop(self) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        from memesnipe.connectors.publisher import bootstrap_servers
+
+        consumer = AIOKafkaConsumer(
+            self.names("onchain"),
+            self.names("price"),
+            bootstrap_servers=bootstrap_servers(self.settings),
+            group_id=None,
+            auto_offset_reset="latest",
+            metadata_max_age_ms=5000,
+        )
+        await consumer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+                for records in batches.values():
+                    for r in records:
+                        if r.value is None:
+                            continue
+                        try:
+                            observe_market(self.watchlist, decode_market(r.value))
+                        except DecodeError:
+                            continue  # the worker's boundary dead-letters it; nothing to learn
+        finally:
+            await consumer.stop()
+
+    async def restore(self) -> int:
+        """Re-load the ACTIVE entries from the watchlist topic (so they can still be evicted)."""
+        follower = WatchlistFollower(self.settings)
+        try:
+            await follower.refresh()
+        finally:
+            await follower.aclose()
+        for e in follower.active.values():
+            self.watchlist.restore(e)
+        return len(follower.active)
+
+    async def evaluate(self, sink: Any, now: datetime | None = None) -> int:
+        changed = self.watchlist.evaluate(now or datetime.now(UTC))
+        for entry in changed:
+            await sink.publish("watchlist", entry.mint, entry)
+            log.info("watchlist %s %s (%s)", entry.status, entry.mint, entry.reason)
+        if changed:
+            await sink.flush()
+        self.published += len(changed)
+        return len(changed)
+
+    async def serve(self, sink: Any, stop: asyncio.Event) -> None:
+        restored = await self.restore()
+        log.info("discovery: %d active entries restored from the watchlist topic", restored)
+        tasks = [asyncio.create_task(self._market_loop())]
+        if self.ws is not None:
+            tasks.append(asyncio.create_task(self._ws_loop(sink)))
+        if self.dex is not None:
+            tasks.append(asyncio.create_task(self._dex_loop(stop)))
+        try:
+            while not stop.is_set():
+                await self.evaluate(sink)
+                for t in tasks:
+                    if t.done() and t.exception() is not None:
+                        raise t.exception()  # type: ignore[misc]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+        finally:
+            if self.ws is not None:
+                self.ws.stop()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.rpc.aclose()
+        if self.dex is not None:
+            await self.dex.aclose()
