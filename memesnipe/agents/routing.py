@@ -157,13 +157,24 @@ class Router:
     _preflight_ok: bool = False
     _preflight_at: float = -1e18
     _preflight_why: str = ""
+    _preflight_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def ensure_preflight(self) -> None:
-        """Live orders wait for a passed preflight (re-run at most every ``preflight_retry_s``)."""
+        """Live orders wait for a passed preflight (re-run at most every ``preflight_retry_s``).
+        Orders routed concurrently wait for the run in progress and share its verdict."""
         if self.paper or self._preflight_ok:
             return
         if self.preflight is None:
             raise RouteFailed("live mode without a preflight: refusing to trade", rejected=True)
+        async with self._preflight_lock:
+            await self._run_preflight()
+        if not self._preflight_ok:
+            raise RouteFailed(f"live preflight failed: {self._preflight_why}", rejected=True)
+
+    async def _run_preflight(self) -> None:
+        assert self.preflight is not None
+        if self._preflight_ok:
+            return
         now = time.monotonic()
         if now - self._preflight_at >= self.preflight_retry_s:
             self._preflight_at = now
@@ -174,8 +185,6 @@ class Router:
                 log.warning("live preflight passed: live orders enabled")
             else:
                 log.error("live preflight failed: %s", self._preflight_why)
-        if not self._preflight_ok:
-            raise RouteFailed(f"live preflight failed: {self._preflight_why}", rejected=True)
 
     @property
     def paper(self) -> bool:

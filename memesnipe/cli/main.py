@@ -23,6 +23,7 @@ COMMANDS = [
     "memesnipe.cli.signer",
     "memesnipe.cli.control",
     "memesnipe.cli.preflight",
+    "memesnipe.cli.rehearse",
     "memesnipe.cli.notify",
 ]
 

@@ -17,6 +17,14 @@ How a signed transaction is executed:
    a close, the tip and the memo happen exactly as they would.
 4. Fees are those of mainnet: 5,000 lamports per signature of the original transaction plus the
    priority fee (compute-unit price x limit), charged on failure too.
+
+Slots and blockhashes: ``advance_slot`` moves the clock one slot and issues a new blockhash; a
+transaction is accepted while its blockhash is at most ``BLOCKHASH_VALID_SLOTS`` (150) slots old,
+as mainnet's ``lastValidBlockHeight`` says, and ``forget_blockhash`` expires one at once. Every
+processed transaction keeps what getTransaction reports: its slot, the account keys with their
+lamports and token balances before and after, the fee and the logs. ``simulate`` runs the same
+rewritten transaction without committing it (simulateTransaction), ``snapshot`` / ``restore``
+undo a bundle that failed part-way (a Jito bundle is all or nothing, fee included).
 """
 
 from __future__ import annotations
@@ -33,13 +41,17 @@ from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import TransactionMetadata
+from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
 
 from memesnipe.signer import programs as P
 from memesnipe.signer.effects import EffectError
 from memesnipe.signer.jupiter import decode_jupiter
 
 FEE_PER_SIGNATURE = 5_000
+BLOCKHASH_VALID_SLOTS = 150
+ROUTE_UNITS = 60_000
+"""Compute units a route is reported to use in simulation (the stand-in transfers use far fewer;
+a mainnet route of one hop uses 40-150k), so a limit sized from a simulation fits a real route."""
 TOKEN_ACCOUNT_LEN = 165
 MINT_LEN = 82
 TOKEN_TRANSFER = 3
@@ -62,6 +74,15 @@ class Pool:
         return rout * net // (rin + net)
 
 
+@dataclass(frozen=True)
+class TokenBalance:
+    index: int
+    mint: str
+    owner: str
+    amount: int
+    decimals: int
+
+
 @dataclass
 class Landed:
     """The outcome of one sent transaction, as getTransaction / getSignatureStatuses would say."""
@@ -71,15 +92,35 @@ class Landed:
     err: str = ""
     fee: int = 0
     logs: list[str] = field(default_factory=list)
+    slot: int = 0
+    keys: list[str] = field(default_factory=list)
+    pre_balances: list[int] = field(default_factory=list)
+    post_balances: list[int] = field(default_factory=list)
+    pre_tokens: list[TokenBalance] = field(default_factory=list)
+    post_tokens: list[TokenBalance] = field(default_factory=list)
+    failed_ix: int | None = None  # index of the instruction that failed, when one did
+    custom_error: int | None = None  # its program's error code (6001: Jupiter slippage)
+    units: int = 0
+    cu_price: int = 0
+
+
+@dataclass
+class Simulated:
+    err: str
+    logs: list[str]
+    units: int
+    accounts: list[Account | None]  # as asked; None: no such account
 
 
 class LocalChain:
     def __init__(self, *, fee_bps: int = 25) -> None:
-        self.svm = LiteSVM().with_sigverify(False)
+        self.svm = LiteSVM().with_sigverify(False).with_blockhash_check(False).with_transaction_history(0)
         self.pool_authority = Keypair()
         self.pools: dict[bytes, Pool] = {}
         self.fee_bps = fee_bps
         self.processed: dict[str, Landed] = {}
+        self.slot = int(self.svm.get_clock().slot)
+        self.blockhashes: dict[Hash, int] = {self.svm.latest_blockhash(): self.slot + BLOCKHASH_VALID_SLOTS}
         self._set_mint(P.WSOL_MINT, 9, None)
 
     # -- state ---------------------------------------------------------------------------------
@@ -134,25 +175,100 @@ class LocalChain:
     def latest_blockhash(self) -> Hash:
         return self.svm.latest_blockhash()
 
+    def last_valid_height(self, blockhash: Hash) -> int:
+        return self.blockhashes.get(blockhash, self.slot - 1)
+
+    def blockhash_valid(self, blockhash: Hash) -> bool:
+        return self.blockhashes.get(blockhash, -1) >= self.slot
+
+    def advance_slot(self, n: int = 1) -> None:
+        """The clock moves ``n`` slots; a new blockhash is issued; expired ones are forgotten."""
+        self.slot += n
+        self.svm.warp_to_slot(self.slot)
+        self.svm.expire_blockhash()
+        self.blockhashes[self.svm.latest_blockhash()] = self.slot + BLOCKHASH_VALID_SLOTS
+        self.blockhashes = {h: v for h, v in self.blockhashes.items() if v >= self.slot}
+
+    def forget_blockhash(self, blockhash: Hash) -> None:
+        """Expire one blockhash now (a fault: the transaction waited too long)."""
+        self.blockhashes.pop(blockhash, None)
+        if blockhash == self.svm.latest_blockhash():
+            self.advance_slot()
+            self.blockhashes.pop(blockhash, None)
+
+    def decimals(self, mint: Pubkey) -> int:
+        acct = self.svm.get_account(mint)
+        return bytes(acct.data)[44] if acct is not None and len(acct.data) >= MINT_LEN else 0
+
+    def token_state(self, account: Pubkey) -> tuple[Pubkey, Pubkey, int] | None:
+        """(mint, owner, amount) of an SPL token account, None for anything else."""
+        acct = self.svm.get_account(account)
+        if acct is None or acct.owner != P.TOKEN or len(acct.data) != TOKEN_ACCOUNT_LEN:
+            return None
+        data = bytes(acct.data)
+        return (
+            Pubkey.from_bytes(data[:32]),
+            Pubkey.from_bytes(data[32:64]),
+            int.from_bytes(data[64:72], "little"),
+        )
+
+    def set_price(self, mint: Pubkey, lamports_per_unit: float) -> None:
+        """Arbitrage the pool to a new price (lamports per token base unit), keeping x*y."""
+        pool = self.pools[bytes(mint)]
+        k = pool.sol_reserve * pool.token_reserve
+        sol = max(int((k * lamports_per_unit) ** 0.5), 1)
+        tokens = max(k // sol, 1)
+        self.set_reserves(pool, sol, tokens)
+
+    def set_reserves(self, pool: Pool, sol: int, tokens: int) -> None:
+        auth = self.pool_authority.pubkey()
+        pool.sol_reserve, pool.token_reserve = sol, tokens
+        self.set_token_account(pool.sol_vault, P.WSOL_MINT, auth, sol)
+        self.set_token_account(pool.token_vault, pool.mint, auth, tokens)
+
+    def snapshot(
+        self, keys: list[Pubkey]
+    ) -> tuple[dict[Pubkey, Account | None], dict[bytes, tuple[int, int]]]:
+        accounts = {k: self.svm.get_account(k) for k in keys}
+        for pool in self.pools.values():
+            accounts[pool.sol_vault] = self.svm.get_account(pool.sol_vault)
+            accounts[pool.token_vault] = self.svm.get_account(pool.token_vault)
+        return accounts, {m: (p.sol_reserve, p.token_reserve) for m, p in self.pools.items()}
+
+    def restore(
+        self, snap: tuple[dict[Pubkey, Account | None], dict[bytes, tuple[int, int]]], signatures: list[str]
+    ) -> None:
+        accounts, reserves = snap
+        for key, acct in accounts.items():
+            self.svm.set_account(key, acct or Account(lamports=0, data=b"", owner=P.SYSTEM, executable=False))
+        for mint, (sol, tokens) in reserves.items():
+            self.pools[mint].sol_reserve, self.pools[mint].token_reserve = sol, tokens
+        for sig in signatures:
+            self.processed.pop(sig, None)
+
+    def _balances(self, keys: list[Pubkey]) -> tuple[list[int], list[TokenBalance]]:
+        lamports, tokens = [], []
+        for i, key in enumerate(keys):
+            lamports.append(self.balance(key))
+            st = self.token_state(key)
+            if st is not None:
+                tokens.append(TokenBalance(i, str(st[0]), str(st[1]), st[2], self.decimals(st[0])))
+        return lamports, tokens
+
     def quote(self, mint: Pubkey, amount_in: int, *, buy: bool) -> int:
         return self.pools[bytes(mint)].out_for(amount_in, buy=buy)
 
     # -- execution ----------------------------------------------------------------------------
-    def send(self, tx: VersionedTransaction) -> Landed:
-        sig = str(tx.signatures[0])
-        if sig in self.processed:
-            return Landed(sig, False, "AlreadyProcessed")
-        if not all(tx.verify_with_results()):
-            return Landed(sig, False, "SignatureFailure")
-        msg = tx.message
+    def _rewrite(
+        self, msg: Message | MessageV0
+    ) -> tuple[list[Instruction], list[tuple[Pool, int, int, bool]], str, int | None, int | None]:
+        """The transaction with each route replaced by its two transfers; (instructions, trades,
+        error, index of the failing instruction, its custom error code)."""
         keys = list(msg.account_keys)
         payer = keys[0]
-        n_sigs = msg.header.num_required_signatures
-        fee = FEE_PER_SIGNATURE * n_sigs + _priority_fee(msg, keys)
         ixs: list[Instruction] = []
         trades: list[tuple[Pool, int, int, bool]] = []
-        err = ""
-        for ci in msg.instructions:
+        for n, ci in enumerate(msg.instructions):
             program = keys[ci.program_id_index]
             accts = bytes(ci.accounts)
             metas = [AccountMeta(keys[i], msg.is_signer(i), _writable(msg, i)) for i in accts]
@@ -162,22 +278,19 @@ class LocalChain:
             try:
                 swap = decode_jupiter(bytes(ci.data), accts, [bytes(k) for k in keys], bytes(payer))
             except EffectError as exc:
-                err = f"jupiter instruction failed: {exc}"
-                break
+                return ixs, trades, f"jupiter instruction failed: {exc}", n, None
             buy = swap.in_mint == bytes(P.WSOL_MINT) or swap.out_mint not in (None, bytes(P.WSOL_MINT))
             mint = swap.out_mint if buy else swap.in_mint
             pool = self.pools.get(mint or b"")
             if pool is None:
-                err = "jupiter: no route (no pool for the mint)"
-                break
+                return ixs, trades, "jupiter: no route (no pool for the mint)", n, None
             amount_in = swap.in_max
             out = pool.out_for(amount_in, buy=buy)
             if swap.exact_out:
-                err = "jupiter: exact-out routes are not simulated by the local chain"
-                break
+                return ixs, trades, "jupiter: exact-out routes are not simulated by the local chain", n, None
             if out < swap.out_min:
                 err = f"custom program error: 0x1771 (SlippageToleranceExceeded: {out} < {swap.out_min})"
-                break
+                return ixs, trades, err, n, 6001
             vault_in, vault_out = (
                 (pool.sol_vault, pool.token_vault) if buy else (pool.token_vault, pool.sol_vault)
             )
@@ -185,16 +298,36 @@ class LocalChain:
             ixs.append(_transfer(Pubkey.from_bytes(swap.source), vault_in, payer, amount_in))
             ixs.append(_transfer(vault_out, Pubkey.from_bytes(swap.destination), auth, out))
             trades.append((pool, amount_in, out, buy))
+        return ixs, trades, "", None, None
+
+    def send(self, tx: VersionedTransaction) -> Landed:
+        sig = str(tx.signatures[0])
+        if sig in self.processed:
+            return Landed(sig, False, "AlreadyProcessed")
+        if not all(tx.verify_with_results()):
+            return Landed(sig, False, "SignatureFailure")
+        msg = tx.message
+        if not self.blockhash_valid(msg.recent_blockhash):
+            return Landed(sig, False, "BlockhashNotFound")  # never processed: no fee, not recorded
+        keys = list(msg.account_keys)
+        payer = keys[0]
+        n_sigs = msg.header.num_required_signatures
+        limit, cu_price = _compute_budget(msg, keys)
+        fee = FEE_PER_SIGNATURE * n_sigs + _ceil_div(cu_price * limit, P.MICRO_LAMPORTS_PER_LAMPORT)
+        pre, pre_tokens = self._balances(keys)
+        ixs, trades, err, failed_ix, custom = self._rewrite(msg)
         before = self.balance(payer)
-        charged = 0
+        charged, units, logs = 0, 0, list[str]()
         if not err:
-            err, charged = self._execute(payer, ixs, msg.recent_blockhash, tx.signatures[0])
-        if err == "BlockhashNotFound":
-            return Landed(sig, False, err)  # never processed: no fee, not recorded
+            err, charged, units, logs = self._execute(payer, ixs, msg.recent_blockhash, tx.signatures[0])
         # Mainnet's fee, on failure too: LiteSVM charged 5,000 per signature of the REWRITTEN
         # transaction when it executed it, and no priority fee.
         self._set_lamports(payer, (self.balance(payer) + charged if not err else before) - fee)
-        landed = Landed(sig, not err, err, fee)
+        post, post_tokens = self._balances(keys)
+        landed = Landed(
+            sig, not err, err, fee, logs, self.slot, [str(k) for k in keys], pre, post, pre_tokens,
+            post_tokens, failed_ix, custom, units + ROUTE_UNITS * len(trades), cu_price,
+        )  # fmt: skip
         self.processed[sig] = landed
         if landed.ok:
             for pool, amount_in, out, buy in trades:
@@ -206,21 +339,72 @@ class LocalChain:
                     pool.sol_reserve -= out
         return landed
 
+    def simulate(
+        self,
+        tx: VersionedTransaction,
+        addresses: list[Pubkey],
+        *,
+        sig_verify: bool = False,
+        replace_blockhash: bool = False,
+    ) -> Simulated:
+        """simulateTransaction: the same rewritten execution, nothing committed; the payer's
+        lamports after it carry mainnet's fee (as ``send`` charges it)."""
+        if sig_verify and not all(tx.verify_with_results()):
+            return Simulated("SignatureFailure", [], 0, [])
+        msg = tx.message
+        blockhash = self.latest_blockhash() if replace_blockhash else msg.recent_blockhash
+        if not self.blockhash_valid(blockhash):
+            return Simulated("BlockhashNotFound", [], 0, [])
+        keys = list(msg.account_keys)
+        payer = keys[0]
+        limit, cu_price = _compute_budget(msg, keys)
+        fee = FEE_PER_SIGNATURE * msg.header.num_required_signatures + _ceil_div(
+            cu_price * limit, P.MICRO_LAMPORTS_PER_LAMPORT
+        )
+        ixs, trades, err, _ix, _custom = self._rewrite(msg)
+        if err:
+            return Simulated(err, [], 0, [])
+        try:
+            rewritten = MessageV0.try_compile(payer, ixs, [], blockhash)
+        except Exception as exc:
+            return Simulated(f"cannot execute: {exc}", [], 0, [])
+        n = rewritten.header.num_required_signatures
+        sigs = [Signature.default()] * n
+        res = self.svm.simulate_transaction(VersionedTransaction.populate(rewritten, sigs))
+        meta = res.meta()
+        if isinstance(res, FailedTransactionMetadata):
+            return Simulated(str(res.err()), list(meta.logs()), int(meta.compute_units_consumed()), [])
+        post = dict(res.post_accounts())
+        out: list[Account | None] = []
+        for key in addresses:
+            acct = post[key] if key in post else self.svm.get_account(key)
+            if key == payer and acct is not None:
+                acct = Account(
+                    lamports=acct.lamports + FEE_PER_SIGNATURE * n - fee,
+                    data=bytes(acct.data),
+                    owner=acct.owner,
+                    executable=acct.executable,
+                )
+            out.append(acct)
+        units = int(meta.compute_units_consumed()) + ROUTE_UNITS * len(trades)
+        return Simulated("", list(meta.logs()), units, out)
+
     def _execute(
         self, payer: Pubkey, ixs: list[Instruction], blockhash: Hash, sig: Signature
-    ) -> tuple[str, int]:
-        """Run the rewritten transaction; (error or "", lamports LiteSVM charged as its fee)."""
+    ) -> tuple[str, int, int, list[str]]:
+        """Run the rewritten transaction; (error or "", lamports LiteSVM charged as its fee,
+        units consumed, logs)."""
         try:
             rewritten = MessageV0.try_compile(payer, ixs, [], blockhash)
         except Exception as exc:  # an instruction the compiler cannot place
-            return f"cannot execute: {exc}", 0
+            return f"cannot execute: {exc}", 0, 0, []
         n = rewritten.header.num_required_signatures
         sigs = [sig] + [Signature(hashlib.sha512(bytes(sig) + bytes([i])).digest()) for i in range(1, n)]
         result = self.svm.send_transaction(VersionedTransaction.populate(rewritten, sigs))
         if isinstance(result, TransactionMetadata):
-            return "", FEE_PER_SIGNATURE * n
-        text = str(result.err())
-        return ("BlockhashNotFound" if "BlockhashNotFound" in text else text), 0
+            return "", FEE_PER_SIGNATURE * n, int(result.compute_units_consumed()), list(result.logs())
+        meta = result.meta()
+        return str(result.err()), 0, int(meta.compute_units_consumed()), list(meta.logs())
 
     def _set_lamports(self, account: Pubkey, lamports: int) -> None:
         acct = self.svm.get_account(account)
@@ -251,7 +435,12 @@ def _transfer(src: Pubkey, dst: Pubkey, authority: Pubkey, amount: int) -> Instr
     )
 
 
-def _priority_fee(msg: Message | MessageV0, keys: list[Pubkey]) -> int:
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _compute_budget(msg: Message | MessageV0, keys: list[Pubkey]) -> tuple[int, int]:
+    """(compute-unit limit, price in micro-lamports) as the runtime applies them."""
     limit, price, others = None, 0, 0
     for ci in msg.instructions:
         if keys[ci.program_id_index] != P.COMPUTE_BUDGET:
@@ -264,4 +453,4 @@ def _priority_fee(msg: Message | MessageV0, keys: list[Pubkey]) -> int:
             price = int.from_bytes(data[1:9], "little")
     if limit is None:
         limit = min(P.DEFAULT_CU_PER_INSTRUCTION * others, P.MAX_CU_LIMIT)
-    return -(-price * limit // P.MICRO_LAMPORTS_PER_LAMPORT)
+    return limit, price
