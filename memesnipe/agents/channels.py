@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 from memesnipe.app import app, settings
-from memesnipe.streams.topics import ALL_TOPICS, COMPACTED, topic_names
+from memesnipe.streams.topics import ALL_TOPICS, COMPACTED, topic_configs, topic_names
 
 names = topic_names(settings)
 
@@ -20,6 +20,7 @@ def _declare(name: str) -> faust.TopicT:
         partitions=settings.kafka.partitions,
         replicas=settings.kafka.replication,
         compacting=name in COMPACTED,
+        config=topic_configs(name) or None,
         internal=False,
     )
 

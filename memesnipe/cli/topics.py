@@ -11,7 +11,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from memesnipe.connectors.publisher import bootstrap_servers
 from memesnipe.settings import Settings, get_settings
-from memesnipe.streams.topics import COMPACTED, KNOWN_TOPICS, topic_names
+from memesnipe.streams.topics import KNOWN_TOPICS, topic_configs, topic_names
 
 
 async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0) -> None:
@@ -40,7 +40,7 @@ async def create_topics(settings: Settings) -> list[str]:
                 names(t),
                 num_partitions=settings.kafka.partitions,
                 replication_factor=settings.kafka.replication,
-                topic_configs={"cleanup.policy": "compact"} if t in COMPACTED else {},
+                topic_configs=topic_configs(t),
             )
             for t in KNOWN_TOPICS
             if names(t) not in existing

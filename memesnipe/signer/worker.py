@@ -38,7 +38,7 @@ from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.deadletter import DeadLetter
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
-from memesnipe.streams.topics import COMPACTED, topic_names
+from memesnipe.streams.topics import topic_configs, topic_names
 
 log = logging.getLogger("memesnipe.signer")
 
@@ -201,7 +201,7 @@ class SignerWorker:
                     self.settings.kafka.topic_prefix + short,
                     num_partitions=k.partitions,
                     replication_factor=k.replication,
-                    topic_configs={"cleanup.policy": "compact"} if short in COMPACTED else {},
+                    topic_configs=topic_configs(short),
                 )
                 for short in ("exec_requests", "exec_results", "killswitch", "deadletter")
                 if self.settings.kafka.topic_prefix + short not in existing
@@ -282,7 +282,7 @@ class SignerWorker:
         for records in batch.values():
             for rec in records:
                 was = kill.active
-                kill.apply(rec.value)
+                kill.apply(rec.value, key=rec.key, partition=rec.partition, offset=rec.offset)
                 if kill.active != was:
                     log.warning("kill switch changed", extra={"active": kill.active, "reason": kill.reason})
 

@@ -29,6 +29,20 @@ never by the worker's stages or the analytics sink, so they are not in ALL_TOPIC
 worker declares and the sink subscribes to). ``watchlist``: WatchlistEntry, compacted, key = mint."""
 KNOWN_TOPICS = (*ALL_TOPICS, *DISCOVERY_TOPICS)
 COMPACTED = frozenset({"specs", "allocations", "killswitch", "watchlist"})
+KEEP_TOMBSTONES_MS = 10 * 365 * 24 * 3600 * 1000
+"""The kill switch's tombstones are kept (delete.retention.ms, ~10 years): compaction would
+otherwise drop a tombstone and everything before it after a day, and a reader started later
+would see an empty topic (switch OFF) where the fold's meaning is ON ("state unknown")."""
+
+
+def topic_configs(short: str) -> dict[str, str]:
+    """The broker configs a topic is created with, the one place they are decided."""
+    if short not in COMPACTED:
+        return {}
+    configs = {"cleanup.policy": "compact"}
+    if short == "killswitch":
+        configs["delete.retention.ms"] = str(KEEP_TOMBSTONES_MS)
+    return configs
 
 KEY_FIELDS: dict[str, str] = {
     **{t: "mint" for t in MARKET_TOPICS},

@@ -28,7 +28,7 @@ from memesnipe.settings import Settings
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch
-from memesnipe.streams.topics import topic_names
+from memesnipe.streams.topics import topic_configs, topic_names
 from memesnipe.tables.views import GlobalView, bootstrap_servers
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ async def ensure_killswitch_topic(settings: Settings) -> str:
             k = settings.kafka
             topic = NewTopic(
                 name, num_partitions=k.partitions, replication_factor=k.replication,
-                topic_configs={"cleanup.policy": "compact"},
+                topic_configs=topic_configs("killswitch"),
             )  # fmt: skip
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])
