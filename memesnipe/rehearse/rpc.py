@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from solders.account import Account
+from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.rpc.responses import (
     GetAccountInfoResp,
@@ -133,6 +134,12 @@ class RpcStandIn(StandIn):
             "context": self._context(),
             "value": {"blockhash": str(bh), "lastValidBlockHeight": chain.last_valid_height(bh)},
         }
+
+    def _isBlockhashValid(self, blockhash: str, cfg: dict[str, Any] | None = None) -> Any:
+        if err := self._min_slot(cfg):
+            return err
+        valid = self.node.chain.blockhash_valid(Hash.from_string(blockhash))
+        return {"context": self._context(), "value": valid}
 
     def _getBalance(self, pubkey: str, cfg: dict[str, Any] | None = None) -> Any:
         if err := self._min_slot(cfg):

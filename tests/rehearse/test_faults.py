@@ -117,3 +117,47 @@ def test_fault_specs_parse() -> None:
     assert f.active() == ["drop", "late", "http_429"]
     with pytest.raises(ValueError, match="unknown fault"):
         Faults.parse("meteor=1")
+
+
+async def test_the_submitter_books_a_late_landing_instead_of_expiring_it(env: Env) -> None:
+    """The live submitter over the stand-ins: the bundle is still pending when its wait gives up,
+    so the order is re-checked by signature until its blockhash expires, and it lands late."""
+    import base64
+
+    from solders.transaction import VersionedTransaction
+
+    from memesnipe.agents.submission import Submitter
+    from memesnipe.agents.submitter import blockhash_of
+    from memesnipe.streams.trading import OrderState
+
+    env.net.node.faults = Faults(late=1, late_s=1.0)
+    signed = await env.signed_swap(buy=True, amount=BUY)
+    signature = str(VersionedTransaction.from_bytes(base64.b64decode(signed)).signatures[0])
+    sub = Submitter(jito=env.jito, rpc=env.rpc, poll_interval_s=0.05, timeout_s=0.3)
+    s = await sub.submit(signed, signature)
+    out = await sub.outcome(s, signature, blockhash_of(signed))
+    assert out.state is OrderState.LANDED and out.reason == "landed late"
+    assert tokens(env) > 0
+    read = await sub.read_landed(signature, str(env.me.pubkey()), str(env.mint))
+    assert read.amounts is not None and read.amounts.token_delta == tokens(env)
+
+
+async def test_a_transaction_that_never_lands_expires_with_its_blockhash(env: Env) -> None:
+    import base64
+
+    from solders.transaction import VersionedTransaction
+
+    from memesnipe.agents.submission import Submitter
+    from memesnipe.agents.submitter import blockhash_of
+    from memesnipe.streams.trading import OrderState
+
+    env.net.node.faults = Faults(drop=1, drop_after_s=30)  # accepted, then silently never lands
+    signed = await env.signed_swap(buy=True, amount=BUY)
+    signature = str(VersionedTransaction.from_bytes(base64.b64decode(signed)).signatures[0])
+    sub = Submitter(jito=env.jito, rpc=env.rpc, poll_interval_s=0.05, timeout_s=0.2, expiry_ceiling_s=30)
+    s = await sub.submit(signed, signature)
+    with env.net.node.lock:
+        env.chain.advance_slot(200)  # its blockhash is now older than the 150-slot window
+    out = await sub.outcome(s, signature, blockhash_of(signed))
+    assert out.state is OrderState.EXPIRED, out
+    assert tokens(env) == 0
