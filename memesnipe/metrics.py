@@ -21,6 +21,24 @@ ASOF_FALLBACKS = Counter(
     "As-of joins that fell back to the latest consumed value (the as-of entry was evicted)",
     ["stage"],
 )
+PAPER_LANDINGS = Counter(
+    "memesnipe_paper_landings_total",
+    "Paper latency/landing model outcomes (landed, landing_dropped, landing_slippage, latency_uncovered)",
+    ["outcome"],
+)
+PAPER_QUOTES = Counter(
+    "memesnipe_paper_quotes_total",
+    "Paper orders on live quotes: quote_unsimulated (priced from the quote) or refused (no quote)",
+    ["outcome"],
+)
+PERP_VENUE_LIVE = Gauge(
+    "memesnipe_perp_venue_live", "1 when the perp venue accepts new shorts, 0 paused or unknown", ["venue"]
+)
+SHADOW_FILLS = Counter(
+    "memesnipe_shadow_fills_total",
+    "Hypothetical fills booked in strategies' shadow books",
+    ["strategy", "side"],
+)
 FILLS = Counter("memesnipe_fills_total", "Fills", ["strategy", "side"])
 PNL_REALIZED = Gauge("memesnipe_realized_pnl_lamports", "Realized PnL net of costs", ["strategy"])
 PNL_UNREALIZED = Gauge("memesnipe_unrealized_pnl_lamports", "Unrealized PnL", ["strategy"])
@@ -147,5 +165,12 @@ BUNDLE_REGIONS = Counter(
 )
 REBROADCASTS = Counter(
     "memesnipe_rpc_rebroadcasts_total", "Signed transactions sent again over RPC while unconfirmed"
+)
+RECONCILE_MISMATCHES = Gauge(
+    "memesnipe_reconcile_mismatches",
+    "Mints whose books and wallet disagreed at two readings in a row (the latest reconciliation)",
+)
+RECONCILE_ALERTS = Counter(
+    "memesnipe_reconcile_alerts_total", "Persistent book/chain mismatches reported, by reading"
 )
 

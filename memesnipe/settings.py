@@ -369,6 +369,8 @@ class ExecutionSettings(BaseModel):
     min_sol_balance_lamports: int = Field(100_000_000, ge=0, description="preflight SOL floor (0.1 SOL)")
     max_spend_lamports: int = Field(2 * 10**9, gt=0, description="refuse any single order above this")
     order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
+    reconcile_interval_s: float = Field(30.0, gt=0, description="memesnipe reconcile: how often")
+    reconcile_tolerance: int = Field(0, ge=0, description="token base units of difference still reconciled")
 
 
 class ExitSettings(BaseModel):

@@ -25,6 +25,7 @@ COMMANDS = [
     "memesnipe.cli.preflight",
     "memesnipe.cli.rehearse",
     "memesnipe.cli.notify",
+    "memesnipe.cli.reconcile",
 ]
 
 

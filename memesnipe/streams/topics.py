@@ -27,7 +27,10 @@ DISCOVERY_TOPICS = ("watchlist",)
 """Written by discovery (``memesnipe connect discovery``) and read by the per-mint connectors,
 never by the worker's stages or the analytics sink, so they are not in ALL_TOPICS (which the
 worker declares and the sink subscribes to). ``watchlist``: WatchlistEntry, compacted, key = mint."""
-KNOWN_TOPICS = (*ALL_TOPICS, *DISCOVERY_TOPICS)
+RECONCILE_TOPICS = ("reconciliations",)
+"""Written by the reconciler (``memesnipe reconcile``), keyed by the wallet: the books against the
+chain at each reading (streams.reconcile.Reconciliation); read by people and alerting, not stages."""
+KNOWN_TOPICS = (*ALL_TOPICS, *DISCOVERY_TOPICS, *RECONCILE_TOPICS)
 COMPACTED = frozenset({"specs", "allocations", "killswitch", "watchlist"})
 KEEP_TOMBSTONES_MS = 10 * 365 * 24 * 3600 * 1000
 """The kill switch's tombstones are kept (delete.retention.ms, ~10 years): compaction would

@@ -24,6 +24,7 @@ from memesnipe.connectors.solana_rpc.schemas import (
     BlockhashResult,
     Envelope,
     LargestAccountsResult,
+    MultipleAccountsResult,
     SignatureStatusesResult,
     TokenSupplyResult,
 )
@@ -31,6 +32,10 @@ from memesnipe.connectors.solana_rpc.schemas import (
 PROVIDER = "solana_rpc"
 TEMPORARY_CODES = frozenset({-32004, -32005, -32007, -32009, -32014, -32016})
 M = TypeVar("M", bound=BaseModel)
+
+
+TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
 
 
 class SolanaRpcClient:
@@ -74,6 +79,17 @@ class SolanaRpcClient:
         cfg = {"encoding": "jsonParsed", "commitment": self.commitment}
         return await self._typed(AccountInfoResult, "getAccountInfo", [pubkey, cfg])
 
+    async def get_account_info_base64(self, pubkey: str) -> AccountInfoResult:
+        cfg = {"encoding": "base64", "commitment": self.commitment}
+        return await self._typed(AccountInfoResult, "getAccountInfo", [pubkey, cfg])
+
+    async def get_multiple_accounts_parsed(self, pubkeys: Sequence[str]) -> MultipleAccountsResult:
+        """Up to 100 accounts, jsonParsed where the node has a parser (token accounts)."""
+        if len(pubkeys) > 100:
+            raise ValueError("at most 100 accounts per getMultipleAccounts call")
+        cfg = {"encoding": "jsonParsed", "commitment": self.commitment}
+        return await self._typed(MultipleAccountsResult, "getMultipleAccounts", [list(pubkeys), cfg])
+
     async def get_token_largest_accounts(self, mint: str) -> LargestAccountsResult:
         return await self._typed(
             LargestAccountsResult, "getTokenLargestAccounts", [mint, {"commitment": self.commitment}]
@@ -92,6 +108,24 @@ class SolanaRpcClient:
         return (
             await self._typed(BalanceResult, "getBalance", [pubkey, {"commitment": self.commitment}])
         ).value
+
+    async def get_token_balances(self, owner: str) -> dict[str, int]:
+        """The owner's token holdings by mint (base units), summed over its token accounts of
+        both token programs (getTokenAccountsByOwner, jsonParsed)."""
+        out: dict[str, int] = {}
+        for program in (TOKEN_PROGRAM, TOKEN_2022_PROGRAM):
+            cfg = {"commitment": self.commitment, "encoding": "jsonParsed"}
+            res = await self.call("getTokenAccountsByOwner", [owner, {"programId": program}, cfg])
+            try:
+                for item in res["value"]:
+                    info = item["account"]["data"]["parsed"]["info"]
+                    if info.get("owner") != owner:
+                        continue
+                    mint = str(info["mint"])
+                    out[mint] = out.get(mint, 0) + int(info["tokenAmount"]["amount"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise RejectedError(PROVIDER, f"getTokenAccountsByOwner: bad shape ({exc!r})") from None
+        return out
 
     async def send_transaction(
         self, signed_tx_base64: str, *, skip_preflight: bool = False, max_retries: int | None = None

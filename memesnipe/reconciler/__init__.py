@@ -1,0 +1,1 @@
+"""The reconciler (``memesnipe reconcile``): the books against the wallet on chain."""
