@@ -30,6 +30,7 @@ from solders.pubkey import Pubkey
 from solders.token.associated import get_associated_token_address
 
 from memesnipe.cli.run import Children, _ensure_kafka
+from memesnipe.core.reconcile import book_holdings
 from memesnipe.rehearse.chain import TOKEN_ACCOUNT_LEN
 from memesnipe.rehearse.node import Faults
 from memesnipe.settings import Settings
@@ -118,13 +119,14 @@ def summarize(net: object, key: Keypair, w: object, trips: object, elapsed: floa
         | {f.mint for f in w.fills.values()}
     )
     books: dict[str, dict[str, int]] = {}
+    held_by_books = book_holdings(w.positions)  # the reconciler's own reading of the books
     rent_held = 0
     for mint in mints:
         ata = get_associated_token_address(me, Pubkey.from_string(mint))
         held = chain.token_balance(ata)
         if chain.svm.get_account(ata) is not None:
             rent_held += rent
-        books[mint] = {"books": w.qty(mint), "chain": held}
+        books[mint] = {"books": held_by_books.get(mint, 0), "chain": held}
     cash = 0
     for f in w.fills.values():
         costs = f.swap_fee_lamports + f.priority_fee_lamports + f.jito_tip_lamports
