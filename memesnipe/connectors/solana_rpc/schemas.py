@@ -61,6 +61,13 @@ class AccountInfoResult(_Raw):
     value: AccountValue | None
 
 
+class MultipleAccountsResult(_Raw):
+    """getMultipleAccounts: one entry per requested address, in request order (None: no account)."""
+
+    context: Context
+    value: list[AccountValue | None]
+
+
 class TokenAmount(_Raw):
     amount: int
     decimals: int
