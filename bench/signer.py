@@ -50,7 +50,7 @@ def build(n: int, key: SealedKey, mix: str = "effects") -> list[bytes]:
             wire(request(unsigned_tx(me, paper_ixs(me, memo=f"order-{i}".encode())), spend=20_000))
             for i in range(n)
         ]
-    from tests.signer.routes import BY_NAME, BUY_IN, buy_request, close_wsol, route_ix, sell_request, wrap_ixs
+    from tests.signer.routes import BUY_IN, BY_NAME, buy_request, close_wsol, route_ix, sell_request, wrap_ixs
     from tests.signer.test_hostile_effects import perp_ix, perp_request
 
     v2 = BY_NAME["route_v2"]
@@ -169,7 +169,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cpu", type=int, default=0, help="pin to this core (-1: do not pin)")
     ap.add_argument("--kafka", default="", help="host:port: measure the worker through this broker instead")
-    ap.add_argument("--mix", choices=("effects", "paper"), default="effects", help="live-shaped or paper requests")
+    ap.add_argument(
+        "--mix", choices=("effects", "paper"), default="effects", help="live-shaped or paper requests"
+    )
     args = ap.parse_args()
     if args.cpu >= 0 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
