@@ -11,9 +11,11 @@ import faust
 
 from memesnipe import logs, metrics
 from memesnipe.settings import Settings, get_settings
-from memesnipe.tables import recovery
+from memesnipe.tables import faust_cli, recovery
 from memesnipe.tables.durable import DurableTable
 from memesnipe.tables.recovery import OrderedTableManager
+
+faust_cli.install()
 
 AGENT_MODULES = [
     "memesnipe.agents.metrics_endpoint",
