@@ -101,19 +101,9 @@ def build_web_app(
 
 
 def _mount_cockpit(app: web.Application, queries: Queries, settings: Settings) -> None:
-    try:
-        from memesnipe.web.cockpit import setup_routes
-    except ImportError as exc:
-        log.warning("cockpit not mounted (%s); the JSON API is still served", exc)
-        return
-    adapted: Any = queries
-    with contextlib.suppress(ImportError):
-        from memesnipe.web import sink_queries  # type: ignore[attr-defined]
+    from memesnipe.web.cockpit import setup_routes
 
-        adapt = getattr(sink_queries, "adapt", None)
-        if adapt is not None:
-            adapted = adapt(queries)
-    setup_routes(app, adapted, None, settings=settings)
+    setup_routes(app, queries, None, settings=settings)
 
 
 def update_gauges(queries: Queries) -> None:
