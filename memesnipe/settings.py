@@ -139,6 +139,18 @@ class PaperSettings(BaseModel):
     fee_bps: int = Field(25, ge=0, le=1000, description="swap fee charged on the input amount")
     priority_fee_lamports: int = Field(10_000, ge=0)
     jito_tip_lamports: int = Field(1_000, ge=0)
+    # --- latency and landing model (memesnipe.core.landing), paper router and backtester alike ---
+    latency_ms: int = Field(
+        0, ge=0, le=60_000, description="order to fill, event time; 0 = fill at order time"
+    )
+    landing_fail_probability: float = Field(0.0, ge=0, le=1, description="share of orders that never land")
+    landing_slippage_failures: bool = Field(
+        False, description="an order whose fill price moved beyond its slippage bound fails"
+    )
+    landing_seed: str = Field("memesnipe", min_length=1, description="seeds the per-order landing draw")
+    latency_wait_s: float = Field(
+        5.0, ge=0, description="router: wall seconds to wait for prices past order time + latency"
+    )
 
 
 class RiskSettings(BaseModel):

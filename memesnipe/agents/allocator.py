@@ -11,7 +11,9 @@ key = instance_id):
 
 Only the worker that owns the ledger partition publishes (it alone has the table). A spec with
 no ledger yet is a *new* strategy and gets the exploration weight, so the gate can size its
-first orders; a disabled spec gets 0.
+first orders; a disabled spec gets 0. A strategy its own returns starve is judged on its shadow
+returns (``core.shadow``: own + hypothetical PnL of the entries refused for zero allocation),
+so it is revived when they recover (reason ``shadow returns: ...``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from memesnipe import metrics
 from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names, topic
 from memesnipe.app import app, settings
-from memesnipe.core.allocator import SharpeAllocator, StrategyStats
+from memesnipe.core.allocator import SharpeAllocator, StrategyStats, pick_returns
 from memesnipe.core.ledger import StrategyLedger
 from memesnipe.core.sharpe import rolling_sharpe
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
@@ -76,14 +78,24 @@ def compute(
     """Allocations for every known instance (ledger or spec). Pure given its inputs."""
     stats: dict[str, StrategyStats] = {}
     ests = {}
+    shadowed: set[str] = set()
+
+    def estimate(returns: list[float]) -> Any:
+        return rolling_sharpe(
+            returns, period_s=R.period_s, window=R.sharpe_window, min_samples=R.sharpe_min_samples
+        )
+
     for inst in sorted(set(ledgers) | set(spec_map)):
         led = ledgers.get(inst)
-        est = rolling_sharpe(
+        returns, shadow = pick_returns(
             led.returns if led else [],
-            period_s=R.period_s,
-            window=R.sharpe_window,
-            min_samples=R.sharpe_min_samples,
+            led.shadow_returns if led else [],
+            lambda r: (lambda e: (e.shrunk, e.samples))(estimate(r)),
+            R.sharpe_min_samples,
         )
+        est = estimate(returns)
+        if shadow:
+            shadowed.add(inst)
         spec = spec_map.get(inst)
         stats[inst] = StrategyStats(est.shrunk, est.samples, spec.enabled if spec is not None else True)
         ests[inst] = est
@@ -98,7 +110,7 @@ def compute(
                 sharpe=ests[inst].sharpe,
                 samples=ests[inst].samples,
                 ts=now,
-                reason=w.reason,
+                reason=f"shadow returns: {w.reason}" if inst in shadowed else w.reason,
             )
         )
     return out
@@ -168,6 +180,7 @@ async def allocator(stream: Any) -> None:
                 period_s=R.period_s,
                 capital=R.capital_lamports,
                 keep=R.sharpe_window,
+                shadow=m.shadow,
             ):
                 changed[m.instance_id.encode()] = ev
         clock = max((led.period for led in ledgers.values()), default=-1)

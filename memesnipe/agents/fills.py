@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from faust.types import EventT
@@ -93,7 +94,10 @@ def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpda
                 plan=plan,
                 # event time: in a replay or backtest the fill belongs to the order's moment,
                 # not to the wall clock of the signer (stops and hold times run on event time)
-                ts=rec.order_ts or res.ts,
+                # (plus the latency model's delay: the fill happens when the order would land)
+                ts=(rec.order_ts + timedelta(seconds=float(rec.plan.get("latency_s", 0.0))))
+                if rec.order_ts is not None
+                else res.ts,
                 paper=True,
                 signature=res.signature,
                 reason=f"paper:{plan.model}",

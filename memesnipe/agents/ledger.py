@@ -1,6 +1,8 @@
 """Per-mint ledger stage: fills + price marks -> each strategy's PnL on the mint -> ledger marks.
 
-Reads ``fills`` and ``price`` (keyed by mint, co-partitioned), keeps ``ledger_mint[mint]`` and
+Reads ``fills``, ``price`` and ``rejections`` (keyed by mint, co-partitioned), keeps
+``ledger_mint[mint]`` (with each strategy's shadow book: hypothetical fills of the entries the gate
+refused for zero allocation and of their exits, ``core.shadow``; its marks carry ``shadow=True``) and
 sends a :class:`LedgerMark` to the single-partition ledger topic on every fill and at most
 once per ``risk.mark_interval_s`` of event time per open position on price moves. Exact
 recovery: offsets per input topic in the state, fill ids deduplicated, marks sent before the
@@ -21,25 +23,27 @@ from memesnipe.agents.batching import batches, dead_letter, decode_batch
 from memesnipe.agents.channels import names
 from memesnipe.app import app, settings
 from memesnipe.core.ledger import PositionPnl
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
+from memesnipe.core.shadow import apply_rejection as shadow_apply
+from memesnipe.core.shadow import shadow_amount
+from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, SHADOW_FILLS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.ledger import LedgerMark
 from memesnipe.streams.market import PriceEvent
-from memesnipe.streams.trading import Fill
+from memesnipe.streams.trading import Fill, OrderRejection
 from memesnipe.tables.ledger import MintLedgerState, dump, ledger_mint, ledger_topic, load_mint
 from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "ledger"
-INPUTS = {"fills": Fill, "price": PriceEvent}
+INPUTS = {"fills": Fill, "price": PriceEvent, "rejections": OrderRejection}
 FILLS_SEEN = 1024
 
 source = app.topic(*(names(n) for n in INPUTS), key_type=bytes, value_type=bytes)
 _short = {names(n): n for n in INPUTS}
 
 
-def mark(instance_id: str, mint: str, p: PositionPnl) -> LedgerMark:
+def mark(instance_id: str, mint: str, p: PositionPnl, shadow: bool = False) -> LedgerMark:
     return LedgerMark(
         instance_id=instance_id,
         mint=mint,
@@ -48,7 +52,33 @@ def mark(instance_id: str, mint: str, p: PositionPnl) -> LedgerMark:
         unrealized_lamports=p.unrealized,
         seq=p.seq,
         qty_tokens=p.qty,
+        shadow=shadow,
     )
+
+
+def apply_rejection(st: MintLedgerState, rej: OrderRejection) -> LedgerMark | None:
+    """A refused signal into the strategy's shadow book (``core.shadow``): the mark, or None."""
+    if rej.signal_id in st.shadow_seen:
+        return None
+    r, p = settings.risk, settings.paper
+    amount = shadow_amount(rej.strength, r.capital_lamports, r.exploration_weight, r.default_entry_fraction)
+    booked = shadow_apply(
+        st.shadow,
+        rej,
+        amount_lamports=amount,
+        fee_bps=p.fee_bps,
+        slippage_bps=p.slippage_bps,
+        taker_fee_bps=settings.drift.taker_fee_bps,
+    )
+    if booked is None:
+        return None
+    st.shadow_seen.append(rej.signal_id)
+    if len(st.shadow_seen) > FILLS_SEEN:
+        del st.shadow_seen[: len(st.shadow_seen) - FILLS_SEEN]
+    SHADOW_FILLS.labels(strategy=rej.instance_id, side=booked[0]).inc()
+    sp = st.shadow[rej.instance_id]
+    sp.emitted_ts = sp.ts
+    return mark(rej.instance_id, rej.mint, sp, shadow=True)
 
 
 def _dt(ts: float) -> datetime:
@@ -75,6 +105,10 @@ def apply_price(st: MintLedgerState, ev: PriceEvent, interval_s: float) -> list[
         if p.apply_mark(ev.price_sol, ev.decimals, ts) and ts - p.emitted_ts >= interval_s:
             p.emitted_ts = ts
             out.append(mark(inst, ev.mint, p))
+    for inst, p in st.shadow.items():
+        if p.apply_mark(ev.price_sol, ev.decimals, ts) and ts - p.emitted_ts >= interval_s:
+            p.emitted_ts = ts
+            out.append(mark(inst, ev.mint, p, shadow=True))
     return out
 
 
@@ -114,7 +148,9 @@ async def ledger(stream: Any) -> None:
                 except ValueError as exc:  # e.g. a short fill while a long is open
                     await dead_letter(ev, f"ledger cannot apply fill {msg.fill_id}: {exc}", CONSUMER)
                     marks = []
-            elif not st.positions:
+            elif short == "rejections":
+                marks = [m] if (m := apply_rejection(st, msg)) is not None else []
+            elif not st.positions and not st.shadow:
                 st.offsets[short] = off
                 continue  # nobody holds this mint: nothing to mark, nothing to write
             else:

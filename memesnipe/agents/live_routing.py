@@ -119,15 +119,21 @@ class LiveRoute:
         except ProviderError as exc:
             raise RouteFailed(f"no recent blockhash: {exc}") from None
 
-    async def build(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
+    async def build(
+        self, order: Order, market: MarketView, payer: Pubkey, *, simulate: bool = True
+    ) -> tuple[BuiltTx, Plan]:
+        """``simulate=False`` (paper quotes: the paper wallet cannot simulate): the configured
+        default CU limit instead of the simulated units."""
         try:
             if order.venue is Venue.JUPITER:
-                return await self._jupiter(order, market, payer)
+                return await self._jupiter(order, market, payer, simulate=simulate)
             return await self._drift(order, market, payer)
         except (ProviderError, TxBuildError, DriftOrderError) as exc:
             raise RouteFailed(f"{order.venue.value}: {exc}") from None
 
-    async def _jupiter(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
+    async def _jupiter(
+        self, order: Order, market: MarketView, payer: Pubkey, *, simulate: bool = True
+    ) -> tuple[BuiltTx, Plan]:
         s = self.settings
         buy = order.side is Side.BUY
         in_mint, out_mint = (SOL_MINT, order.mint) if buy else (order.mint, SOL_MINT)
@@ -151,7 +157,7 @@ class LiveRoute:
             lookup_tables=swap.lookup_tables,
         )
         draft = build(cu_limit=MAX_CU_LIMIT, cu_price_micro_lamports=0)
-        units = await self._simulated_cu(draft)
+        units = await self._simulated_cu(draft) if simulate else None
         cu_limit = (
             min(MAX_CU_LIMIT, math.ceil(units * s.execution.cu_limit_margin))
             if units

@@ -69,6 +69,8 @@ def apply_marks(st: PortfolioState, pf: Portfolio, marks: list[tuple[int, Ledger
         if off <= st.offset:
             continue
         st.offset = off
+        if m.shadow:  # hypothetical PnL (core.shadow) is not equity
+            continue
         key = f"{m.instance_id}|{m.mint}"
         cur = st.marks.get(key)
         if cur is not None and m.seq <= cur.seq:

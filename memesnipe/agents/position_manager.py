@@ -80,6 +80,7 @@ from memesnipe.core.position_messages import (
     exit_signal,
     is_rug,
     is_sweep_exit,
+    is_venue_degrade,
     position_update,
     wants_rejection,
     wants_signal,
@@ -372,7 +373,14 @@ class PositionProcessor:
     def _rejection(
         self, book: MintBook, rej: OrderRejection, sid: str, res: BatchResult, updates: dict, key: bytes
     ) -> None:
-        """An exit the gate refused because its entry had not filled yet: exit once it has."""
+        """An exit the gate refused because its entry had not filled yet: exit once it has. A
+        short refused for want of a live perp venue: its thesis exits the mint's longs (as a rug)."""
+        if is_venue_degrade(rej):
+            stamp = MarketStamp(rej.ts.timestamp(), rej.price_sol, rej.price_usd, rej.depth)
+            for out in book.apply_rug(rej.reason, rej.ts.timestamp(), sid, self.policy):
+                updates[(key, out.position.position_id)] = out.position
+                self._exit(dataclasses.replace(out, stamp=stamp), rej.ts, rej.price_usd, res)
+            return
         if rej.side is Side.SELL:
             direction = Direction.LONG
         elif rej.side is Side.COVER:

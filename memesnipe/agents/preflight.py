@@ -4,7 +4,8 @@ configuration puts at risk. No Faust and no key access here: the key file is onl
 
 Checks: live confirmation, wallet key file present and private to the signer's user, public key
 known, SOL balance above the floor, RPC and block engine reachable, Jupiter API key set, kill
-switch off, caps configured and consistent.
+switch off, caps configured and consistent; the perp venue's program live or paused (a paused
+venue warns: shorts degrade, longs trade on).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from memesnipe.agents.routing import signer_pubkey
 from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.jito import JitoClient
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
+from memesnipe.core.perp_venue import PerpVenue
 from memesnipe.settings import Mode, Settings
 from memesnipe.streams.base import LAMPORTS_PER_SOL
 
@@ -30,6 +32,30 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warn: bool = False  # passed, but something degrades (e.g. the perp venue is paused)
+
+
+def format_checks(checks: list[Check]) -> list[str]:
+    """One line per check, as ``memesnipe preflight`` prints them."""
+    width = max(len(c.name) for c in checks)
+    tag = {True: "ok", False: "FAIL"}
+    return [
+        f"  [{'WARN' if c.ok and c.warn else tag[c.ok]}] {c.name.ljust(width)}  {c.detail}" for c in checks
+    ]
+
+
+async def perp_venue_check(venue: PerpVenue) -> Check:
+    """Whether the shorts' venue program is live or paused (its own state account). Paused does
+    not fail the preflight (longs trade on): shorts degrade to exit longs and block entries."""
+    st = await venue.status()
+    if st.live:
+        return Check(f"perp venue {st.venue}", True, f"{st.reason}; {st.source}")
+    return Check(
+        f"perp venue {st.venue}",
+        True,
+        f"NOT LIVE: {st.reason}; {st.source}; short theses degrade to exit longs and block entries",
+        warn=True,
+    )
 
 
 def sol(lamports: int) -> str:
@@ -104,6 +130,7 @@ async def run_checks(
     jito: JitoClient,
     kill_switch_active: Callable[[], Awaitable[tuple[bool, str]]],
     check_key_file: bool = True,
+    perp_venue: PerpVenue | None = None,
 ) -> list[Check]:
     """``check_key_file``: only where the signer's user runs it (the CLI); the router's worker may
     not even be able to see the key file, and the signer refuses to start with an unsafe one."""
@@ -144,6 +171,8 @@ async def run_checks(
             "set" if s.jupiter.api_key else "MEMESNIPE_JUPITER__API_KEY is empty",
         )
     )
+    if perp_venue is not None:
+        checks.append(await perp_venue_check(perp_venue))
     active, why = await kill_switch_active()
     checks.append(Check("kill switch off", not active, f"active: {why}" if active else "off"))
     checks.append(caps_check(s))

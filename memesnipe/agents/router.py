@@ -126,9 +126,10 @@ def _ids(order: Order, **more: Any) -> dict[str, Any]:
 
 
 async def _route_one(router: Router, order: Order) -> ExecutionRequest | RouteFailed:
-    mark = load_mark(router_market.get(order.mint.encode()))
+    key = order.mint.encode()
+    mark = load_mark(router_market.get(key))
     try:
-        return await router.route(order, mark)
+        return await router.route(order, mark, reload=lambda: load_mark(router_market.get(key)))
     except RouteFailed as exc:
         return exc
     except Exception as exc:  # a bug or an unexpected library error: fail the order, keep the agent
@@ -163,9 +164,9 @@ async def route_orders(stream: Any) -> None:
             todo.append((ev, order, rec, updates))
             changes[key] = (ev, b"")  # reserve: a duplicate later in this batch is skipped
         routable = [(o, rec, ups) for _, o, rec, ups in todo if rec.state is OrderState.NEW]
-        if router.live is None:  # paper model: pure CPU, no await worth overlapping
+        if router.live is None and not router.landing.latency_ms:  # paper model: pure CPU
             outcomes = [await _route_one(router, o) for o, _, _ in routable]
-        else:  # quotes, simulation, blockhash: overlap the network round trips of a batch
+        else:  # quotes, simulation, blockhash, latency waits: overlap them across the batch
             outcomes = list(await asyncio.gather(*(_route_one(router, o) for o, _, _ in routable)))
         requests: dict[str, ExecutionRequest] = {}
         for (order, rec, ups), out in zip(routable, outcomes, strict=True):

@@ -6,7 +6,13 @@ budget, the Jito tip transfer and a memo with the order id, fee payer = the sign
 blockhash = a placeholder derived from the order id (byte-identical on replay); the fill is the
 paper model's. Live (or paper with ``MEMESNIPE_JUPITER__PAPER_QUOTES``): a Jupiter quote and its
 swap instructions (or Drift's placePerpOrder) recompiled with their lookup tables, a real recent
-blockhash, a dynamic tip from Jito's tip floor.
+blockhash, a dynamic tip from Jito's tip floor. Paper quotes are never simulated (the paper
+wallet cannot) and never fall back to the model: no quote, the order FAILS with the reason.
+
+Paper latency and landing (``core.landing``, settings ``paper.latency_ms`` ...): the order is
+sized on its own market (its stamp) and filled on the market as of its time + latency (this
+worker's as-of history, waiting for prices past that moment), and may fail to land (FAILED, the
+reason, no fill), exactly as the backtester does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any, Protocol
 
 from solders.pubkey import Pubkey
 
+from memesnipe.core.landing import LandingModel, land
 from memesnipe.core.order_plan import OrderInvalid, Plan, plan_order, validate
 from memesnipe.core.paper_fill import MarketView, PaperFillError, cu_price_for_budget
 from memesnipe.core.tip import dynamic_tip
@@ -32,7 +39,7 @@ from memesnipe.core.tx_build import (
     paper_blockhash,
     pick_tip_account,
 )
-from memesnipe.metrics import ASOF_FALLBACKS
+from memesnipe.metrics import ASOF_FALLBACKS, PAPER_LANDINGS, PAPER_QUOTES
 from memesnipe.settings import Mode, Settings
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.execution import ExecutionRequest
@@ -56,7 +63,9 @@ class RouteFailed(Exception):
 class LiveRoute(Protocol):
     """Venue-specific live building (Jupiter / Drift), see ``memesnipe.agents.live_routing``."""
 
-    async def build(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]: ...
+    async def build(
+        self, order: Order, market: MarketView, payer: Pubkey, *, simulate: bool = True
+    ) -> tuple[BuiltTx, Plan]: ...
 
 
 WALLET_PUB = ("signer", "wallet.pub")
@@ -136,6 +145,43 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
         else:
             levels = tuple(d.levels) if d_ok and d is not None else (() if d_ok else tuple(mark.levels))
             liquidity = mark.liquidity_usd
+    return MarketView(
+        price_sol=sol if sol > 0 else order.price_sol,
+        price_usd=usd if usd > 0 else order.price_usd,
+        decimals=decimals,
+        levels=levels,
+        liquidity_usd=liquidity,
+    )
+
+
+def covered(mark: MarketMark | None, t: float) -> bool:
+    """The router has read the mint's prices past ``t``: nothing at or before ``t`` is still to come
+    (the price topic is in event-time order per mint)."""
+    return mark is not None and bool(mark.price_hist) and mark.price_hist[-1].ts > t
+
+
+def market_at(order: Order, mark: MarketMark | None, t: float) -> MarketView:
+    """The market as of event time ``t`` (an order's time + latency), exactly as the backtester
+    sees it at that moment: the latest price with ``ts <= t`` (none: the order's own) and the
+    latest depth snapshot with ``ts <= t``, its levels and its liquidity (none: no levels, 0).
+    Evicted from the bounded history: the latest consumed values, counted
+    (``memesnipe_asof_fallbacks_total{stage="router.latency"}``)."""
+    if mark is None:
+        return MarketView(price_sol=order.price_sol, price_usd=order.price_usd, decimals=6)
+    p_ok, p = mark.price_asof(t)
+    d_ok, d = mark.depth_asof(t)
+    if not (p_ok and d_ok):
+        ASOF_FALLBACKS.labels(stage="router.latency").inc()
+    if p_ok and p is not None:
+        sol, usd, decimals = p.price_sol, p.price_usd, p.decimals
+    elif p_ok:
+        sol, usd, decimals = 0.0, 0.0, mark.decimals
+    else:
+        sol, usd, decimals = mark.price_sol, mark.price_usd, mark.decimals
+    if d_ok:
+        levels, liquidity = (tuple(d.levels), d.liquidity_usd) if d is not None else ((), 0.0)
+    else:
+        levels, liquidity = tuple(mark.levels), mark.liquidity_usd
     return MarketView(
         price_sol=sol if sol > 0 else order.price_sol,
         price_usd=usd if usd > 0 else order.price_usd,
@@ -243,8 +289,56 @@ class Router:
         )
         return built, plan
 
-    async def route(self, order: Order, mark: MarketMark | None) -> ExecutionRequest:
-        """The ExecutionRequest for ``order`` (without its HMAC), or RouteFailed."""
+    @property
+    def landing(self) -> LandingModel:
+        return LandingModel.from_settings(self.settings.paper)
+
+    async def market_at_fill(
+        self, order: Order, mark: MarketMark | None, reload: Callable[[], MarketMark | None] | None
+    ) -> MarketView:
+        """The market as of ``order.ts + latency``: waits (at most ``paper.latency_wait_s`` of wall
+        time) until this worker has read the mint's prices past that moment, so the as-of view is
+        complete; then uses what it has (counted ``memesnipe_paper_landings_total{outcome=
+        "latency_uncovered"}``: in live paper trading, no price came in the meantime)."""
+        t = self.landing.fill_time(order.ts.timestamp())
+        waited, step = 0.0, 0.05
+        while not covered(mark, t) and reload is not None and waited < self.settings.paper.latency_wait_s:
+            await asyncio.sleep(step)
+            waited += step
+            mark = reload()
+        if not covered(mark, t):
+            PAPER_LANDINGS.labels(outcome="latency_uncovered").inc()
+        return market_at(order, mark, t)
+
+    async def _paper_quote(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
+        """Paper with live quotes: the venue's quote at the moment the order would be sent, never
+        simulated (the paper wallet holds neither the SOL nor the tokens, so a simulation can only
+        fail). No silent fall-back to the depth model: without a quote the order is FAILED with the
+        reason. Both outcomes are counted (``memesnipe_paper_quotes_total{outcome}``)."""
+        assert self.live is not None
+        try:
+            out = await self.live.build(order, market, payer, simulate=False)
+        except RouteFailed as exc:
+            PAPER_QUOTES.labels(outcome="refused").inc()
+            raise RouteFailed(f"paper quote unavailable (no model fall-back): {exc}") from None
+        PAPER_QUOTES.labels(outcome="quote_unsimulated").inc()
+        return out
+
+    def _landing_check(self, order: Order, sized: float, filled: float) -> None:
+        model = self.landing
+        verdict = land(model, order.order_id, order.side, order.slippage_bps, sized, filled)
+        PAPER_LANDINGS.labels(outcome=verdict.outcome).inc()
+        if not verdict.landed:
+            raise RouteFailed(verdict.reason)
+
+    async def route(
+        self,
+        order: Order,
+        mark: MarketMark | None,
+        reload: Callable[[], MarketMark | None] | None = None,
+    ) -> ExecutionRequest:
+        """The ExecutionRequest for ``order`` (without its HMAC), or RouteFailed. ``reload``
+        re-reads the mint's market (the latency model waits for prices past its fill time)."""
         s = self.settings
         try:
             validate(order, s.execution.max_spend_lamports)
@@ -253,19 +347,29 @@ class Router:
         await self.ensure_preflight()
         payer = await self._payer()
         market = market_view(order, mark)
+        model = self.landing
         built: BuiltTx | None = None
         try:
-            if self.live is not None and (not self.paper or s.jupiter.paper_quotes):
-                try:
-                    built, plan = await self.live.build(order, market, payer)
-                except RouteFailed:
-                    if not self.paper:
-                        raise
-                    log.info("paper quote for %s unavailable; using the paper model", order.order_id)
+            if self.live is not None and not self.paper:
+                built, plan = await self.live.build(order, market, payer)
+            elif self.live is not None and s.jupiter.paper_quotes:
+                built, plan = await self._paper_quote(order, market, payer)
+                if model.on:
+                    later = await self.market_at_fill(order, mark, reload) if model.latency_ms else market
+                    self._landing_check(order, market.price_sol, later.price_sol)
             if built is None:
                 if not self.paper:
                     raise RouteFailed("live routing is not configured")
                 built, plan = self.paper_build(order, market, payer)
+                if model.on:
+                    # sized on the order's market, filled on the market ``latency`` later
+                    if model.latency_ms:
+                        later = await self.market_at_fill(order, mark, reload)
+                        sized = plan
+                        built, plan = self.paper_build(order, later, payer)
+                    else:
+                        sized = plan
+                    self._landing_check(order, sized.price_sol, plan.price_sol)
         except (PaperFillError, TxBuildError) as exc:
             raise RouteFailed(str(exc)) from None
         meta: dict[str, Any] = {
@@ -278,6 +382,8 @@ class Router:
             "blockhash": built.blockhash,
             "slippage_bps": order.slippage_bps,
         }
+        if self.paper and model.latency_ms:
+            meta["latency_s"] = model.latency_s  # the paper fill's time: order time + latency
         return ExecutionRequest(
             request_id=order.order_id,
             order_id=order.order_id,
@@ -311,8 +417,15 @@ def build_router(
         from memesnipe.agents.preflight import run_checks
 
         async def preflight() -> list[Any]:
+            from memesnipe.connectors.drift.venue import DriftVenue
+
             return await run_checks(
-                settings, rpc=live.rpc, jito=live.jito, kill_switch_active=kill_switch, check_key_file=False
+                settings,
+                rpc=live.rpc,
+                jito=live.jito,
+                kill_switch_active=kill_switch,
+                check_key_file=False,
+                perp_venue=DriftVenue(live.rpc, live.drift),
             )
 
     return Router(settings=settings, payer=signer_pubkey(settings), live=live, preflight=preflight)

@@ -19,16 +19,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any
 
 from memesnipe.backtest.execution import paper_plan
-from memesnipe.core.allocator import SharpeAllocator, StrategyStats
+from memesnipe.core.allocator import SharpeAllocator, StrategyStats, pick_returns
 from memesnipe.core.exits import ExitRules
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
+from memesnipe.core.landing import LandingModel, land
+from memesnipe.core.ledger import PositionPnl
 from memesnipe.core.order_plan import fill_from_plan
 from memesnipe.core.paper_fill import MarketView, PaperFillError
 from memesnipe.core.portfolio import Portfolio
@@ -38,10 +40,13 @@ from memesnipe.core.position_messages import (
     default_rules,
     exit_signal,
     is_rug,
+    is_venue_degrade,
     position_update,
     wants_signal,
 )
 from memesnipe.core.risk import RiskLimits
+from memesnipe.core.shadow import apply_rejection as shadow_apply
+from memesnipe.core.shadow import shadow_amount
 from memesnipe.core.sharpe import rolling_sharpe
 from memesnipe.core.strategies import engine_for
 from memesnipe.core.strategies.engine import _RANK, Item, order_batch
@@ -67,6 +72,9 @@ class BacktestResult:
     unrealized: dict[str, int] = field(default_factory=dict)
     period_returns: dict[str, list[float]] = field(default_factory=dict)
     closed_trades: dict[str, list[int]] = field(default_factory=dict)  # instance -> net PnL per round trip
+    landing_failures: list[tuple[str, str]] = field(default_factory=list)  # (order id, reason)
+    shadow_returns: dict[str, list[float]] = field(default_factory=dict)  # own + shadow PnL per period
+    shadow_fills: int = 0
 
 
 class Backtester:
@@ -111,6 +119,12 @@ class Backtester:
         self._next_period: float | None = None
         self._period_pnl: dict[str, int] = {}
         self._seq: dict[str, int] = {}
+        self.landing = LandingModel.from_settings(settings.paper)
+        self.shadow: dict[str, dict[str, PositionPnl]] = {}  # mint -> instance -> shadow position
+        self._shadow_period_pnl: dict[str, int] = {}
+        # orders sent, not filled yet (latency): (fill time, sequence, order, price it was sized at)
+        self._in_flight: list[tuple[float, int, Order, float]] = []
+        self._next_due = math.inf
         self.result = BacktestResult()
 
     # ------------------------------------------------------------------ helpers
@@ -152,6 +166,7 @@ class Backtester:
             self.result.events += len(chunk)
             if progress is not None:
                 progress(len(chunk))
+        self._land_due(math.inf)  # the recording ended: the latest market is as of their time
         if self._next_period is not None and self.result.events:
             self._close_period(self._next_period)
         return self.result
@@ -238,6 +253,9 @@ class Backtester:
             next_period = (math.floor(items[0][0] / period_s) + 1) * period_s
             self.result.equity.append((next_period - period_s, float(self.s.risk.capital_lamports)))
         for t, tag, _p, off, ev, ref in items:
+            if t > self._next_due:  # orders whose fill moment (time + latency) is now past
+                self._now = t
+                self._land_due(t)
             if t >= next_period:
                 self._now = t
                 self._close_period(next_period)
@@ -245,6 +263,10 @@ class Backtester:
             if tag == "price":
                 mint = ev.mint
                 marks[mint] = ev  # type: ignore[assignment]
+                shadow = self.shadow.get(mint)
+                if shadow:
+                    for pos in shadow.values():
+                        pos.apply_mark(ev.price_sol, ev.decimals, t)  # type: ignore[attr-defined]
                 book = books.get(mint)
                 if book is not None and book.positions:
                     self._now = t
@@ -270,6 +292,29 @@ class Backtester:
                 next_ref = signals[si][0] if si < n_sig else -1
         self._now = items[-1][0]
         self._next_period = next_period
+
+    def _shadow(self, rej: OrderRejection) -> None:
+        """A refused signal into its strategy's shadow book (``core.shadow``), as the ledger stage."""
+        r, p = self.s.risk, self.s.paper
+        positions = self.shadow.setdefault(rej.mint, {})
+        if shadow_apply(
+            positions,
+            rej,
+            amount_lamports=shadow_amount(
+                rej.strength, r.capital_lamports, r.exploration_weight, r.default_entry_fraction
+            ),
+            fee_bps=p.fee_bps,
+            slippage_bps=p.slippage_bps,
+            taker_fee_bps=self.s.drift.taker_fee_bps,
+        ):
+            self.result.shadow_fills += 1
+
+    def _shadow_pnl(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for positions in self.shadow.values():
+            for inst, pos in positions.items():
+                out[inst] = out.get(inst, 0) + pos.realized + pos.unrealized
+        return out
 
     def _mark(self, book: MintBook, ev: PriceEvent, t: float, off: int) -> None:
         flatten = ""
@@ -304,22 +349,73 @@ class Backtester:
             return
         if isinstance(decision, OrderRejection):
             res.rejections.append(decision)
+            if is_venue_degrade(decision):  # no live perp venue: the short thesis exits the longs
+                book = self.books.setdefault(sig.mint, MintBook(mint=sig.mint))
+                t = sig.ts.timestamp()
+                for order in book.apply_rug(decision.reason, t, decision.signal_id, self.policy):
+                    self._signal(exit_signal(order, sig.ts, sig.price_usd))
+            self._shadow(decision)
             return
         res.orders.append(decision)
         self._execute(decision)
 
-    def _execute(self, order: Order) -> None:
+    def _market(self, order: Order) -> MarketView:
+        """The latest price and depth walked so far: the market as of the current event time."""
         m = self.marks.get(order.mint)
         d = self.depths.get(order.mint)
-        market = MarketView(
+        return MarketView(
             price_sol=m.price_sol if m and m.price_sol > 0 else order.price_sol,
             price_usd=m.price_usd if m and m.price_usd > 0 else order.price_usd,
             decimals=m.decimals if m else 6,
             levels=tuple((lv.size_usd, lv.impact_bps) for lv in d.levels) if d else (),
             liquidity_usd=d.liquidity_usd if d else 0.0,
         )
+
+    def _fail(self, order: Order, reason: str) -> None:
+        """The router marks it FAILED, which releases its exposure."""
+        self.exposure.apply_update(
+            OrderUpdate(order_id=order.order_id, state=OrderState.FAILED, ts=order.ts, reason=reason)
+        )
+
+    def _execute(self, order: Order) -> None:
+        """Fill ``order`` now, or (latency) size it now and fill it once event time passes its
+        time + latency, on the market of that moment (``core.landing``, as the paper router)."""
+        model = self.landing
+        if not model.on:
+            self._fill(order, self._market(order), None)
+            return
+        try:
+            sized = paper_plan(order, self._market(order), self.s).price_sol
+        except PaperFillError as exc:
+            self._fail(order, str(exc))
+            return
+        if not model.latency_ms:
+            self._fill(order, self._market(order), sized)
+            return
+        due = model.fill_time(order.ts.timestamp())
+        self._in_flight.append((due, len(self.result.orders), order, sized))
+        self._next_due = min(self._next_due, due)
+
+    def _land_due(self, t: float) -> None:
+        """Fill the orders in flight whose fill time is before ``t`` (the event about to be
+        walked), in fill-time order: the marks walked so far are the market as of then."""
+        while self._in_flight and self._next_due < t:
+            self._in_flight.sort(key=itemgetter(0, 1))
+            _, _, order, sized = self._in_flight.pop(0)
+            self._next_due = self._in_flight[0][0] if self._in_flight else math.inf
+            self._fill(order, self._market(order), sized)
+
+    def _fill(self, order: Order, market: MarketView, sized: float | None) -> None:
         try:
             plan = paper_plan(order, market, self.s)
+            if sized is not None:
+                verdict = land(
+                    self.landing, order.order_id, order.side, order.slippage_bps, sized, plan.price_sol
+                )
+                if not verdict.landed:
+                    self.result.landing_failures.append((order.order_id, verdict.reason))
+                    self._fail(order, verdict.reason)
+                    return
             fill = fill_from_plan(
                 order_id=order.order_id,
                 instance_id=order.instance_id,
@@ -328,14 +424,12 @@ class Backtester:
                 side=order.side,
                 intent=order.intent,
                 plan=plan,
-                ts=order.ts,
+                ts=order.ts + timedelta(seconds=self.landing.latency_s) if sized is not None else order.ts,
                 paper=True,
                 reason=order.reason,
             )
         except PaperFillError as exc:  # the router marks it FAILED, which releases its exposure
-            self.exposure.apply_update(
-                OrderUpdate(order_id=order.order_id, state=OrderState.FAILED, ts=order.ts, reason=str(exc))
-            )
+            self._fail(order, str(exc))
             return
         self.result.fills.append(fill)
         self.exposure.apply_fill(fill)
@@ -378,6 +472,7 @@ class Backtester:
     def _close_period(self, boundary: float) -> None:
         """Event time crossed a ledger period: record returns, re-allocate, mark equity."""
         pnl = self._pnl()
+        shadow_pnl = self._shadow_pnl()
         capital = self.s.risk.capital_lamports
         for sp in self.specs:
             inst = sp.instance_id
@@ -386,14 +481,32 @@ class Backtester:
                 (now - self._period_pnl.get(inst, 0)) / capital
             )
             self._period_pnl[inst] = now
+            shadow_now = now + shadow_pnl.get(inst, 0)  # own + hypothetical (core.shadow)
+            self.result.shadow_returns.setdefault(inst, []).append(
+                (shadow_now - self._shadow_period_pnl.get(inst, 0)) / capital
+            )
+            self._shadow_period_pnl[inst] = shadow_now
         stats = {}
-        for sp in self.specs:
-            est = rolling_sharpe(
-                self.result.period_returns.get(sp.instance_id, []),
+        shadowed = set()
+
+        def estimate(returns: list[float]) -> Any:
+            return rolling_sharpe(
+                returns,
                 period_s=self.period_s,
                 window=self.s.risk.sharpe_window,
                 min_samples=self.s.risk.sharpe_min_samples,
             )
+
+        for sp in self.specs:
+            returns, on_shadow = pick_returns(
+                self.result.period_returns.get(sp.instance_id, []),
+                self.result.shadow_returns.get(sp.instance_id, []),
+                lambda r: (lambda e: (e.shrunk, e.samples))(estimate(r)),
+                self.s.risk.sharpe_min_samples,
+            )
+            if on_shadow:
+                shadowed.add(sp.instance_id)
+            est = estimate(returns)
             stats[sp.instance_id] = StrategyStats(shrunk_sharpe=est.shrunk, samples=est.samples)
         ts = datetime.fromtimestamp(boundary, UTC)
         for inst, w in self.allocator.allocate(stats).items():
@@ -404,7 +517,7 @@ class Backtester:
                 sharpe=stats[inst].shrunk_sharpe,
                 samples=stats[inst].samples,
                 ts=ts,
-                reason=w.reason,
+                reason=f"shadow returns: {w.reason}" if inst in shadowed else w.reason,
             )
             self.allocations[inst] = alloc
             self.result.allocations.append(alloc)

@@ -19,7 +19,7 @@ async def _kill_switch(settings: Settings) -> tuple[bool, str]:
 
 
 async def preflight(settings: Settings) -> int:
-    from memesnipe.agents.preflight import failures, risk_summary, run_checks
+    from memesnipe.agents.preflight import failures, format_checks, risk_summary, run_checks
     from memesnipe.connectors.jito import JitoClient
     from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 
@@ -32,14 +32,17 @@ async def preflight(settings: Settings) -> int:
         except Exception as exc:  # an unknown kill-switch state fails the check
             return True, f"kill switch state unknown ({exc!r})"
 
+    from memesnipe.connectors.drift import DriftPerpBuilder
+    from memesnipe.connectors.drift.venue import DriftVenue
+
+    venue = DriftVenue(rpc, DriftPerpBuilder(settings.drift.env, settings.drift.sub_account_id))
     try:
-        checks = await run_checks(settings, rpc=rpc, jito=jito, kill_switch_active=kill)
+        checks = await run_checks(settings, rpc=rpc, jito=jito, kill_switch_active=kill, perp_venue=venue)
     finally:
         await rpc.aclose()
         await jito.aclose()
-    width = max(len(c.name) for c in checks)
-    for c in checks:
-        print(f"  [{'ok' if c.ok else 'FAIL'}] {c.name.ljust(width)}  {c.detail}")
+    for line in format_checks(checks):
+        print(line)
     print("\nLive mode will risk:")
     for line in risk_summary(settings):
         print("  " + line)

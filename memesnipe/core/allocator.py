@@ -13,12 +13,17 @@ Rules, in order:
 
 Weights are floored to 1e-9 so that their float sum can never exceed ``max_total``; they are
 never negative and never above ``max_weight``.
+
+Revival: a strategy at zero has no orders, so its own returns cannot recover. It is judged on its
+shadow returns instead (own + hypothetical PnL of the signals refused for zero allocation,
+``core.shadow``): ``pick_returns`` chooses the series, and a recovered shadow Sharpe gives it
+weight again.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 QUANTUM = 1e-9
@@ -104,3 +109,22 @@ class SharpeAllocator:
         for k in free:
             weights.setdefault(k, 0.0)
         return weights
+
+
+def starved(shrunk_sharpe: float, samples: int, min_samples: int) -> bool:
+    """An established strategy whose shrunk Sharpe is not positive: rule 3 gives it 0."""
+    return samples >= min_samples and not (shrunk_sharpe > 0 and math.isfinite(shrunk_sharpe))
+
+
+def pick_returns(
+    own: list[float],
+    shadow: list[float],
+    estimate: Callable[[list[float]], tuple[float, int]],
+    min_samples: int,
+) -> tuple[list[float], bool]:
+    """The return series a strategy is judged on, and whether it is the shadow one: its own,
+    unless they starve it (its allocation is zero, so its own returns can no longer recover) and
+    it has shadow returns. ``estimate`` gives (shrunk Sharpe, samples) of a series."""
+    if shadow and starved(*estimate(own), min_samples):
+        return shadow, True
+    return own, False

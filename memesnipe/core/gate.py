@@ -15,11 +15,14 @@ import msgspec
 
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.ids import order_id
+from memesnipe.core.perp_venue import PERP_VENUE_DOWN, VenueStatus, degrade_reason
 from memesnipe.core.risk import (
     ENTRY_FOR_EXIT,
     ENTRY_SIDES,
     EXIT_BEFORE_FILL,
+    Decision,
     EntryContext,
+    Rejection,
     RiskLimits,
     SafetyFacts,
     evaluate_entry,
@@ -28,6 +31,8 @@ from memesnipe.core.risk import (
 from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.market import DepthEvent, OnChainEvent
 from memesnipe.streams.trading import Intent, Order, OrderRejection, Side, Signal
+
+ASSUMED_LIVE = VenueStatus("perp", True, "not checked (assumed live)")
 
 DEPTH_HISTORY = 32
 """Depth snapshots kept per mint for the as-of join (newest by event time)."""
@@ -209,6 +214,7 @@ class RiskGate:
         self.limits = limits
         self.seen_max = seen_max
         self.on_fallback = on_fallback  # called with "depth" / "safety" when the as-of join falls back
+        self.perp_venue = ASSUMED_LIVE  # the shorts' venue status (core.perp_venue), set by the stage
 
     def on_signal(
         self,
@@ -230,7 +236,12 @@ class RiskGate:
         now = sig.ts.timestamp()
         book.expire()
         awaiting: list[str] = []  # pending entries of an exit's position that is not open yet
-        if sig.intent is Intent.ENTRY:
+        if sig.intent is Intent.ENTRY and sig.side is Side.SHORT and not (venue := self.perp_venue).live:
+            # no live perp venue (core.perp_venue): exit longs (the position manager) and block entries
+            reason = degrade_reason(venue)
+            st.blocked, st.block_reason = True, f"{sig.instance_id}: {reason}"
+            decision, perp = Decision(rejection=Rejection(PERP_VENUE_DOWN, reason)), sig.perp_market_index
+        elif sig.intent is Intent.ENTRY:
             decision, perp = self._entry(st, sig, book, kill, allocations, now), sig.perp_market_index
         else:
             held = book.position(sig.instance_id, sig.mint)
@@ -264,6 +275,7 @@ class RiskGate:
                 price_usd=sig.price_usd,
                 price_sol=sig.price_sol,
                 depth=sig.depth,
+                strength=sig.strength,
             )
         assert decision.venue is not None
         if sig.side is Side.SHORT and perp is not None:

@@ -99,6 +99,15 @@ class StrategyLedger(msgspec.Struct, kw_only=True):
     period: int = -1  # index of the open period (ts // period_s); -1 before the first mark
     close_pnl: int = 0  # PnL at the close of the previous period
     returns: list[float] = []
+    # the shadow book (core.shadow): hypothetical PnL by mint, and returns of own + shadow PnL
+    shadow_mints: dict[str, MintPnl] = {}
+    shadow_close_pnl: int = 0
+    shadow_returns: list[float] = []
+
+    @property
+    def shadow_pnl(self) -> int:
+        """Own PnL plus the shadow book's: what the strategy would have made unallocated too."""
+        return self.pnl + sum(p.realized + p.unrealized for p in self.shadow_mints.values())
 
     @property
     def realized(self) -> int:
@@ -126,6 +135,12 @@ class StrategyLedger(msgspec.Struct, kw_only=True):
         if len(self.returns) > keep:
             del self.returns[: len(self.returns) - keep]
         self.close_pnl = pnl
+        shadow = self.shadow_pnl
+        self.shadow_returns.append((shadow - self.shadow_close_pnl) / capital)
+        self.shadow_returns.extend([0.0] * min(gap - 1, keep))
+        if len(self.shadow_returns) > keep:
+            del self.shadow_returns[: len(self.shadow_returns) - keep]
+        self.shadow_close_pnl = shadow
         self.period = period
         return gap
 
@@ -140,11 +155,14 @@ class StrategyLedger(msgspec.Struct, kw_only=True):
         period_s: int,
         capital: int,
         keep: int,
+        shadow: bool = False,
     ) -> bool:
-        """Apply one mark (closing periods first); False for a stale or duplicate mark."""
+        """Apply one mark (closing periods first); False for a stale or duplicate mark.
+        ``shadow``: a mark of the shadow book (``core.shadow``), kept apart from the own PnL."""
         self.advance(int(ts // period_s), capital, keep)
-        cur = self.mints.get(mint)
+        book = self.shadow_mints if shadow else self.mints
+        cur = book.get(mint)
         if cur is not None and seq <= cur.seq:
             return False
-        self.mints[mint] = MintPnl(realized, unrealized, seq)
+        book[mint] = MintPnl(realized, unrealized, seq)
         return True

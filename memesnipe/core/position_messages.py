@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from memesnipe.core.exits import ExitRules
+from memesnipe.core.perp_venue import PERP_VENUE_DOWN
 from memesnipe.core.position_book import BookPolicy, ExitOrder
 from memesnipe.core.positions import Position
 from memesnipe.core.risk import EXIT_BEFORE_FILL
@@ -130,8 +131,14 @@ def wants_signal(sig: Signal) -> bool:
 
 
 def wants_rejection(rej: OrderRejection) -> bool:
-    """Rejections the book needs: exits refused because their entry had not filled yet."""
-    return rej.rule == EXIT_BEFORE_FILL
+    """Rejections the book needs: exits refused because their entry had not filled yet, and
+    shorts refused for want of a live perp venue (their thesis degrades to exiting the longs)."""
+    return rej.rule == EXIT_BEFORE_FILL or is_venue_degrade(rej)
+
+
+def is_venue_degrade(rej: OrderRejection) -> bool:
+    """A short refused because no perp venue is live (``core.perp_venue``): exit the mint's longs."""
+    return rej.rule == PERP_VENUE_DOWN
 
 
 def exit_request_reason(rej: OrderRejection) -> str:

@@ -17,3 +17,4 @@ class LedgerMark(Message, frozen=True, kw_only=True):
     unrealized_lamports: int
     seq: int
     qty_tokens: int = 0
+    shadow: bool = False  # the strategy's shadow book (hypothetical fills, core.shadow), not its own

@@ -107,6 +107,7 @@ class OrderRejection(Message, frozen=True, kw_only=True):
     price_usd: float = 0.0
     price_sol: float = 0.0
     depth: DepthStamp | None = None
+    strength: float = 1.0  # the refused signal's strength (sizes its shadow fill, core.shadow)
 
 
 class OrderState(StrEnum):

@@ -27,6 +27,8 @@ class MintLedgerState(msgspec.Struct, kw_only=True):
     offsets: dict[str, int] = {}
     positions: dict[str, PositionPnl] = {}
     fills_seen: list[str] = []  # recent fill ids (a re-emitted fill is not counted twice)
+    shadow: dict[str, PositionPnl] = {}  # instance -> shadow position (core.shadow)
+    shadow_seen: list[str] = []  # recent signal ids booked in the shadow
 
 
 class PortfolioState(msgspec.Struct, kw_only=True):
