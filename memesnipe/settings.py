@@ -160,7 +160,9 @@ class RiskSettings(BaseModel):
     max_strategy_lamports: int = Field(20 * 10**9, gt=0)
     max_open_positions: int = Field(20, ge=1)
     max_orders_per_min: int = Field(60, ge=1)
-    max_depth_share: float = Field(0.02, gt=0, le=1)
+    max_entry_impact_bps: float = Field(
+        300.0, gt=0, le=10_000, description="most price impact of an entry at its own size (bps)"
+    )
     max_top10_holder_pct: float = Field(60.0, gt=0, le=100)
     max_drawdown: float = Field(0.2, gt=0, lt=1)
     default_entry_fraction: float = Field(
@@ -175,6 +177,13 @@ class RiskSettings(BaseModel):
     max_market_data_age_s: float = Field(
         600.0, gt=0, description="depth older than this (event time) is stale"
     )
+    max_safety_age_s: float = Field(
+        1800.0, gt=0, description="a required safety fact older than this (event time) is stale"
+    )
+    max_rugcheck_score: float = Field(
+        60.0, ge=0, le=100, description="refuse a RugCheck normalised score above this (when known)"
+    )
+    refuse_rugcheck_danger: bool = Field(True, description="refuse when RugCheck reports a danger-level risk")
     pending_ttl_s: float = Field(180.0, gt=0, description="an order unfilled this long stops counting")
     seen_signals_per_mint: int = Field(1024, ge=16, description="replay guard: signal ids kept per mint")
     # --- meta-allocator (memesnipe.core.allocator) ---
@@ -253,6 +262,9 @@ class ConnectorSettings(BaseModel):
     large_transfer_tokens: float = Field(0.0, ge=0, description="report transfers of at least N tokens")
     solana_rpc_url: str = "https://api.mainnet-beta.solana.com"
     safety_interval_s: float = Field(60.0, gt=0)
+    rugcheck_base_url: str = "https://api.rugcheck.xyz"
+    rugcheck_api_key: str = Field("", description="optional X-API-KEY (plan rate limits); empty = public")
+    rugcheck_enabled: bool = Field(True, description="the safety connector also reads RugCheck's summary")
     drift_base_url: str = "https://data.api.drift.trade"
     drift_markets: str = Field(
         "SOL-PERP=So11111111111111111111111111111111111111112",

@@ -38,17 +38,31 @@ DEPTH_HISTORY = 32
 """Depth snapshots kept per mint for the as-of join (newest by event time)."""
 SAFETY_HISTORY = 16
 """Safety-fact changes kept per mint for the as-of join (newest by event time)."""
-SAFETY_FIELDS = ("mint_authority_live", "freeze_authority_live", "lp_locked_pct", "top10_holder_pct")
+SAFETY_FIELDS = (
+    "mint_authority_live",
+    "freeze_authority_live",
+    "lp_locked_pct",
+    "top10_holder_pct",
+    "rugcheck_score",
+    "rugcheck_danger",
+    "bonding_curve_pct",
+)
+FactValue = bool | float | str
 
 
 class SafetyChange(msgspec.Struct, array_like=True):
-    """One on-chain message's safety facts (``None``: not carried by that message)."""
+    """One on-chain message's safety facts (``None``: not carried by that message) and the
+    message's ``source`` (fields after the first four were appended: older states decode)."""
 
     ts: float
     mint_authority_live: bool | None = None
     freeze_authority_live: bool | None = None
     lp_locked_pct: float | None = None
     top10_holder_pct: float | None = None
+    rugcheck_score: float | None = None
+    rugcheck_danger: str | None = None
+    bonding_curve_pct: float | None = None
+    source: str = ""
 
 
 class MintRiskState(msgspec.Struct, kw_only=True):
@@ -59,10 +73,13 @@ class MintRiskState(msgspec.Struct, kw_only=True):
 
     * ``depth_hist``: ``(ts, depth_usd)`` sorted by event time (equal times: arrival order), at most
       ``DEPTH_HISTORY``; ``depth_lost_ts``: the newest event time evicted from it (None: nothing
-      ever evicted, so the history is complete).
+      ever evicted, so the history is complete). ``depth_curves[i]``: the ``(size_usd,
+      impact_bps)`` levels of ``depth_hist[i]`` (a state from before them: no levels).
     * ``safety_hist``: the safety changes sorted by event time, at most ``SAFETY_HISTORY``;
       evicted changes are folded into ``safety_base`` (fact -> ``[ts, value]``, newest event time
-      wins per fact), ``safety_lost_ts`` is the newest evicted event time.
+      wins per fact), ``safety_lost_ts`` is the newest evicted event time. Every fact keeps the
+      source of the message that carried it (``safety_base_src``, ``SafetyChange.source``,
+      ``fact_src``) and its own event time (``fact_ts`` for the latest consumed values).
 
     Evictions always remove the oldest entry, so every kept entry is at or after every evicted one.
     A state stored before the histories existed decodes with empty histories and is migrated in
@@ -84,11 +101,24 @@ class MintRiskState(msgspec.Struct, kw_only=True):
     depth_hist: list[tuple[float, float]] = []
     depth_lost_ts: float | None = None
     safety_hist: list[SafetyChange] = []
-    safety_base: dict[str, tuple[float, bool | float]] = {}
+    safety_base: dict[str, tuple[float, FactValue]] = {}
     safety_lost_ts: float | None = None
     migrated: bool = False  # the histories exist (a state from before them is migrated once)
+    depth_curves: list[list[tuple[float, float]]] = []
+    depth_levels: list[tuple[float, float]] = []  # of the latest consumed snapshot
+    rugcheck_score: float | None = None
+    rugcheck_danger: str | None = None
+    bonding_curve_pct: float | None = None
+    fact_ts: dict[str, float] = {}
+    fact_src: dict[str, str] = {}
+    safety_base_src: dict[str, str] = {}
 
     def __post_init__(self) -> None:
+        self._migrate()
+        if len(self.depth_curves) != len(self.depth_hist):  # a state from before the curves
+            self.depth_curves = [[] for _ in self.depth_hist]
+
+    def _migrate(self) -> None:
         if self.migrated:
             return
         self.migrated = True
@@ -110,27 +140,24 @@ class MintRiskState(msgspec.Struct, kw_only=True):
         self.offsets[topic] = offset
 
     def safety(self) -> SafetyFacts | None:
-        facts = (
-            self.mint_authority_live,
-            self.freeze_authority_live,
-            self.lp_locked_pct,
-            self.top10_holder_pct,
-        )
-        if all(f is None for f in facts):
+        facts: dict[str, Any] = {n: getattr(self, n) for n in SAFETY_FIELDS}
+        if all(f is None for f in facts.values()):
             return None
-        return SafetyFacts(*facts, ts=self.safety_ts)
+        return SafetyFacts(
+            **facts, ts=self.safety_ts, fact_ts=dict(self.fact_ts), fact_src=dict(self.fact_src)
+        )
 
-    def depth_asof(self, ts: float) -> tuple[float | None, float] | None:
-        """``(depth_usd, depth_ts)`` as of event time ``ts``: the latest snapshot with
-        ``ts' <= ts`` (``(None, 0.0)`` if the complete history has none), or None when the answer
-        was evicted (the caller falls back to the latest consumed)."""
+    def depth_asof(self, ts: float) -> tuple[float | None, float, list[tuple[float, float]]] | None:
+        """``(depth_usd, depth_ts, levels)`` as of event time ``ts``: the latest snapshot with
+        ``ts' <= ts`` (``(None, 0.0, [])`` if the complete history has none), or None when the
+        answer was evicted (the caller falls back to the latest consumed)."""
         hist = self.depth_hist
         i = bisect_right(hist, ts, key=lambda e: e[0])
         if i > 0:
             t, usd = hist[i - 1]
-            return usd, t
+            return usd, t, self.depth_curves[i - 1]
         if self.depth_lost_ts is None:
-            return None, 0.0  # no depth with an event time <= ts was ever seen
+            return None, 0.0, []  # no depth with an event time <= ts was ever seen
         return None
 
     def safety_asof(self, ts: float) -> tuple[SafetyFacts | None] | None:
@@ -139,7 +166,8 @@ class MintRiskState(msgspec.Struct, kw_only=True):
         cannot be rebuilt (the caller falls back to the latest consumed)."""
         if self.safety_lost_ts is not None and ts < self.safety_lost_ts:
             return None
-        vals: dict[str, tuple[float, bool | float]] = dict(self.safety_base)
+        vals: dict[str, tuple[float, FactValue]] = dict(self.safety_base)
+        src = dict(self.safety_base_src)
         for ch in self.safety_hist:
             if ch.ts > ts:
                 break
@@ -147,10 +175,18 @@ class MintRiskState(msgspec.Struct, kw_only=True):
                 v = getattr(ch, n)
                 if v is not None:
                     vals[n] = (ch.ts, v)
+                    src[n] = ch.source
         if not vals:
             return (None,)
         facts: dict[str, Any] = {n: vals[n][1] if n in vals else None for n in SAFETY_FIELDS}
-        return (SafetyFacts(**facts, ts=max(t for t, _ in vals.values())),)
+        return (
+            SafetyFacts(
+                **facts,
+                ts=max(t for t, _ in vals.values()),
+                fact_ts={n: t for n, (t, _) in vals.items()},
+                fact_src={n: src.get(n, "") for n in vals},
+            ),
+        )
 
 
 def depth_usd(ev: DepthEvent) -> float:
@@ -164,13 +200,18 @@ def apply_depth(st: MintRiskState, ev: DepthEvent, keep: int = DEPTH_HISTORY) ->
     """Record the snapshot in the as-of history; the latest-consumed fields keep the newest."""
     ts = ev.ts.timestamp()
     usd = depth_usd(ev)
+    levels = [(lv.size_usd, lv.impact_bps) for lv in ev.levels]
     if ts >= st.depth_ts:
         st.depth_usd = usd
         st.depth_ts = ts
+        st.depth_levels = levels
     hist = st.depth_hist
-    hist.insert(bisect_right(hist, ts, key=lambda e: e[0]), (ts, usd))
+    i = bisect_right(hist, ts, key=lambda e: e[0])
+    hist.insert(i, (ts, usd))
+    st.depth_curves.insert(i, levels)
     while len(hist) > max(keep, 1):
         lost = hist.pop(0)[0]
+        st.depth_curves.pop(0)
         st.depth_lost_ts = lost if st.depth_lost_ts is None else max(st.depth_lost_ts, lost)
 
 
@@ -182,22 +223,24 @@ def apply_onchain(st: MintRiskState, ev: OnChainEvent, keep: int = SAFETY_HISTOR
     if not carried:
         return
     hist = st.safety_hist
-    hist.insert(bisect_right(hist, ts, key=lambda c: c.ts), SafetyChange(ts, **carried))
+    hist.insert(bisect_right(hist, ts, key=lambda c: c.ts), SafetyChange(ts, **carried, source=ev.source))
     while len(hist) > max(keep, 1):
         lost = hist.pop(0)
         for n, v in carried_of(lost).items():
             cur = st.safety_base.get(n)
             if cur is None or lost.ts >= cur[0]:
                 st.safety_base[n] = (lost.ts, v)
+                st.safety_base_src[n] = lost.source
         st.safety_lost_ts = lost.ts if st.safety_lost_ts is None else max(st.safety_lost_ts, lost.ts)
-    if ts < st.safety_ts:
-        return
-    for name, val in carried.items():
-        setattr(st, name, val)
-    st.safety_ts = ts
+    for name, val in carried.items():  # latest consumed, per fact (each fact keeps its own time)
+        if ts >= st.fact_ts.get(name, st.safety_ts if getattr(st, name) is not None else -1e18):
+            setattr(st, name, val)
+            st.fact_ts[name] = ts
+            st.fact_src[name] = ev.source
+    st.safety_ts = max(st.safety_ts, ts)
 
 
-def carried_of(ch: SafetyChange) -> dict[str, bool | float]:
+def carried_of(ch: SafetyChange) -> dict[str, FactValue]:
     return {n: getattr(ch, n) for n in SAFETY_FIELDS if getattr(ch, n) is not None}
 
 
@@ -300,7 +343,9 @@ class RiskGate:
         book.apply_order(order)
         return order
 
-    def _asof(self, st: MintRiskState, now: float) -> tuple[float | None, float, SafetyFacts | None]:
+    def _asof(
+        self, st: MintRiskState, now: float
+    ) -> tuple[float | None, float, list[tuple[float, float]], SafetyFacts | None]:
         """Depth and safety facts as of the signal's event time ``now`` (see ``MintRiskState``).
 
         Fallback, when the as-of entry was evicted from the bounded history (or the state
@@ -310,9 +355,9 @@ class RiskGate:
         if d is None:
             if self.on_fallback is not None:
                 self.on_fallback("depth")
-            depth, depth_ts = st.depth_usd, st.depth_ts
+            depth, depth_ts, levels = st.depth_usd, st.depth_ts, st.depth_levels
         else:
-            depth, depth_ts = d
+            depth, depth_ts, levels = d
         f = st.safety_asof(now)
         if f is None:
             if self.on_fallback is not None:
@@ -320,7 +365,7 @@ class RiskGate:
             safety = st.safety()
         else:
             safety = f[0]
-        return depth, depth_ts, safety
+        return depth, depth_ts, levels, safety
 
     def _entry(
         self,
@@ -332,7 +377,10 @@ class RiskGate:
         now: float,
     ):  # type: ignore[no-untyped-def]
         alloc = allocations.get(sig.instance_id)
-        depth, depth_ts, safety = self._asof(st, now)
+        depth, depth_ts, levels, safety = self._asof(st, now)
+        stamp = sig.depth  # the depth the paper fill will price on (routing.market_view): same curve
+        if depth is not None and stamp is not None and (stamp.levels or stamp.liquidity_usd > 0):
+            levels, depth = list(stamp.levels), stamp.liquidity_usd if stamp.liquidity_usd > 0 else depth
         sol_usd = sig.price_usd / sig.price_sol if sig.price_sol > 0 and sig.price_usd > 0 else None
         ctx = EntryContext(
             now=now,
@@ -352,6 +400,7 @@ class RiskGate:
             orders_last_min=book.orders_in_window(now),
             depth_usd=depth,
             depth_ts=depth_ts,
+            depth_levels=levels,
             sol_usd=sol_usd,
             safety=safety,
         )

@@ -17,9 +17,10 @@ uses. A strategy with no allocation yet gets ``exploration_weight``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from memesnipe.core.paper_fill import impact_bps
 from memesnipe.streams.base import LAMPORTS_PER_SOL
 from memesnipe.streams.trading import Intent, Side, Venue
 
@@ -48,12 +49,15 @@ class RiskLimits:
     max_strategy_lamports: int
     max_open_positions: int
     max_orders_per_min: int
-    max_depth_share: float
     max_top10_holder_pct: float
     min_lp_locked_pct: float
     require_safety: bool = True
     require_depth: bool = True
     max_data_age_s: float = 600.0
+    max_safety_age_s: float = 1800.0
+    max_impact_bps: float = 300.0
+    max_rugcheck_score: float = 60.0
+    refuse_rugcheck_danger: bool = True
 
     @classmethod
     def from_settings(cls, risk: object) -> RiskLimits:
@@ -69,24 +73,54 @@ class RiskLimits:
             max_strategy_lamports=g("max_strategy_lamports"),
             max_open_positions=g("max_open_positions"),
             max_orders_per_min=g("max_orders_per_min"),
-            max_depth_share=g("max_depth_share"),
             max_top10_holder_pct=g("max_top10_holder_pct"),
             min_lp_locked_pct=g("min_lp_locked_pct"),
             require_safety=g("require_safety_data"),
             require_depth=g("require_depth"),
             max_data_age_s=g("max_market_data_age_s"),
+            max_safety_age_s=g("max_safety_age_s"),
+            max_impact_bps=g("max_entry_impact_bps"),
+            max_rugcheck_score=g("max_rugcheck_score"),
+            refuse_rugcheck_danger=g("refuse_rugcheck_danger"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class SafetyFacts:
-    """Latest on-chain token-safety facts for a mint; ``None`` fields are unknown."""
+    """Latest token-safety facts for a mint; ``None`` fields are unknown.
+
+    Each fact carries where it came from and when: ``fact_ts[name]`` (event time of the message
+    that carried its value; missing: ``ts``) and ``fact_src[name]`` (that message's ``source``).
+    ``rugcheck_danger``: RugCheck's danger-level risk names, ``"; "``-joined (``""``: none).
+    ``bonding_curve_pct``: pump.fun bonding-curve progress (100 = complete)."""
 
     mint_authority_live: bool | None = None
     freeze_authority_live: bool | None = None
     lp_locked_pct: float | None = None
     top10_holder_pct: float | None = None
     ts: float = 0.0  # epoch seconds of the newest fact
+    rugcheck_score: float | None = None
+    rugcheck_danger: str | None = None
+    bonding_curve_pct: float | None = None
+    fact_ts: Mapping[str, float] = field(default_factory=dict)
+    fact_src: Mapping[str, str] = field(default_factory=dict)
+
+    def age(self, name: str, now: float) -> float:
+        return now - self.fact_ts.get(name, self.ts)
+
+    def origin(self, name: str, now: float) -> str:
+        """``"(source, 12s old)"`` of one fact, for a rejection reason."""
+        src = self.fact_src.get(name) or "unknown source"
+        return f"({src}, {max(self.age(name, now), 0.0):.0f}s old)"
+
+
+REQUIRED_SAFETY_FACTS = {
+    "mint_authority_live": "mint_authority",
+    "freeze_authority_live": "freeze_authority",
+    "lp_locked_pct": "lp_locked_pct",
+    "top10_holder_pct": "top10_holder_pct",
+}
+"""The facts an entry needs (field -> name in reasons) when ``require_safety`` is on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +142,9 @@ class EntryContext:
     open_positions: int = 0  # open (strategy, mint) positions, all strategies, incl. pending entries
     adds_position: bool = True  # False when the strategy already holds this mint
     orders_last_min: int = 0
-    depth_usd: float | None = None
+    depth_usd: float | None = None  # pool liquidity (USD) or, without it, the largest quoted size
     depth_ts: float = 0.0
+    depth_levels: Sequence[tuple[float, float]] = ()  # (size_usd, impact_bps) of buys
     sol_usd: float | None = None
     safety: SafetyFacts | None = None
 
@@ -173,38 +208,66 @@ def check_mint_blocked(blocked: bool, reason: str) -> Rejection | None:
 
 
 def check_token_safety(facts: SafetyFacts | None, now: float, limits: RiskLimits) -> Rejection | None:
-    """Mint/freeze authority, LP lock and top-holder concentration from on-chain facts."""
+    """Bad facts first (mint/freeze authority, LP lock, top-holder concentration, RugCheck), then,
+    with ``require_safety``, missing and stale required facts. Every reason names the fact, its
+    source and its age."""
     if facts is None:
         if limits.require_safety:
-            return Rejection("safety_unknown", "no on-chain safety facts for this mint yet")
+            return Rejection(
+                "safety_unknown",
+                "no safety facts for this mint yet (missing: "
+                + ", ".join(REQUIRED_SAFETY_FACTS.values())
+                + ")",
+            )
         return None
+    o = facts.origin
     if facts.mint_authority_live:
-        return Rejection("mint_authority", "mint authority is live: supply can be inflated")
+        return Rejection(
+            "mint_authority",
+            f"mint authority is live: supply can be inflated {o('mint_authority_live', now)}",
+        )
     if facts.freeze_authority_live:
-        return Rejection("freeze_authority", "freeze authority is live: our tokens can be frozen")
+        return Rejection(
+            "freeze_authority",
+            f"freeze authority is live: our tokens can be frozen {o('freeze_authority_live', now)}",
+        )
     if facts.lp_locked_pct is not None and facts.lp_locked_pct < limits.min_lp_locked_pct:
         return Rejection(
             "lp_unlocked",
-            f"only {facts.lp_locked_pct:.1f}% of LP burned/locked (< {limits.min_lp_locked_pct:.1f}%)",
+            f"only {facts.lp_locked_pct:.1f}% of LP burned/locked (< {limits.min_lp_locked_pct:.1f}%)"
+            f" {o('lp_locked_pct', now)}",
         )
     if facts.top10_holder_pct is not None and facts.top10_holder_pct > limits.max_top10_holder_pct:
         return Rejection(
             "holder_concentration",
-            f"top-10 holders own {facts.top10_holder_pct:.1f}% (> {limits.max_top10_holder_pct:.1f}%)",
+            f"top-10 holders own {facts.top10_holder_pct:.1f}% (> {limits.max_top10_holder_pct:.1f}%)"
+            f" {o('top10_holder_pct', now)}",
+        )
+    if limits.refuse_rugcheck_danger and facts.rugcheck_danger:
+        return Rejection(
+            "rugcheck_risk",
+            f"RugCheck reports danger: {facts.rugcheck_danger} {o('rugcheck_danger', now)}",
+        )
+    if facts.rugcheck_score is not None and facts.rugcheck_score > limits.max_rugcheck_score:
+        return Rejection(
+            "rugcheck_risk",
+            f"RugCheck score {facts.rugcheck_score:.0f} (> {limits.max_rugcheck_score:.0f})"
+            f" {o('rugcheck_score', now)}",
         )
     if limits.require_safety:
-        missing = [
-            name
-            for name, val in (
-                ("mint_authority", facts.mint_authority_live),
-                ("freeze_authority", facts.freeze_authority_live),
-                ("lp_locked_pct", facts.lp_locked_pct),
-                ("top10_holder_pct", facts.top10_holder_pct),
-            )
-            if val is None
-        ]
+        missing = [label for name, label in REQUIRED_SAFETY_FACTS.items() if getattr(facts, name) is None]
         if missing:
             return Rejection("safety_unknown", f"safety facts missing: {', '.join(missing)}")
+        stale = [
+            f"{label} {o(name, now)}"
+            for name, label in REQUIRED_SAFETY_FACTS.items()
+            if facts.age(name, now) > limits.max_safety_age_s
+        ]
+        if stale:
+            return Rejection(
+                "safety_stale",
+                f"safety facts older than {limits.max_safety_age_s:.0f}s: {', '.join(stale)}",
+            )
     return None
 
 
@@ -259,6 +322,16 @@ def check_open_positions(open_positions: int, adds_position: bool, limits: RiskL
     return None
 
 
+def order_impact_bps(
+    amount: int, sol_usd: float, levels: Sequence[tuple[float, float]], liquidity_usd: float
+) -> float:
+    """Price impact (bps) of a buy of ``amount`` lamports, on the paper fill's impact curve
+    (:func:`memesnipe.core.paper_fill.impact_bps`: interpolated through the quoted sizes, else
+    constant product on the pool liquidity). The fill prices the input net of the swap fee, so its
+    impact is at most this."""
+    return impact_bps(amount / LAMPORTS_PER_SOL * sol_usd, levels, liquidity_usd)[0]
+
+
 def check_liquidity(
     amount: int,
     depth_usd: float | None,
@@ -266,9 +339,12 @@ def check_liquidity(
     sol_usd: float | None,
     now: float,
     limits: RiskLimits,
+    levels: Sequence[tuple[float, float]] = (),
 ) -> Rejection | None:
-    """Order size at most ``max_depth_share`` of the mint's current depth (in SOL)."""
-    if depth_usd is None or depth_usd <= 0.0:
+    """The order's own price impact, interpolated at its size on the depth curve (quotes at
+    several sizes), at most ``max_impact_bps``; without quoted sizes, the pool liquidity's
+    constant-product impact."""
+    if not levels and (depth_usd is None or depth_usd <= 0.0):
         if limits.require_depth:
             return Rejection("no_depth", "no depth known for this mint: cannot bound market impact")
         return None
@@ -277,14 +353,19 @@ def check_liquidity(
             "stale_depth", f"latest depth is {now - depth_ts:.0f}s old (> {limits.max_data_age_s:.0f}s)"
         )
     if sol_usd is None or sol_usd <= 0.0:
-        return Rejection("no_depth", "no SOL/USD price on the signal to convert depth into SOL")
-    depth_lamports = depth_usd / sol_usd * LAMPORTS_PER_SOL
-    allowed = limits.max_depth_share * depth_lamports
-    if amount > allowed:
+        return Rejection("no_depth", "no SOL/USD price on the signal to convert the order into USD")
+    imp = order_impact_bps(amount, sol_usd, levels, depth_usd or 0.0)
+    if imp > limits.max_impact_bps:
+        size_usd = amount / LAMPORTS_PER_SOL * sol_usd
+        how = (
+            f"{len(levels)} quoted sizes up to ${max(s for s, _ in levels):,.0f}"
+            if levels
+            else (f"pool liquidity ${depth_usd:,.0f}")
+        )
         return Rejection(
             "liquidity_cap",
-            f"order {sol(amount)} > {limits.max_depth_share:.2%} of depth {sol(depth_lamports)}"
-            f" ({sol(allowed)})",
+            f"order {sol(amount)} (${size_usd:,.0f}) moves the price {imp:.0f} bps"
+            f" (> {limits.max_impact_bps:.0f} bps) on {how}",
         )
     return None
 
@@ -345,7 +426,9 @@ def evaluate_entry(ctx: EntryContext, limits: RiskLimits) -> Decision:
         or check_token_cap(amount, ctx.token_exposure, limits)
         or check_strategy_cap(amount, ctx.strategy_exposure, weight, limits)
         or check_open_positions(ctx.open_positions, ctx.adds_position, limits)
-        or check_liquidity(amount, ctx.depth_usd, ctx.depth_ts, ctx.sol_usd, ctx.now, limits)
+        or check_liquidity(
+            amount, ctx.depth_usd, ctx.depth_ts, ctx.sol_usd, ctx.now, limits, ctx.depth_levels
+        )
         or check_order_rate(ctx.orders_last_min, limits)
     )
     if rej is not None:

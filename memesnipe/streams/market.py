@@ -108,6 +108,12 @@ class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
     lp_unlock_ts: UtcDatetime | None = None
     top10_holder_pct: float | None = None
     pool_liquidity_usd: float | None = None
+    # token safety from RugCheck's report summary: normalised score (0-100, higher = riskier) and
+    # its danger-level risk names, "; "-joined ("" = none)
+    rugcheck_score: float | None = None
+    rugcheck_danger: str | None = None
+    # pump.fun bonding-curve progress in percent (100 = complete)
+    bonding_curve_pct: float | None = None
 
 
 AnyMarketEvent = (

@@ -27,12 +27,13 @@ def settings(monkeypatch, tmp_path):
     return load_settings()
 
 
-def safe_token(mint: str) -> list:
-    """Safety facts and depth so the risk gate lets entries through."""
+def safe_token(mint: str, ts: datetime = T0) -> list:
+    """Safety facts so the risk gate lets entries through (re-sent every 10 minutes, as the live
+    connector re-reads them: the gate refuses facts older than risk.max_safety_age_s)."""
     return [
         OnChainEvent(
             mint=mint,
-            ts=T0,
+            ts=ts,
             kind=OnChainKind.SAFETY,
             mint_authority_live=False,
             freeze_authority_live=False,
@@ -61,6 +62,8 @@ def pump_and_dump(mint: str = MINT, peak_mult: float = 1.3) -> list:
                 liquidity_usd=500_000.0,
             )
         )
+        if i % 20 == 19:
+            events += safe_token(mint, ts)
         if i % 5 == 0:
             events.append(
                 DepthEvent(

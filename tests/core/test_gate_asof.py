@@ -71,7 +71,7 @@ def test_partial_safety_changes_fold_per_fact_as_of_the_signal() -> None:
         ),
     )
     apply_onchain(st, m.safe("M1", t=3, lp_locked_pct=0.0))  # late, older: still part of history
-    assert st.lp_locked_pct == 100.0  # latest-consumed fields ignore the older message, as before
+    assert st.lp_locked_pct == 0.0  # latest consumed is per fact: t=3 is lp's newest value (t=8 had none)
     facts = st.safety_asof(5.0 + m.T0.timestamp())
     assert facts is not None and facts[0] is not None
     assert (facts[0].lp_locked_pct, facts[0].top10_holder_pct) == (0.0, 20.0)
@@ -90,7 +90,7 @@ def test_histories_are_bounded_and_an_evicted_as_of_value_falls_back_and_is_coun
     assert len(st.depth_hist) == 16 and len(st.safety_hist) == 8
     assert [t for t, _ in st.depth_hist] == sorted(t for t, _ in st.depth_hist)
     base = m.T0.timestamp()
-    assert st.depth_asof(base + 90) == (1_000_090.0, base + 90)
+    assert st.depth_asof(base + 90) == (1_000_090.0, base + 90, [])
     assert st.depth_asof(base + 10) is None  # evicted: unknowable
     # a late, old snapshot into a full history is evicted at once, never kept
     apply_depth(st, m.depth("M1", usd=5.0, t=1), keep=16)

@@ -70,7 +70,7 @@ ENTRY_CASES = [
     ("no_depth", ctx(depth_usd=None)),
     ("no_depth", ctx(sol_usd=None)),
     ("stale_depth", ctx(depth_ts=100.0 - 601.0)),
-    ("liquidity_cap", ctx(depth_usd=749.0)),  # 2% of 749 USD / 150 = 0.0999 SOL < 0.1 SOL
+    ("liquidity_cap", ctx(depth_usd=969.0)),  # $15 on $969 of pool: 15 / (484.5 + 15) = 300.3 bps
     ("order_rate", ctx(orders_last_min=60)),
 ]
 
@@ -89,7 +89,7 @@ def test_each_entry_rule_rejects_with_its_name_and_a_reason(rule: str, c: EntryC
         ctx(strategy_exposure=1_900_000_000),
         ctx(open_positions=20, adds_position=False),  # adding to a held position opens none
         ctx(orders_last_min=59),
-        ctx(depth_usd=750.0),  # 2% of 750 USD = 0.1 SOL exactly
+        ctx(depth_usd=971.0),  # $15 on $971 of pool: 299.7 bps <= 300 bps
         ctx(depth_ts=100.0 - 600.0),
         ctx(weight=0.4),  # 2 SOL exactly
         ctx(safety=replace(SAFE, lp_locked_pct=90.0, top10_holder_pct=60.0)),
@@ -144,7 +144,7 @@ def test_each_exit_rule_rejects(rule: str, args: tuple) -> None:
             {"MEMESNIPE_RISK__MAX_STRATEGY_WEIGHT": "0.9", "MEMESNIPE_RISK__MAX_TOTAL_WEIGHT": "0.5"},
             "max_strategy",
         ),
-        ({"MEMESNIPE_RISK__MAX_DEPTH_SHARE": "0"}, "MEMESNIPE_RISK__MAX_DEPTH_SHARE"),
+        ({"MEMESNIPE_RISK__MAX_ENTRY_IMPACT_BPS": "0"}, "MEMESNIPE_RISK__MAX_ENTRY_IMPACT_BPS"),
     ],
 )
 def test_inconsistent_risk_settings_stop_start_up_naming_the_setting(

@@ -360,6 +360,11 @@ class MarketSimulator:
                     kind=OnChainKind.HOLDERS,
                     holders=m.holders,
                     top10_holder_pct=round(m.top10_pct, 2),
+                    # the safety facts again, as the live connector re-reads them every cycle (the
+                    # gate refuses facts older than risk.max_safety_age_s)
+                    mint_authority_live=m.mint_authority_live,
+                    freeze_authority_live=m.freeze_authority_live,
+                    lp_locked_pct=m.lp_locked_pct,
                 )
             )
         return out

@@ -1,19 +1,28 @@
 """Token safety facts -> OnChainEvent(kind=SAFETY).
 
 - mint / freeze authority live = the jsonParsed mint account still names an authority;
-- ``top10_holder_pct`` = the ten largest token accounts' share of supply, in percent, from
-  base-unit integers. It includes pool vaults and bonding curves (the RPC cannot tell them from
-  wallets), so it over-states wallet concentration on young tokens; risk limits should read it
-  as an upper bound. ``holders`` stays unknown: counting holders needs getProgramAccounts.
+- ``top10_holder_pct`` = the ten largest WALLETS' share of supply, in percent, from base-unit
+  integers: pool vaults, bonding curves and other program-owned accounts are excluded
+  (``holders.py``; without owners, the plain ten largest accounts, an upper bound).
+  ``holders`` stays unknown: counting holders needs getProgramAccounts.
+- pump.fun tokens (``curve_event``): bonding-curve progress from the curve account; while the
+  curve is not complete its liquidity sits in the program and cannot be withdrawn, so the LP
+  fact is 100% locked, sourced ``pump_fun:bonding_curve``.
 Event time is the fetch time (RPC results carry a slot, not a time).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Sequence
 from datetime import datetime
 
 from memesnipe.connectors.errors import ParseError
+from memesnipe.connectors.pump_fun.curve import CurveDecodeError, decode_bonding_curve
+from memesnipe.connectors.pump_fun.events import PUMP_PROGRAM
 from memesnipe.connectors.runner import validate
+from memesnipe.connectors.solana_rpc.holders import Holder, top_wallet_pct
 from memesnipe.connectors.solana_rpc.schemas import (
     AccountInfoResult,
     LargestAccountsResult,
@@ -24,6 +33,7 @@ from memesnipe.connectors.solana_rpc.schemas import (
 from memesnipe.streams.market import OnChainEvent, OnChainKind
 
 PROVIDER = "solana_rpc"
+CURVE_SOURCE = "pump_fun:bonding_curve"
 TOKEN_PROGRAMS = {
     "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
     "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
@@ -54,6 +64,7 @@ def safety_event(
     largest: LargestAccountsResult,
     supply: TokenSupplyResult,
     fetched_at: datetime,
+    holders: Sequence[Holder] | None = None,
 ) -> OnChainEvent:
     info = mint_info(account, mint)
     if supply.value.decimals != info.decimals:
@@ -67,5 +78,31 @@ def safety_event(
         kind=OnChainKind.SAFETY,
         mint_authority_live=info.mintAuthority is not None,
         freeze_authority_live=info.freezeAuthority is not None,
-        top10_holder_pct=top_holder_pct(largest, supply),
+        top10_holder_pct=top_holder_pct(largest, supply)
+        if holders is None
+        else top_wallet_pct(holders, supply),
+    )
+
+
+def curve_event(mint: str, curve: AccountInfoResult, fetched_at: datetime) -> OnChainEvent | None:
+    """The pump.fun bonding curve's facts, or None when the mint has no curve account (not a
+    pump.fun token)."""
+    v = curve.value
+    if v is None:
+        return None
+    if v.owner != PUMP_PROGRAM:
+        raise ParseError(PROVIDER, f"{mint}: bonding-curve address owned by {v.owner}, not pump.fun")
+    if not isinstance(v.data, list) or len(v.data) != 2 or v.data[1] != "base64":
+        raise ParseError(PROVIDER, f"{mint}: bonding curve not base64-encoded; request encoding base64")
+    try:
+        bc = decode_bonding_curve(base64.b64decode(v.data[0], validate=True))
+    except (CurveDecodeError, binascii.Error) as exc:
+        raise ParseError(PROVIDER, f"{mint}: {exc}") from None
+    return OnChainEvent(
+        mint=mint,
+        ts=fetched_at,
+        source=CURVE_SOURCE,
+        kind=OnChainKind.SAFETY,
+        bonding_curve_pct=round(bc.progress_pct, 4),
+        lp_locked_pct=None if bc.complete else 100.0,
     )

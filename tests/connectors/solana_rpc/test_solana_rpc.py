@@ -10,16 +10,13 @@ import httpx
 import pytest
 
 from memesnipe.connectors.errors import ParseError, RejectedError, TemporaryError
-from memesnipe.connectors.runner import Fetched
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
-from memesnipe.connectors.solana_rpc.connector import TokenSafetyConnector
 from memesnipe.connectors.solana_rpc.parse import safety_event
 from memesnipe.connectors.solana_rpc.schemas import (
     AccountInfoResult,
     LargestAccountsResult,
     TokenSupplyResult,
 )
-from memesnipe.settings import load_settings
 from memesnipe.streams.market import OnChainKind
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "solana_rpc"
@@ -156,24 +153,3 @@ def test_malformed_mint_accounts_raise(mutate, needle) -> None:
     mutate(acct)
     with pytest.raises(ParseError, match=needle):
         _safety(acct, fx("getTokenLargestAccounts"), fx("getTokenSupply_live"))
-
-
-async def test_connector_fetches_three_calls_per_mint_and_parses_them() -> None:
-    routes = {
-        "getAccountInfo": fx("getAccountInfo_mint_jsonParsed"),
-        "getTokenLargestAccounts": fx("getTokenLargestAccounts"),
-        "getTokenSupply": fx("getTokenSupply_live"),
-    }
-    routes["getTokenLargestAccounts"]["result"]["value"][0]["decimals"] = 6
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=routes[json.loads(req.content)["method"]])
-
-    conn = TokenSafetyConnector(
-        load_settings(connectors={"mints": MINT}), transport=httpx.MockTransport(handler)
-    )
-    items = await conn.fetch()
-    [ev] = conn.parse(items[0])
-    await conn.aclose()
-    assert isinstance(items[0], Fetched) and items[0].key == MINT
-    assert ev.mint == MINT and ev.mint_authority_live is False
