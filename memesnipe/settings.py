@@ -260,6 +260,9 @@ class ConnectorSettings(BaseModel):
     helius_webhook_port: int = Field(8787, ge=0, le=65535, description="receiver port (0 = any free port)")
     creator_wallets: str = Field("", description="mint=creator wallet pairs, comma-separated (dev sells)")
     large_transfer_tokens: float = Field(0.0, ge=0, description="report transfers of at least N tokens")
+    airdrop_min_recipients: int = Field(
+        10, ge=0, description="one sender giving a token to N+ wallets in a transaction: an airdrop (0 = off)"
+    )
     solana_rpc_url: str = "https://api.mainnet-beta.solana.com"
     safety_interval_s: float = Field(60.0, gt=0)
     rugcheck_base_url: str = "https://api.rugcheck.xyz"
@@ -275,6 +278,10 @@ class ConnectorSettings(BaseModel):
     x_base_url: str = "https://api.x.com"
     social_queries: str = Field("", description="mint=query pairs separated by ';' (default: the mint)")
     social_interval_s: float = Field(60.0, gt=0, description="300 requests per 15 min, app-wide")
+    social_mode: Literal["counts", "search"] = Field(
+        "counts", description="counts: Post counts only; search: Posts with authors (unique per minute)"
+    )
+    social_max_pages: int = Field(5, ge=1, le=100, description="search mode: 100-Post pages per mint/cycle")
     bridge_base_url: str = Field("https://api.wormholescan.io", description="Wormholescan API")
     bridge_interval_s: float = Field(30.0, gt=0)
     record_dir: str = Field("", description="recorder output directory; empty = <data_dir>/recordings")

@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("backtest", help="run the strategies, risk, exits and paper fills over a recording")
     p.add_argument("recording", help="a recording directory (memesnipe record / simulate --record)")
-    p.add_argument("--specs", help="JSON list of StrategySpec (default: the ten default specs)")
+    p.add_argument("--specs", help="JSON list of StrategySpec (default: one default spec per family)")
     p.add_argument("--run-id", help="ClickHouse run id (default bt<timestamp>)")
     p.add_argument("--out", help="where to write report.json and equity.png")
     p.add_argument("--from", dest="start", help="ISO-8601 start of event time")

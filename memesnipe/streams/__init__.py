@@ -18,6 +18,7 @@ from memesnipe.streams.market import (
     PriceEvent,
     SocialEvent,
     SolPriceEvent,
+    TradeDirection,
 )
 from memesnipe.streams.trading import (
     Fill,
@@ -67,6 +68,7 @@ __all__ = [
     "SolPriceEvent",
     "StrategyAllocation",
     "StrategySpec",
+    "TradeDirection",
     "Venue",
     "decode",
     "decode_market",

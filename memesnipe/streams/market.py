@@ -89,6 +89,13 @@ class OnChainKind(StrEnum):
     HOLDERS = "holders"
 
 
+class TradeDirection(StrEnum):
+    """Which way a wallet traded the token: BUY = token in, SOL out; SELL = token out, SOL in."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
 class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
     """An on-chain fact about a token; which optional fields are set depends on ``kind``."""
 
@@ -97,6 +104,9 @@ class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
     wallet: str = ""
     amount_usd: float = 0.0
     amount_tokens: float = 0.0
+    # a wallet's trade (SWAP, DEV_SELL): its direction and the SOL it paid or received, in lamports
+    direction: TradeDirection | None = None
+    amount_lamports: int = 0
     # holdings and holders
     wallet_balance_tokens: float | None = None
     holders: int | None = None

@@ -128,7 +128,7 @@ async def signals_on(
     return sigs
 
 
-async def test_all_ten_families_on_kafka_give_the_in_process_signals(isolated_env):
+async def test_all_eleven_families_on_kafka_give_the_in_process_signals(isolated_env):
     await create_topics(isolated_env)
     specs = default_specs()
     await publish_specs(isolated_env, specs)
@@ -137,6 +137,7 @@ async def test_all_ten_families_on_kafka_give_the_in_process_signals(isolated_en
     await publish_events(isolated_env, events)
     expected = await expected_signals(isolated_env, specs, list(MARKET_EVENT_TYPES))
     assert len({s.family for s in expected}) >= 6, "the stream must exercise most families"
+    assert {"follow_wallets"} <= {s.family for s in expected}, "the followed wallets' swaps are copied"
     # everything in one batch, so cross-topic order is event-time order as in-process
     w = start_runner(isolated_env, MEMESNIPE_KAFKA__BATCH_SIZE="100000", MEMESNIPE_KAFKA__BATCH_WITHIN_S="15")
     try:
@@ -286,4 +287,4 @@ async def test_factory_publishes_defaults_once_and_never_undoes_a_runtime_change
     again = await publish_default_specs_async(isolated_env.bootstrap, settings)
     assert again == []  # every instance already has a spec: nothing re-published
     registry = await read_specs(isolated_env.bootstrap, settings)
-    assert len(registry) == 10 and registry["momentum_5m.default"].params == {"min_return": 0.2}
+    assert len(registry) == 11 and registry["momentum_5m.default"].params == {"min_return": 0.2}

@@ -143,7 +143,7 @@ async def test_without_a_window_the_late_funding_turns_the_short_into_a_blocking
     assert [(s.side, s.perp_market_index) for s in expected] == [(Side.SHORT, 7)]
 
 
-async def test_all_ten_families_in_small_batches_give_the_in_process_signals(isolated_env):
+async def test_all_eleven_families_in_small_batches_give_the_in_process_signals(isolated_env):
     """Small batches split same-period events of different topics (without a window, multi-topic
     families could then differ); the window restores the in-process order."""
     env = isolated_env
@@ -153,7 +153,7 @@ async def test_all_ten_families_in_small_batches_give_the_in_process_signals(iso
     events = list(itertools.islice(MarketSimulator(3, 8, T0, 5.0).events(), 20_000))
     await publish_events(env, events)
     expected = await expected_signals(env, specs, list(MARKET_EVENT_TYPES))
-    assert len({s.family for s in expected}) >= 6
+    assert len({s.family for s in expected}) >= 6 and "follow_wallets" in {s.family for s in expected}
     w = start_runner(
         env,
         MEMESNIPE_KAFKA__BATCH_SIZE="50",

@@ -28,6 +28,7 @@ SINGLE_TOPIC_FAMILIES = {
     "social_buzz",
     "bridge_inflow",
     "airdrop_rotation",
+    "follow_wallets",
 }
 
 
@@ -133,3 +134,5 @@ def assert_parity(got, expected) -> None:
     assert not diff, "\n".join(f"got/expected {v}: {k}" for k, v in sorted(diff.items(), key=repr))
     exits = [f for f in expected.fills if f.intent is Intent.EXIT]
     assert len(exits) >= 5 and {f.family for f in exits} >= {"momentum_5m", "dev_wallet_drain"}
+    # the eleventh family trades through the same gate, allocator and exits
+    assert {f.family for f in expected.fills if f.intent is Intent.ENTRY} >= {"follow_wallets"}

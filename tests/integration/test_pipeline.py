@@ -76,6 +76,9 @@ async def test_simulated_stream_to_fills_and_clickhouse_rows_equal_the_fills(iso
         len(out.fills),
     )
     check_chain(out)
+    # every family's signals go the same way, the copy trades of followed wallets included
+    assert any(s.family == "follow_wallets" for s in out.signals)
+    assert any(o.family == "follow_wallets" for o in out.orders)
     # ClickHouse: the sink's rows equal the fills on the topic, none missing, none twice.
     await asyncio.sleep(5)
     analytics.stop()

@@ -36,6 +36,7 @@ class HeliusConnector(Connector):
         except ValueError as exc:
             raise SystemExit(f"memesnipe: MEMESNIPE_CONNECTORS__CREATOR_WALLETS: {exc}") from None
         self.large_transfer_tokens = cfg.large_transfer_tokens
+        self.airdrop_min_recipients = cfg.airdrop_min_recipients
         self.interval_s = cfg.helius_interval_s
         self.client = HeliusClient(cfg.helius_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
         self.last_sig: dict[str, str] = {}
@@ -57,7 +58,10 @@ class HeliusConnector(Connector):
     def parse(self, item: Fetched) -> list[MarketEvent]:
         return list(
             parse_enhanced(
-                item.payload, creators=self.creators, large_transfer_tokens=self.large_transfer_tokens
+                item.payload,
+                creators=self.creators,
+                large_transfer_tokens=self.large_transfer_tokens,
+                airdrop_min_recipients=self.airdrop_min_recipients,
             )
         )
 

@@ -28,6 +28,27 @@ class TokenTransfer(_Raw):
     mint: str
 
 
+class RawTokenAmount(_Raw):
+    tokenAmount: str
+    decimals: int
+
+
+class TokenBalanceChange(_Raw):
+    userAccount: str | None = None
+    tokenAccount: str | None = None
+    mint: str
+    rawTokenAmount: RawTokenAmount | None = None
+
+
+class AccountData(_Raw):
+    """Per account of the transaction: its lamport change (fees, rent and transfers included)
+    and, for token accounts, the owner (``userAccount``) and mint of each token change."""
+
+    account: str
+    nativeBalanceChange: int = 0
+    tokenBalanceChanges: list[TokenBalanceChange] | None = None
+
+
 class EnhancedTransaction(_Raw):
     type: str
     source: str = ""
@@ -39,6 +60,7 @@ class EnhancedTransaction(_Raw):
     description: str = ""
     nativeTransfers: list[NativeTransfer] | None = None
     tokenTransfers: list[TokenTransfer] | None = None
+    accountData: list[AccountData] | None = None
     transactionError: Any = None
 
 

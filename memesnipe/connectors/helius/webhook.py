@@ -42,6 +42,7 @@ class HeliusWebhookConnector(Connector):
         except ValueError as exc:
             raise SystemExit(f"memesnipe: MEMESNIPE_CONNECTORS__CREATOR_WALLETS: {exc}") from None
         self.large_transfer_tokens = cfg.large_transfer_tokens
+        self.airdrop_min_recipients = cfg.airdrop_min_recipients
         self.queue: asyncio.Queue[Fetched] = asyncio.Queue(maxsize=queue_max)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
@@ -83,7 +84,10 @@ class HeliusWebhookConnector(Connector):
     def parse(self, item: Fetched) -> list[MarketEvent]:
         return list(
             parse_enhanced(
-                item.payload, creators=self.creators, large_transfer_tokens=self.large_transfer_tokens
+                item.payload,
+                creators=self.creators,
+                large_transfer_tokens=self.large_transfer_tokens,
+                airdrop_min_recipients=self.airdrop_min_recipients,
             )
         )
 

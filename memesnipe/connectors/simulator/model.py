@@ -8,6 +8,11 @@ Each token follows a log-normal random walk with regime switches:
 - ``rug``: red flags first (dev-wallet sells, LP unlock soon), then LP removal and a -70..-95 % crash,
   after which the token trades thinly (``dead``).
 
+A few *followed wallets* (``core.strategies.defaults.SIMULATED_FOLLOWED_WALLETS``) trade too:
+often buying as a pump starts and selling as it ends, sometimes buying at random and selling at
+a loss later. Their SWAP events (direction, SOL and token amounts) come from a second random
+stream, so they leave every other event of a seed exactly as it was.
+
 Events come out in event-time order: one PriceEvent per mint per tick, a SolPriceEvent per
 tick, and Social, Depth, Funding (for mints with a perp market), Bridge and OnChain events
 at rates tied to the regime. Time starts at ``start`` and advances ``tick_s`` per tick.
@@ -23,6 +28,7 @@ from datetime import datetime, timedelta
 
 from solders.pubkey import Pubkey
 
+from memesnipe.core.strategies.defaults import SIMULATED_FOLLOWED_WALLETS
 from memesnipe.streams.base import SOL_MINT
 from memesnipe.streams.market import (
     BridgeEvent,
@@ -35,6 +41,7 @@ from memesnipe.streams.market import (
     PriceEvent,
     SocialEvent,
     SolPriceEvent,
+    TradeDirection,
 )
 
 SOURCE = "simulator"
@@ -63,6 +70,8 @@ class SimMint:
     basis: float = 0.0
     funding: float = 0.0
     history: list[float] = field(default_factory=list)
+    followed: dict[str, float] = field(default_factory=dict)
+    """Tokens each followed wallet holds."""
 
 
 class MarketSimulator:
@@ -83,6 +92,7 @@ class MarketSimulator:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
         self.rng = random.Random(seed)
+        self.wallet_rng = random.Random(f"{seed}/followed-wallets")
         self.start = start
         self.tick_s = tick_s
         self.sigma = sigma
@@ -189,6 +199,7 @@ class MarketSimulator:
     def _step_mint(self, m: SimMint, ts: datetime) -> list[MarketEvent]:
         r = self.rng
         out: list[MarketEvent] = []
+        was = m.regime
         happenings = self._switch_regime(m)
         drift, vol_mult = {
             "normal": (0.0, 1.0),
@@ -367,4 +378,51 @@ class MarketSimulator:
                     lp_locked_pct=m.lp_locked_pct,
                 )
             )
+        out.extend(self._followed_swaps(m, ts, was, happenings))
         return out
+
+    def _followed_swaps(
+        self, m: SimMint, ts: datetime, was: str, happenings: list[str]
+    ) -> list[OnChainEvent]:
+        """The followed wallets' trades of this token at this tick (own random stream)."""
+        w = self.wallet_rng
+        out: list[OnChainEvent] = []
+        lamports_per_token = m.price_sol * 1e9
+        for wallet in SIMULATED_FOLLOWED_WALLETS:
+            held = m.followed.get(wallet, 0.0)
+            if held > 0.0:
+                ending = was == "pump" and m.regime != "pump"
+                p_sell = 0.5 if ending else (0.15 if m.regime in {"dump", "rug", "dead"} else 0.01)
+                if w.random() < p_sell:
+                    del m.followed[wallet]
+                    out.append(self._swap(m, ts, wallet, TradeDirection.SELL, held, lamports_per_token))
+                continue
+            p_buy = 0.35 if "pump" in happenings else (0.0004 if m.regime == "normal" else 0.0)
+            if w.random() < p_buy:
+                sol = w.uniform(0.5, 6.0)
+                tokens = sol * 1e9 / lamports_per_token
+                m.followed[wallet] = tokens
+                out.append(self._swap(m, ts, wallet, TradeDirection.BUY, tokens, lamports_per_token))
+        return out
+
+    def _swap(
+        self,
+        m: SimMint,
+        ts: datetime,
+        wallet: str,
+        side: TradeDirection,
+        tokens: float,
+        lamports_per_token: float,
+    ) -> OnChainEvent:
+        lamports = round(tokens * lamports_per_token)
+        return OnChainEvent(
+            mint=m.mint,
+            ts=ts,
+            source=SOURCE,
+            kind=OnChainKind.SWAP,
+            wallet=wallet,
+            direction=side,
+            amount_tokens=round(tokens, 6),
+            amount_lamports=lamports,
+            amount_usd=round(lamports / 1e9 * self.sol_usd, 2),
+        )

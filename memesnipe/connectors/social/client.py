@@ -1,5 +1,5 @@
 """X API v2 client (I/O only): app-only bearer auth; recent counts are limited to 300 requests
-per 15 minutes for the whole app, so the bucket is one request per 3 s."""
+per 15 minutes for the whole app (recent search to 450), so the bucket is one request per 3 s."""
 
 from __future__ import annotations
 
@@ -48,6 +48,29 @@ class XCountsClient:
             "granularity": granularity,
         }
         return await self.http.get("/2/tweets/counts/recent", params=params)
+
+    async def recent_search(
+        self,
+        query: str,
+        start: datetime,
+        end: datetime,
+        *,
+        next_token: str | None = None,
+        max_results: int = 100,
+    ) -> Any:
+        """Posts matching ``query`` in [start, end), newest first, with their ``author_id`` and
+        ``created_at`` (``expansions=author_id`` adds the authors' user objects in ``includes``)."""
+        params: dict[str, Any] = {
+            "query": query,
+            "start_time": _iso(start),
+            "end_time": _iso(end),
+            "max_results": max_results,
+            "expansions": "author_id",
+            "tweet.fields": "author_id,created_at",
+        }
+        if next_token:
+            params["next_token"] = next_token
+        return await self.http.get("/2/tweets/search/recent", params=params)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -1,4 +1,4 @@
-"""Strategy SDK (contract, registry, engine) and the ten strategy families.
+"""Strategy SDK (contract, registry, engine) and the eleven strategy families.
 
 Importing this package registers every family; see docs/STRATEGY_TEMPLATE.md to add one.
 """
@@ -7,6 +7,7 @@ from memesnipe.core.strategies import (  # noqa: F401  (importing registers each
     airdrop_rotation,
     bridge_inflow,
     dev_wallet_drain,
+    follow_wallets,
     korean_time_burst,
     liquidity_migration,
     mean_revert_1h,

@@ -113,7 +113,7 @@ def register_strategy(cls: type[Strategy[Any]]) -> type[Strategy[Any]]:
 
 
 def families() -> Mapping[str, type[Strategy[Any]]]:
-    """All registered families by id (importing ``memesnipe.core.strategies`` registers the ten)."""
+    """All registered families by id (importing ``memesnipe.core.strategies`` registers the eleven)."""
     return dict(_FAMILIES)
 
 

@@ -15,7 +15,7 @@ from memesnipe.connectors.errors import MissingApiKeyError, ParseError
 from memesnipe.connectors.helius.connector import HeliusConnector
 from memesnipe.connectors.helius.parse import parse_enhanced
 from memesnipe.settings import load_settings
-from memesnipe.streams.market import OnChainKind
+from memesnipe.streams.market import OnChainKind, TradeDirection
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "helius"
 TOKEN = "DgWA3F1w6fzhf4jtphvBAcSqbK9iXHqmMRH6Sr1Gpump"
@@ -120,3 +120,84 @@ async def test_polling_resumes_after_the_newest_signature_seen() -> None:
     assert seen[0].url.params["api-key"] == "hk" and "until" not in seen[0].url.params
     assert seen[1].url.params["until"] == swap()[0]["signature"]
     assert [e.signature for e in a] == [swap()[0]["signature"]] and [e.signature for e in b] == ["5newer"]
+
+
+# --- the trader's side of a swap: direction and SOL leg -------------------------------------
+# The real webhook swap above is a BUY of 4 SOL: the buyer's nativeBalanceChange (-4 032 044 280)
+# pays the network fee (30 005 000) and the rent of the token account it opened (2 039 280,
+# credited to that account, whose tokenBalanceChanges name the buyer as userAccount).
+
+
+def sell_of_the_real_swap() -> list[dict]:
+    """The real swap mirrored into a SELL: the same documented fields, the token transfer's
+    direction swapped and the trader's lamport change made a gain (values ours)."""
+    txs = swap()
+    tx = txs[0]
+    t = tx["tokenTransfers"][0]
+    t["fromUserAccount"], t["toUserAccount"] = BUYER, CURVE
+    t["fromTokenAccount"], t["toTokenAccount"] = t["toTokenAccount"], t["fromTokenAccount"]
+    tx["accountData"][0]["nativeBalanceChange"] = 3_900_000_000 - tx["fee"]
+    tx["accountData"][1]["nativeBalanceChange"] = -3_900_000_000
+    tx["accountData"][2]["nativeBalanceChange"] = 0
+    return txs
+
+
+def test_real_swap_is_a_buy_of_four_sol_net_of_fee_and_token_account_rent() -> None:
+    [ev] = parse_enhanced(swap())
+    assert ev.direction is TradeDirection.BUY and ev.wallet == BUYER
+    assert ev.amount_lamports == 4_000_000_000
+    assert ev.amount_tokens == pytest.approx(71334900.280873)
+
+
+def test_the_token_leaving_the_trader_is_a_sell_and_the_sol_it_got_is_its_leg() -> None:
+    [ev] = parse_enhanced(sell_of_the_real_swap())
+    assert ev.direction is TradeDirection.SELL and ev.amount_lamports == 3_900_000_000
+
+
+def test_without_account_data_the_native_transfers_give_the_sol_leg() -> None:
+    """nativeTransfers as documented (fromUserAccount, toUserAccount, amount in lamports)."""
+    txs = swap()
+    del txs[0]["accountData"]
+    txs[0]["nativeTransfers"] = [
+        {"fromUserAccount": BUYER, "toUserAccount": CURVE, "amount": 3_950_617_283},
+        {
+            "fromUserAccount": BUYER,
+            "toUserAccount": "FeeRecipient1111111111111111111111111111111",
+            "amount": 49_382_717,
+        },
+    ]
+    [ev] = parse_enhanced(txs)
+    assert ev.direction is TradeDirection.BUY and ev.amount_lamports == 4_000_000_000
+    txs[0].pop("nativeTransfers")
+    [ev] = parse_enhanced(txs)  # nothing says what SOL moved: direction known, no SOL leg
+    assert ev.direction is TradeDirection.BUY and ev.amount_lamports == 0
+
+
+def test_a_configured_creator_paying_the_fee_gets_its_sol_leg_on_the_dev_sell() -> None:
+    evs = parse_enhanced(sell_of_the_real_swap(), creators={TOKEN: BUYER})
+    dev = next(e for e in evs if e.kind is OnChainKind.DEV_SELL)
+    assert dev.direction is TradeDirection.SELL and dev.amount_lamports == 3_900_000_000
+
+
+def test_a_creation_names_the_creator_and_what_it_received() -> None:
+    txs = swap()
+    txs[0]["type"] = "CREATE"
+    [ev] = parse_enhanced(txs)
+    assert ev.kind is OnChainKind.NEW_MINT and ev.wallet == BUYER
+    assert ev.wallet_balance_tokens == pytest.approx(71334900.280873) and ev.direction is None
+
+
+def test_one_sender_to_many_new_holders_is_an_airdrop() -> None:
+    """A TRANSFER whose tokenTransfers (the documented objects) go from one wallet to 12 wallets."""
+    txs = swap()
+    tx = txs[0]
+    tx["type"] = "TRANSFER"
+    one = tx["tokenTransfers"][0]
+    tx["tokenTransfers"] = [
+        dict(one, toUserAccount=f"Recipient{i:02d}", tokenAmount=1000.0) for i in range(12)
+    ]
+    [ev] = parse_enhanced(txs, airdrop_min_recipients=10, large_transfer_tokens=1.0)
+    assert ev.kind is OnChainKind.AIRDROP and ev.recipients == 12 and ev.wallet == CURVE
+    assert ev.amount_tokens == pytest.approx(12_000.0)
+    large = parse_enhanced(txs, airdrop_min_recipients=13, large_transfer_tokens=1.0)
+    assert [e.kind for e in large] == [OnChainKind.TRANSFER] * 12  # under the airdrop bar

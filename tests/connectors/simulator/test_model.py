@@ -80,3 +80,32 @@ def test_prices_never_imply_a_market_cap_below_the_floor():
     for e in islice(sim.events(), 100_000):
         if isinstance(e, PriceEvent):
             assert e.price_sol * supply[e.mint] >= MIN_MCAP_SOL * (1 - 1e-9)
+
+
+def test_followed_wallets_buy_and_sell_with_sol_legs_without_changing_the_rest_of_the_stream(monkeypatch):
+    from memesnipe.connectors.simulator import model
+    from memesnipe.core.strategies.defaults import SIMULATED_FOLLOWED_WALLETS
+    from memesnipe.streams.market import TradeDirection
+
+    def followed(e) -> bool:
+        return (
+            isinstance(e, OnChainEvent)
+            and e.kind is OnChainKind.SWAP
+            and e.wallet in SIMULATED_FOLLOWED_WALLETS
+        )
+
+    events = take(MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02), 8000)
+    swaps = [e for e in events if followed(e)]
+    assert Counter(e.direction for e in swaps).keys() == {TradeDirection.BUY, TradeDirection.SELL}
+    assert all(e.amount_lamports > 0 and e.amount_tokens > 0 and e.amount_usd > 0 for e in swaps)
+    held: dict[tuple[str, str], float] = {}
+    for e in swaps:  # a wallet sells exactly what it bought, never what it does not hold
+        key = (e.wallet, e.mint)
+        if e.direction is TradeDirection.BUY:
+            assert key not in held
+            held[key] = e.amount_tokens
+        else:
+            assert held.pop(key) == e.amount_tokens
+    monkeypatch.setattr(model, "SIMULATED_FOLLOWED_WALLETS", ())
+    without = take(MarketSimulator(5, 8, START, tick_s=15.0, pump_prob=0.02), 8000 - len(swaps))
+    assert [encode(e) for e in events if not followed(e)] == [encode(e) for e in without]

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memesnipe.core.strategies import InProcessRunner, engine_for, families
-from memesnipe.core.strategies.defaults import default_specs
+from memesnipe.core.strategies.defaults import SIMULATED_FOLLOWED_WALLETS, default_specs
 from memesnipe.streams.control import StrategySpec
 from memesnipe.streams.market import (
     BridgeEvent,
@@ -21,6 +21,7 @@ from memesnipe.streams.market import (
     PriceEvent,
     SocialEvent,
     SolPriceEvent,
+    TradeDirection,
 )
 
 MINTS = st.sampled_from(["MintA", "MintB"])
@@ -53,6 +54,10 @@ EVENTS = st.one_of(
         mint=MINTS,
         ts=TS,
         kind=st.sampled_from(list(OnChainKind)),
+        signature=st.sampled_from(["", "sigA"]),
+        wallet=st.sampled_from(["", "OtherWallet", *SIMULATED_FOLLOWED_WALLETS[:2]]),
+        direction=st.none() | st.sampled_from(list(TradeDirection)),
+        amount_lamports=INT,
         amount_usd=F,
         amount_tokens=F,
         wallet_balance_tokens=OPT_F,

@@ -45,9 +45,9 @@ def test_a_disabled_spec_needs_no_valid_params_so_a_broken_instance_can_always_b
     assert not spec.enabled
 
 
-def test_defaults_cover_the_ten_families_with_fully_spelled_out_params():
+def test_defaults_cover_the_eleven_families_with_fully_spelled_out_params():
     specs = default_specs()
-    assert len(specs) == len(DEFAULT_PARAMS) == 10
+    assert len(specs) == len(DEFAULT_PARAMS) == 11
     for s in specs:
         assert parse_spec(s.instance_id.encode(), encode(s)) == s
         assert s.params  # every default filled in, so the registry shows what runs
