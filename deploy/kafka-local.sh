@@ -2,7 +2,10 @@
 # Runs a single-node Apache Kafka (KRaft, broker+controller) from Maven Central jars.
 # Usage: deploy/kafka-local.sh start|stop|status|fetch|reset
 # Env: MEMESNIPE_KAFKA_HOME (cache, default ~/.cache/memesnipe/kafka), KAFKA_PORT (9092),
-#      KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (1g), KAFKA_PARTITIONS (4).
+#      KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (1g), KAFKA_PARTITIONS (4),
+#      KAFKA_START_TIMEOUT_S (60), KAFKA_STATE_DIR (data, logs, pid and properties; default the
+#      cache dir). A private broker (tests/faults) sets its own ports and state dir, so it can be
+#      restarted without touching the shared one.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 home="${MEMESNIPE_KAFKA_HOME:-$HOME/.cache/memesnipe/kafka}"
@@ -10,11 +13,13 @@ port="${KAFKA_PORT:-9092}"
 cport="${KAFKA_CONTROLLER_PORT:-9093}"
 heap="${KAFKA_HEAP:-1g}"
 parts="${KAFKA_PARTITIONS:-4}"
+wait_s="${KAFKA_START_TIMEOUT_S:-60}"
+state="${KAFKA_STATE_DIR:-$home}"
 libs="$home/libs"
-data="$home/data-$port"
-logs="$home/logs-$port"
-pidfile="$home/kafka-$port.pid"
-props="$home/server-$port.properties"
+data="$state/data-$port"
+logs="$state/logs-$port"
+pidfile="$state/kafka-$port.pid"
+props="$state/server-$port.properties"
 
 die() { echo "kafka-local: $*" >&2; exit 1; }
 
@@ -83,12 +88,12 @@ start() {
     -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" -Dkafka.logs.dir="$logs" \
     -cp "$cp" kafka.Kafka "$props" >"$logs/stdout.log" 2>&1 &
   echo $! > "$pidfile"
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 $((wait_s * 2))); do
     if ready; then echo "kafka-local: Kafka ready on 127.0.0.1:$port (logs: $logs)"; return 0; fi
     running || { tail -20 "$logs/stdout.log" "$logs/server.log" 2>/dev/null >&2; die "Kafka exited during start-up"; }
     sleep 0.5
   done
-  die "Kafka did not open 127.0.0.1:$port within 60 s (logs: $logs)"
+  die "Kafka did not open 127.0.0.1:$port within $wait_s s (logs: $logs)"
 }
 
 stop() {
