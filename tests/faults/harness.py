@@ -190,8 +190,14 @@ class Pipeline:
                 log(f"stopping {name}: {exc}")
 
     def boot(self) -> None:
+        """Broker, topics and specs, then a warm-up worker started and stopped: on a fresh broker
+        the first worker races the creation of its own changelog topics and of the group
+        coordinator ("Ignoring missing topic", GroupCoordinatorNotAvailable) and may stay without
+        its partitions; after the warm-up they exist. Then worker0, the signer and the sink."""
         self.broker.start()
         asyncio.run(prepare(self.env))
+        self.start("worker-warmup")
+        self.stop("worker-warmup")
         for name in ("worker0", "signer", "analytics"):
             self.start(name)
 
@@ -332,12 +338,24 @@ class Injector:
 # Waiting for the end
 
 
+MARKET_TOPICS = ("price", "social", "depth", "bridge", "funding", "sol_price", "onchain")
+GROUP_INPUTS = {
+    # topics each group must have consumed to the end (a worker left without partitions too)
+    APP_ID: (*MARKET_TOPICS, "signals", "orders", "exec_results", "fills", "rejections"),
+    f"{APP_ID}-signer": ("exec_requests",),
+    f"{APP_ID}-analytics": ("signals", "orders", "fills", "positions"),
+}
+
+
 async def _lags(env: IsolatedEnv, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> dict[str, int]:
-    """Records not yet committed per consumer group, over every partition of the topics it commits."""
+    """Records not yet committed per consumer group, over every partition of the topics it
+    commits and of the topics it must consume."""
     out: dict[str, int] = {}
-    for group in (APP_ID, f"{APP_ID}-signer", f"{APP_ID}-analytics"):
+    for group, inputs in GROUP_INPUTS.items():
         committed = await admin.list_consumer_group_offsets(group)
-        topics = {tp.topic for tp in committed if tp.topic.startswith(PREFIX)}
+        topics = {tp.topic for tp in committed if tp.topic.startswith(PREFIX)} | {
+            env.topic(t) for t in inputs
+        }
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         ends = await consumer.end_offsets(tps) if tps else {}
         out[group] = sum(
@@ -570,7 +588,7 @@ class RunConfig:
     rate: float  # events per second; 0 = as fast as the broker takes them
     mints: int = 8
     idle_s: float = 10.0
-    settle_timeout_s: float = 600.0
+    settle_timeout_s: float = 420.0
 
 
 def run_scenario(base: Path, key_path: Path, cfg: RunConfig, scenario: str, keep: bool = False) -> Outcome:
