@@ -127,9 +127,9 @@ def install_faust_sensor(app: object, name_prefix: str = "faust") -> bool:
     import logging
 
     try:
-        from faust.sensors.prometheus import setup_prometheus_sensors
+        from memesnipe.sensor import install
 
-        setup_prometheus_sensors(app, name_prefix=name_prefix)  # type: ignore[arg-type]
+        install(app, name_prefix)  # Faust's series, label lookups cached (memesnipe.sensor)
         return True
     except ValueError as exc:  # already installed in this process (duplicated timeseries)
         logging.getLogger(__name__).debug("faust prometheus sensor not re-installed: %s", exc)

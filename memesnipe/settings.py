@@ -35,7 +35,19 @@ class KafkaSettings(BaseModel):
     replication: int = Field(1, ge=1, le=7)
     store: str = "memory://"
     batch_size: int = Field(500, ge=1, le=100_000, description="events per stream.take batch")
-    batch_within_s: float = Field(0.2, gt=0, le=60)
+    batch_within_s: float = Field(
+        0.2,
+        gt=0,
+        le=60,
+        description="longest wait to fill a batch: throughput stages (market-data trackers, ledger)",
+    )
+    latency_within_s: float = Field(
+        0.01,
+        gt=0,
+        le=60,
+        description="longest wait to fill a batch on the latency path (strategy runner, risk gate, router, "
+        "fills, submitter, position manager): each stage adds up to this to a signal's way to its order",
+    )
     reorder_window_s: float = Field(0.0, ge=0, le=86_400, description="reorder window, event-time s; 0 = off")
 
     @field_validator("broker")

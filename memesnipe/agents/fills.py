@@ -117,7 +117,7 @@ def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpda
 
 @app.agent(topic("exec_results"))
 async def paper_fills(stream: Any) -> None:
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="exec_results").inc(len(events))
         decoded: list[tuple[EventT, ExecutionResult]] = await decode_batch(events, ExecutionResult, "fills")

@@ -60,11 +60,11 @@ async def run_reordered(
     apply: Apply,
 ) -> None:
     """Consume ``stream`` (all of ``topics``, co-partitioned) through the reorder window, in
-    batches of ``kafka.batch_size`` / ``kafka.batch_within_s``, each batch's time observed in
-    ``memesnipe_agent_batch_seconds{stage}``."""
-    batch, within = settings.kafka.batch_size, settings.kafka.batch_within_s
+    batches of ``kafka.batch_size`` / ``kafka.latency_within_s`` (every user is a latency-path
+    stage), each batch's time observed in ``memesnipe_agent_batch_seconds{stage}``."""
+    batch, within = settings.kafka.batch_size, settings.kafka.latency_within_s
     observe = BATCH_SECONDS.labels(stage=stage).observe
-    idle_s = max(within * IDLE_FLUSH_BATCHES, 1.0)
+    idle_s = max(settings.kafka.batch_within_s * IDLE_FLUSH_BATCHES, 1.0)
     buf = ReorderBuffer(window_s, REORDER_MAX_ITEMS, topics=topics)
     gate = AckGate()
     received: dict[tuple[str, int], tuple[int, float]] = {}  # tp -> (last offset received, when)

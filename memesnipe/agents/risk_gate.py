@@ -109,7 +109,7 @@ async def risk_gate(stream: Any) -> None:
     if settings.kafka.reorder_window_s > 0:
         await _run_reordered(stream)
         return
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
         t0 = time.perf_counter()
         await _process(await _decode(list(events)))
         BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -30,10 +31,11 @@ from memesnipe.logs import ids
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS
 from memesnipe.streams.auth import sign_request
 from memesnipe.streams.base import utcnow
-from memesnipe.streams.codec import encode
+from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.execution import ExecutionRequest
 from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.trading import Intent, Order, OrderState, OrderUpdate
+from memesnipe.tables.cache import DecodedCache
 from memesnipe.tables.control import shared_kill_view
 from memesnipe.tables.orders import (
     MarketMark,
@@ -142,7 +144,7 @@ async def route_orders(stream: Any) -> None:
     router = get_router()
     await topic("killswitch").maybe_declare()
     await kill_view.ensure_started()  # no order is judged before the kill switch is known
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="orders").inc(len(events))
         decoded: list[tuple[EventT, Order]] = await decode_batch(events, Order, "router")
@@ -200,22 +202,42 @@ async def route_orders(stream: Any) -> None:
         BATCH_SECONDS.labels(stage="router").observe(time.perf_counter() - t0)
 
 
+_marks: DecodedCache[MarketMark] = DecodedCache("router_market", lambda raw: decode(raw, MarketMark))
+"""The marks as last written by the two trackers below (only they mutate the cached objects; the
+routing path decodes its own copy, which an await in a live route must not see change)."""
+
+
+async def _fold_marks(
+    inputs: list[tuple[EventT, bytes, Any]], apply: Callable[[MarketMark, Any], Any]
+) -> None:
+    """Fold market events into their mints' marks and write each changed mark once."""
+    marks: dict[bytes, MarketMark] = {}
+    last: dict[bytes, EventT] = {}
+    try:
+        for ev, k, msg in inputs:
+            mark = marks.get(k)
+            if mark is None:
+                mark = marks[k] = _marks.get(k, router_market.get(k)) or MarketMark()
+            apply(mark, msg)
+            last[k] = ev
+        changes = {}
+        for k, ev in last.items():
+            raw = dump(marks[k])
+            _marks.put(k, raw, marks[k])
+            changes[k] = (ev, raw)
+    except BaseException:
+        _marks.clear()  # a cached mark may be half-applied and not written
+        raise
+    await write_keys(router_market, changes)
+
+
 @app.agent(topic("price"))
 async def track_prices(stream: Any) -> None:
     """Price marks per mint for the paper model: every event into the bounded event-time history
     (the as-of join), the newest by event time as the latest mark."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         decoded: list[tuple[EventT, PriceEvent]] = await decode_batch(events, PriceEvent, "router.price")
-        marks: dict[bytes, MarketMark] = {}
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        for ev, p in decoded:
-            k = p.mint.encode()
-            mark = marks.get(k)
-            if mark is None:
-                mark = marks[k] = load_mark(router_market.get(k)) or MarketMark()
-            mark.apply_price(p)
-            changes[k] = (ev, b"")
-        await write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
+        await _fold_marks([(ev, p.mint.encode(), p) for ev, p in decoded], MarketMark.apply_price)
 
 
 @app.agent(topic("depth"))
@@ -224,16 +246,7 @@ async def track_depth(stream: Any) -> None:
     join), the newest by event time as the latest depth."""
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         decoded: list[tuple[EventT, DepthEvent]] = await decode_batch(events, DepthEvent, "router.depth")
-        marks: dict[bytes, MarketMark] = {}
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        for ev, d in decoded:
-            k = d.mint.encode()
-            mark = marks.get(k)
-            if mark is None:
-                mark = marks[k] = load_mark(router_market.get(k)) or MarketMark()
-            mark.apply_depth(d)
-            changes[k] = (ev, b"")
-        await write_keys(router_market, {k: (ev, dump(marks[k])) for k, (ev, _) in changes.items()})
+        await _fold_marks([(ev, d.mint.encode(), d) for ev, d in decoded], MarketMark.apply_depth)
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]

@@ -144,7 +144,7 @@ async def strategy_runner(stream: faust.StreamT) -> None:
         return
     signals_topic = topic("signals")
     observe = BATCH_SECONDS.labels(stage="strategy_runner").observe
-    batch, within = settings.kafka.batch_size, settings.kafka.batch_within_s
+    batch, within = settings.kafka.batch_size, settings.kafka.latency_within_s
     async for events in stream.take_events(batch, within=within):  # type: ignore[attr-defined]
         t0 = time.perf_counter()
         stale = 0

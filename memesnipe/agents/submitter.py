@@ -265,7 +265,7 @@ def blockhash_of(signed_tx_b64: str) -> str:
 
 @app.agent(topic("exec_results"))
 async def submit_results(stream: Any) -> None:
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
+    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
         t0 = time.perf_counter()
         decoded: list[tuple[EventT, ExecutionResult]] = await decode_batch(
             events, ExecutionResult, "submitter"

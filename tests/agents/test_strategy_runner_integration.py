@@ -139,7 +139,12 @@ async def test_all_eleven_families_on_kafka_give_the_in_process_signals(isolated
     assert len({s.family for s in expected}) >= 6, "the stream must exercise most families"
     assert {"follow_wallets"} <= {s.family for s in expected}, "the followed wallets' swaps are copied"
     # everything in one batch, so cross-topic order is event-time order as in-process
-    w = start_runner(isolated_env, MEMESNIPE_KAFKA__BATCH_SIZE="100000", MEMESNIPE_KAFKA__BATCH_WITHIN_S="15")
+    w = start_runner(
+        isolated_env,
+        MEMESNIPE_KAFKA__BATCH_SIZE="100000",
+        MEMESNIPE_KAFKA__BATCH_WITHIN_S="15",
+        MEMESNIPE_KAFKA__LATENCY_WITHIN_S="15",  # the runner's own wait (a latency-path stage)
+    )
     try:
         got = await signals_on(isolated_env, len(expected))
     finally:

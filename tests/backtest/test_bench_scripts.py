@@ -40,3 +40,33 @@ def test_library_comparison_gets_the_same_rule_signals_from_backtrader(tmp_path)
     assert any("identical" in line for line in lines if line.startswith("rule signals"))
     m = re.fullmatch(r"ours_vs_backtrader_ratio: (\d+\.\d+)", lines[-1])
     assert m and float(m.group(1)) > 0
+
+
+@pytest.mark.integration
+def test_pipeline_bench_drives_the_real_worker_and_ends_with_the_events_per_second(
+    kafka_bootstrap, tmp_path
+) -> None:
+    """bench/pipeline.py at a tiny size on the test broker: one worker, a short drain and one rate."""
+    cmd = [
+        sys.executable,
+        str(BENCH / "pipeline.py"),
+        "--bootstrap",
+        kafka_bootstrap,
+        "--events",
+        "1500",
+        "--rates",
+        "100",
+        "--seconds",
+        "3",
+        "--workers",
+        "1",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("reproduce: python bench/pipeline.py --events 1500 --rates 100")
+    assert any(line.startswith("[1 worker] drain:") for line in lines)
+    assert any(line.strip().startswith("rate") and "signal p50" in line for line in lines)
+    assert any(line.startswith("peak RSS (workers):") for line in lines)
+    m = re.fullmatch(r"pipeline_market_events_per_s_per_worker: (\d+)", lines[-1])
+    assert m and int(m.group(1)) > 0
