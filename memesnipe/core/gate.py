@@ -25,12 +25,15 @@ from memesnipe.core.risk import (
     Rejection,
     RiskLimits,
     SafetyFacts,
+    carried_facts,
     evaluate_entry,
     evaluate_exit,
+    fold_fact,
+    safety_facts_of,
 )
 from memesnipe.streams.control import KillSwitch, StrategyAllocation
-from memesnipe.streams.market import DepthEvent, OnChainEvent
-from memesnipe.streams.trading import Intent, Order, OrderRejection, Side, Signal
+from memesnipe.streams.market import SAFETY_FACTS, DepthEvent, OnChainEvent
+from memesnipe.streams.trading import Intent, Order, OrderRejection, SafetyStamp, SafetyValue, Side, Signal
 
 ASSUMED_LIVE = VenueStatus("perp", True, "not checked (assumed live)")
 
@@ -38,16 +41,8 @@ DEPTH_HISTORY = 32
 """Depth snapshots kept per mint for the as-of join (newest by event time)."""
 SAFETY_HISTORY = 16
 """Safety-fact changes kept per mint for the as-of join (newest by event time)."""
-SAFETY_FIELDS = (
-    "mint_authority_live",
-    "freeze_authority_live",
-    "lp_locked_pct",
-    "top10_holder_pct",
-    "rugcheck_score",
-    "rugcheck_danger",
-    "bonding_curve_pct",
-)
-FactValue = bool | float | str
+SAFETY_FIELDS = SAFETY_FACTS
+FactValue = SafetyValue
 
 
 class SafetyChange(msgspec.Struct, array_like=True):
@@ -166,27 +161,16 @@ class MintRiskState(msgspec.Struct, kw_only=True):
         cannot be rebuilt (the caller falls back to the latest consumed)."""
         if self.safety_lost_ts is not None and ts < self.safety_lost_ts:
             return None
-        vals: dict[str, tuple[float, FactValue]] = dict(self.safety_base)
-        src = dict(self.safety_base_src)
-        for ch in self.safety_hist:
+        src = self.safety_base_src
+        vals: dict[str, tuple[float, FactValue, str]] = {
+            n: (t, v, src.get(n, "")) for n, (t, v) in self.safety_base.items()
+        }
+        for ch in self.safety_hist:  # sorted by event time (ties: arrival order)
             if ch.ts > ts:
                 break
-            for n in SAFETY_FIELDS:
-                v = getattr(ch, n)
-                if v is not None:
-                    vals[n] = (ch.ts, v)
-                    src[n] = ch.source
-        if not vals:
-            return (None,)
-        facts: dict[str, Any] = {n: vals[n][1] if n in vals else None for n in SAFETY_FIELDS}
-        return (
-            SafetyFacts(
-                **facts,
-                ts=max(t for t, _ in vals.values()),
-                fact_ts={n: t for n, (t, _) in vals.items()},
-                fact_src={n: src.get(n, "") for n in vals},
-            ),
-        )
+            for n, v in carried_of(ch).items():
+                fold_fact(vals, n, ch.ts, v, ch.source)
+        return (safety_facts_of(vals),)
 
 
 def depth_usd(ev: DepthEvent) -> float:
@@ -219,7 +203,7 @@ def apply_onchain(st: MintRiskState, ev: OnChainEvent, keep: int = SAFETY_HISTOR
     """Record the safety facts the message carries (other on-chain kinds carry none) in the as-of
     history; the latest-consumed fields keep the newest known value of each fact."""
     ts = ev.ts.timestamp()
-    carried = {n: getattr(ev, n) for n in SAFETY_FIELDS if getattr(ev, n) is not None}
+    carried = carried_facts(ev)
     if not carried:
         return
     hist = st.safety_hist
@@ -344,9 +328,13 @@ class RiskGate:
         return order
 
     def _asof(
-        self, st: MintRiskState, now: float
+        self, st: MintRiskState, now: float, stamp: SafetyStamp | None = None
     ) -> tuple[float | None, float, list[tuple[float, float]], SafetyFacts | None]:
         """Depth and safety facts as of the signal's event time ``now`` (see ``MintRiskState``).
+
+        Safety facts: the signal's own ``SafetyStamp`` whenever it carries one (the strategy
+        runner's fold as of ``now``, in the backtester's event-time order: exact however far
+        ahead this stage has read the on-chain topic); unstamped, the as-of history.
 
         Fallback, when the as-of entry was evicted from the bounded history (or the state
         predates the histories and the signal is older than its latest value): the latest
@@ -358,6 +346,8 @@ class RiskGate:
             depth, depth_ts, levels = st.depth_usd, st.depth_ts, st.depth_levels
         else:
             depth, depth_ts, levels = d
+        if stamp is not None:
+            return depth, depth_ts, levels, safety_facts_of(stamp.facts)
         f = st.safety_asof(now)
         if f is None:
             if self.on_fallback is not None:
@@ -377,7 +367,7 @@ class RiskGate:
         now: float,
     ):  # type: ignore[no-untyped-def]
         alloc = allocations.get(sig.instance_id)
-        depth, depth_ts, levels, safety = self._asof(st, now)
+        depth, depth_ts, levels, safety = self._asof(st, now, sig.safety)
         stamp = sig.depth  # the depth the paper fill will price on (routing.market_view): same curve
         if depth is not None and stamp is not None and (stamp.levels or stamp.liquidity_usd > 0):
             levels, depth = list(stamp.levels), stamp.liquidity_usd if stamp.liquidity_usd > 0 else depth

@@ -17,12 +17,14 @@ uses. A strategy with no allocation yet gets ``exploration_weight``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from memesnipe.core.paper_fill import impact_bps
 from memesnipe.streams.base import LAMPORTS_PER_SOL
-from memesnipe.streams.trading import Intent, Side, Venue
+from memesnipe.streams.market import SAFETY_FACTS
+from memesnipe.streams.trading import Intent, SafetyValue, Side, Venue
 
 ENTRY_SIDES = frozenset({Side.BUY, Side.SHORT})
 EXIT_SIDES = frozenset({Side.SELL, Side.COVER})
@@ -112,6 +114,35 @@ class SafetyFacts:
         """``"(source, 12s old)"`` of one fact, for a rejection reason."""
         src = self.fact_src.get(name) or "unknown source"
         return f"({src}, {max(self.age(name, now), 0.0):.0f}s old)"
+
+
+def carried_facts(ev: Any) -> dict[str, Any]:
+    """The safety facts an on-chain message carries (``SAFETY_FACTS`` fields that are not None)."""
+    return {n: v for n in SAFETY_FACTS if (v := getattr(ev, n)) is not None}
+
+
+def fold_fact(vals: MutableMapping[str, Any], name: str, ts: float, value: SafetyValue, source: str) -> None:
+    """Fold one message's value of one fact into ``vals`` (fact -> ``(event time, value,
+    source)``): the newest event time wins, ties the later message. The one rule behind the risk
+    gate's as-of history and the strategy runner's safety stamp, applied in event-time order by
+    both, so a stamped signal carries exactly the gate's (and the backtester's) facts."""
+    cur = vals.get(name)
+    if cur is None or ts >= cur[0]:
+        vals[name] = (ts, value, source)
+
+
+def safety_facts_of(vals: Mapping[str, Sequence[Any]]) -> SafetyFacts | None:
+    """:class:`SafetyFacts` from a fold (fact -> ``(event time, value, source)``, as
+    :func:`fold_fact` keeps it or a ``SafetyStamp`` carries it); None when no fact is known."""
+    known = {n: vals[n] for n in SAFETY_FACTS if n in vals}
+    if not known:
+        return None
+    return SafetyFacts(
+        **{n: v[1] for n, v in known.items()},
+        ts=max(v[0] for v in known.values()),
+        fact_ts={n: v[0] for n, v in known.items()},
+        fact_src={n: v[2] for n, v in known.items()},
+    )
 
 
 REQUIRED_SAFETY_FACTS = {

@@ -126,6 +126,19 @@ class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
     bonding_curve_pct: float | None = None
 
 
+SAFETY_FACTS = (
+    "mint_authority_live",
+    "freeze_authority_live",
+    "lp_locked_pct",
+    "top10_holder_pct",
+    "rugcheck_score",
+    "rugcheck_danger",
+    "bonding_curve_pct",
+)
+"""The ``OnChainEvent`` fields that are token-safety facts (a message may carry only some): what
+the risk gate keeps per mint and the strategy runner stamps on signals (``trading.SafetyStamp``)."""
+
+
 AnyMarketEvent = (
     PriceEvent | SocialEvent | DepthEvent | BridgeEvent | FundingEvent | SolPriceEvent | OnChainEvent
 )

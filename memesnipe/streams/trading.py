@@ -38,13 +38,27 @@ class DepthStamp(msgspec.Struct, frozen=True, array_like=True, gc=False):
     liquidity_usd: float = 0.0
 
 
+SafetyValue = bool | float | str
+
+
+class SafetyStamp(msgspec.Struct, frozen=True, array_like=True):
+    """The mint's token-safety facts as of a signal's event time, as the strategy runner saw them:
+    per fact (a ``market.SAFETY_FACTS`` name) the newest message that carried it, as ``(event time
+    in epoch seconds, value, that message's source)``; none known yet: empty. It is the
+    backtester's view at that moment (same event-time walk), so the risk gate decides an entry on
+    it whenever a signal carries one (docs/EVENT_TIME.md)."""
+
+    facts: dict[str, tuple[float, SafetyValue, str]] = {}
+
+
 class Signal(Message, frozen=True, kw_only=True):
     """A strategy's wish. ``signal_id`` is derived from the input that caused it, so a replayed
     input gives the same id and everything downstream can deduplicate on it.
 
     ``price_usd``/``price_sol`` and ``depth``: the mint's market as of ``ts``, stamped by the
     strategy runner (``depth`` None: not stamped, e.g. a position manager exit or an older
-    message)."""
+    message); ``safety``: the mint's safety facts as of ``ts``, stamped likewise (None: not
+    stamped, the risk gate uses its own as-of history)."""
 
     signal_id: str
     instance_id: str
@@ -61,6 +75,7 @@ class Signal(Message, frozen=True, kw_only=True):
     block_entries: bool = False
     meta: dict[str, Any] = {}
     depth: DepthStamp | None = None
+    safety: SafetyStamp | None = None
 
 
 class Order(Message, frozen=True, kw_only=True):

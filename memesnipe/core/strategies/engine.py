@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from memesnipe.core.risk import carried_facts, fold_fact
 from memesnipe.core.strategies.base import Emit, SpecError, State, Strategy, build_strategy, subscribed_types
 from memesnipe.streams.control import StrategySpec
 from memesnipe.streams.market import (
@@ -34,11 +35,12 @@ from memesnipe.streams.market import (
     DepthEvent,
     FundingEvent,
     MarketEvent,
+    OnChainEvent,
     PriceEvent,
     SocialEvent,
     SolPriceEvent,
 )
-from memesnipe.streams.trading import DepthStamp, Intent, Side, Signal
+from memesnipe.streams.trading import DepthStamp, Intent, SafetyStamp, Side, Signal
 
 NO_PERP_REASON = "no Drift perp market for this token: closing longs and blocking new entries"
 
@@ -57,8 +59,13 @@ def new_context() -> State:
     """A mint's market context: last spot price (USD, SOL), its time, the Drift perp market, and
     the last depth snapshot: its levels (the event's own ``DepthLevel`` list; ``{size_usd,
     impact_bps}`` objects once stored and loaded again), liquidity and time. A context stored
-    before depth was kept has no ``dl``: its signals carry no depth stamp until the next one."""
-    return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1, "dl": [], "dq": 0.0, "dt": 0.0}
+    before depth was kept has no ``dl``: its signals carry no depth stamp until the next one.
+
+    ``sf``: the token-safety facts, fact -> ``(event time, value, source)`` folded from the
+    on-chain messages by ``core.risk.fold_fact`` (the risk gate's rule). A context stored before
+    they were kept has no ``sf`` and never starts one (it has not seen the earlier facts): its
+    signals carry no safety stamp and the gate uses its own as-of history, as before."""
+    return {"px": 0.0, "ps": 0.0, "pt": 0.0, "pm": -1, "dl": [], "dq": 0.0, "dt": 0.0, "sf": {}}
 
 
 def order_batch(items: list[Item]) -> list[Item]:
@@ -203,6 +210,7 @@ class StrategyEngine:
         price_t = PriceEvent
         funding_t = FundingEvent
         depth_t = DepthEvent
+        onchain_t = OnChainEvent
         # per event type and mint: a route [slots, topic, guard, last offset, last ref], where a slot
         # is [step, state, offsets, instance, key, ref-of-last-input-applied-by-the-slow-path].
         # ``guard`` is the highest offset any of the slots has already applied for ``topic``: an
@@ -243,6 +251,18 @@ class StrategyEngine:
                 if ctx["pm"] != ev.market_index:  # type: ignore[attr-defined]
                     ctx["pm"] = ev.market_index  # type: ignore[attr-defined]
                     ctx_ref[mint] = ref
+            elif cls is onchain_t:
+                carried = carried_facts(ev)
+                if carried:
+                    ctx = ctxs.get(mint)
+                    if ctx is None:
+                        ctx = ctxs[mint] = load_context(mint) or new_context()
+                    sf = ctx.get("sf")
+                    if sf is not None:  # None: a context from before the facts were kept
+                        src = ev.source
+                        for n, v in carried.items():
+                            fold_fact(sf, n, t, v, src)
+                        ctx_ref[mint] = ref
             per_mint = by_type.get(cls)
             if per_mint is None:
                 continue
@@ -376,6 +396,7 @@ class StrategyEngine:
             block_entries=block,
             meta=dict(e.meta),
             depth=depth_stamp(ctx),
+            safety=safety_stamp(ctx),
         )
 
 
@@ -392,6 +413,15 @@ def depth_stamp(ctx: State) -> DepthStamp | None:
         ),
         liquidity_usd=ctx["dq"],
     )
+
+
+def safety_stamp(ctx: State) -> SafetyStamp | None:
+    """The context's safety facts as a signal's stamp (none yet: empty); None for a context
+    stored before they were kept (the risk gate then uses its own as-of history)."""
+    sf = ctx.get("sf")
+    if sf is None:
+        return None
+    return SafetyStamp(facts={n: (v[0], v[1], v[2]) for n, v in sf.items()})
 
 
 class InProcessRunner:

@@ -157,6 +157,9 @@ def sim_events(n: int, start: datetime, mints: int = 8, seed: int = 11, **kw: An
 def comparable(s: Signal, shift: timedelta = timedelta(0)) -> tuple:
     d = msgspec.to_builtins(s)
     d["ts"] = (s.ts - shift).isoformat()
+    if s.safety is not None:  # the safety stamp's facts carry their own event times
+        sec = shift.total_seconds()
+        d["safety"] = {n: (t - sec, v, src) for n, (t, v, src) in s.safety.facts.items()}
     return tuple(sorted((k, repr(v)) for k, v in d.items()))
 
 
