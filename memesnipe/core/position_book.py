@@ -30,6 +30,8 @@ flight per position as always; an exit of this book refused that way is sent aga
 
 from __future__ import annotations
 
+import hashlib
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -180,9 +182,22 @@ def position_key(instance_id: str, direction: Direction) -> str:
     return f"{instance_id}|{direction.value}"
 
 
-def exit_signal_id(instance_id: str, direction: Direction, source_id: str) -> str:
-    """Derived from the input that triggered the exit, so a replay gives the same id."""
-    return f"exit|{instance_id}|{direction.value}|{source_id}"
+def exit_signal_id(instance_id: str, direction: Direction, source_id: str, position_id: str = "") -> str:
+    """Derived from the input that triggered the exit and the position it closes, so a replay
+    gives the same id and two positions never share one: a stop that closed a position and, on a
+    late fill's replay, trips again for the position that fill opened must not be dropped by the
+    risk gate as the first exit seen again (tests/faults found it: the second position stayed
+    open until the exit retry). ``p<8 hex>``: a digest of the position id."""
+    tag = f"p{hashlib.sha256(position_id.encode()).hexdigest()[:8]}|" if position_id else ""
+    return f"exit|{instance_id}|{direction.value}|{tag}{source_id}"
+
+
+_POSITION_TAG = re.compile(r"\|p[0-9a-f]{8}\|")
+
+
+def exit_source(signal_id: str) -> str:
+    """An exit id without its position tag: ``exit|instance|direction|<input>``."""
+    return _POSITION_TAG.sub("|", signal_id, count=1)
 
 
 class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -650,7 +665,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         wall = policy.wall_clock() if policy.wall_clock is not None else 0.0
         if pos.pending_exit_id and wall and wall - pos.pending_wall_s < policy.exit_retry_s:
             return None
-        sid = exit_signal_id(pos.instance_id, pos.direction, source_id)
+        sid = exit_signal_id(pos.instance_id, pos.direction, source_id, pos.position_id)
         pos.pending_exit_id = sid
         pos.pending_exit_reason = decision.reason.value
         pos.pending_since_s = ts_s

@@ -11,6 +11,7 @@ import pytest
 
 from memesnipe.agents.channels import names
 from memesnipe.agents.position_manager import PositionProcessor, book_policy, default_rules
+from memesnipe.core.position_book import exit_source
 from memesnipe.settings import ExitSettings
 from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.market import PriceEvent
@@ -136,7 +137,7 @@ def test_pump_and_dump_gives_one_trailing_exit_signal_with_a_replayable_id() -> 
         "position_id": f"mom-1|{MINT}|long|o1",
         "source": "position_manager",
     }
-    assert sig.signal_id == f"exit|mom-1|long|{names('price')}/0/4"
+    assert exit_source(sig.signal_id) == f"exit|mom-1|long|{names('price')}/0/4"
     assert sig.ts == T0 + timedelta(seconds=5)
     ups = sent(res, "positions", PositionUpdate)
     assert len(ups) == 1 and ups[0].exit_pending and ups[0].peak_price_sol == 0.0011

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from memesnipe.agents.channels import names
 from memesnipe.agents.position_manager import SOURCES, PositionProcessor, book_policy, default_rules
-from memesnipe.core.position_book import decode_book
+from memesnipe.core.position_book import decode_book, exit_source
 from memesnipe.streams.trading import Intent, OrderRejection, PositionUpdate, Side, Signal
 from tests.agents.test_position_manager import (
     MINT,
@@ -69,7 +69,7 @@ def test_rejection_before_the_fill_the_fill_sends_one_strategy_exit() -> None:
     assert (sig.intent, sig.side, sig.strength, sig.instance_id) == (Intent.EXIT, Side.SELL, 1.0, "mom-1")
     assert sig.meta["exit_reason"] == "strategy" and sig.meta["qty_tokens"] == 1000 * TOK
     assert sig.reason == "strategy: exit x1 reached the risk gate before its entry filled"
-    assert sig.signal_id == f"exit|mom-1|long|{names('fills')}/o1"  # the fill's own id
+    assert exit_source(sig.signal_id) == f"exit|mom-1|long|{names('fills')}/o1"  # the fill's own id
     assert sig.ts == T0 + timedelta(seconds=2)
     (u,) = sent(res, "positions", PositionUpdate)
     assert u.exit_pending and u.exit_reason == "strategy" and u.qty_tokens == 1000 * TOK
@@ -81,7 +81,7 @@ def test_fill_before_the_rejection_the_rejection_sends_it() -> None:
     assert sent(store.run([log.ev("fills", buy(0))]), "signals", Signal) == []
     res = store.run([log.ev("rejections", rejection("x1", 1))])
     (sig,) = sent(res, "signals", Signal)
-    assert sig.signal_id == f"exit|mom-1|long|{names('rejections')}/{digest('x1')}"
+    assert exit_source(sig.signal_id) == f"exit|mom-1|long|{names('rejections')}/{digest('x1')}"
     assert sig.meta["exit_reason"] == "strategy" and sig.ts == T0 + timedelta(seconds=1)
     (u,) = sent(res, "positions", PositionUpdate)
     assert u.exit_pending and u.exit_reason == "strategy"
@@ -188,7 +188,7 @@ def test_our_own_exit_refused_before_the_gate_saw_the_position_is_sent_again() -
     res = store.run([log.ev("rejections", rejection(first.signal_id, 1))])
     (again,) = sent(res, "signals", Signal)
     expected = f"exit|mom-1|long|{names('rejections')}/{digest(first.signal_id)}"
-    assert again.signal_id == expected != first.signal_id
+    assert exit_source(again.signal_id) == expected and again.signal_id != first.signal_id
     assert again.meta["exit_reason"] == "rug" and "sent again" in again.reason
 
 
@@ -198,7 +198,7 @@ def test_the_strategy_exit_refused_again_by_a_still_lagging_gate_is_sent_again()
     (first,) = sent(res, "signals", Signal)
     res = store.run([log.ev("rejections", rejection(first.signal_id, 2))])
     (again,) = sent(res, "signals", Signal)
-    assert again.signal_id == f"exit|mom-1|long|{names('rejections')}/{digest(first.signal_id)}"
+    assert exit_source(again.signal_id) == f"exit|mom-1|long|{names('rejections')}/{digest(first.signal_id)}"
     assert again.meta["exit_reason"] == "strategy"
     # the refusal of the strategy's own (first) signal, redelivered at a new offset: nothing more
     assert sent(store.run([log.ev("rejections", rejection("x1", 1))]), "signals", Signal) == []

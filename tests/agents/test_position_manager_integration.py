@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from memesnipe.core.position_book import exit_source
 from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.market import PriceEvent
 from memesnipe.streams.trading import Fill, Intent, PositionStatus, PositionUpdate, Side, Signal
@@ -126,7 +127,7 @@ async def test_pump_and_dump_entry_then_one_trailing_exit_across_a_crash(isolate
         assert (sig.intent, sig.side, sig.strength, sig.instance_id) == (Intent.EXIT, Side.SELL, 1.0, "mom-1")
         assert sig.reason == "trailing_stop: price 0.001077 <= stop 0.001078"
         assert sig.meta["exit_reason"] == "trailing_stop" and sig.meta["qty_tokens"] == 1_000_000 * TOK
-        assert sig.signal_id.startswith("exit|mom-1|long|" + env.topic("price") + "/")
+        assert exit_source(sig.signal_id).startswith("exit|mom-1|long|" + env.topic("price") + "/")
 
         # the exit order fills (id as the risk gate derives it); a re-delivered copy changes nothing
         oid = hashlib.sha256(f"mom-1|{MINT}|{sig.signal_id}".encode()).hexdigest()[:32]
@@ -396,7 +397,7 @@ async def test_exit_refused_before_its_entry_filled_is_sent_when_the_fill_lands(
         await produce(env.bootstrap, env.topic("fills"), [entry])
         (sig,) = await signals(env, 1, idle_s=3)
         assert (sig.side, sig.intent, sig.meta["exit_reason"]) == (Side.SELL, Intent.EXIT, "strategy")
-        assert sig.signal_id.startswith("exit|mom-1|long|" + env.topic("fills") + "/")
+        assert exit_source(sig.signal_id).startswith("exit|mom-1|long|" + env.topic("fills") + "/")
         (u,) = await positions(env, 1)
         assert u.exit_pending and u.exit_reason == "strategy"
         assert await consume(env.bootstrap, env.topic("deadletter"), timeout_s=3, idle_s=1) == []

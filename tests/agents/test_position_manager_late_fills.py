@@ -10,7 +10,7 @@ import msgspec
 from prometheus_client import REGISTRY
 
 from memesnipe.agents.channels import names
-from memesnipe.core.position_book import MARK_HISTORY, decode_book
+from memesnipe.core.position_book import MARK_HISTORY, decode_book, exit_source
 from memesnipe.streams.market import PriceEvent
 from memesnipe.streams.trading import PositionUpdate, Side, Signal
 from tests.agents.test_position_manager import MINT, SOL, T0, TOK, Log, Store, fill, sent
@@ -53,7 +53,7 @@ def test_a_late_fill_sends_the_same_exits_and_leaves_the_same_position() -> None
     ref_store, ref = run("in_order")
     ref_sigs = [s for r in ref for s in sent(r, "signals", Signal)]
     assert [s.meta["exit_reason"] for s in ref_sigs] == ["trailing_stop", "trailing_stop"]  # + a retry
-    assert ref_sigs[0].signal_id == f"exit|mom-1|long|{names('price')}/0/5"
+    assert exit_source(ref_sigs[0].signal_id) == f"exit|mom-1|long|{names('price')}/0/5"
     ref_pos = decode_book(ref_store[MINT.encode()]).positions
     ref_last = [sent(r, "positions", PositionUpdate) for r in ref][-1][-1]
     for order in ("late_one_batch", "late_batches"):

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memesnipe.core.exits import ExitReason, ExitRules
-from memesnipe.core.position_book import BookError, BookPolicy, MintBook, decode_book, encode_book
+from memesnipe.core.position_book import (
+    BookError,
+    BookPolicy,
+    MintBook,
+    decode_book,
+    encode_book,
+    exit_source,
+)
 from memesnipe.core.trailing_stop import Direction, TrailingStop
 from memesnipe.streams import Fill, Intent, Side
 
@@ -71,7 +78,7 @@ def test_pump_then_dump_exits_once_with_the_trailing_stop_then_closes() -> None:
     (o,) = outs
     assert o.exit is not None and o.exit.decision.reason is ExitReason.TRAILING_STOP
     assert o.exit.decision.detail == "trailing_stop: price 107.7 <= stop 107.8"
-    assert o.exit.signal_id == "exit|mom-1|long|price/0/6"
+    assert exit_source(o.exit.signal_id) == "exit|mom-1|long|price/0/6"
     assert o.publish  # an exit always publishes the position
     # still below the stop: no second exit while the first is pending
     assert mark(book, 100.0, 7, 7)[0].exit is None
@@ -88,7 +95,7 @@ def test_pending_exit_rearms_after_the_retry_time() -> None:
     assert first is not None and first.decision.reason is ExitReason.STOP_LOSS
     assert mark(book, 88.0, 30, 2)[0].exit is None  # 29 s later: still pending
     again = mark(book, 88.0, 31, 3)[0].exit
-    assert again is not None and again.signal_id == "exit|mom-1|long|price/0/3"
+    assert again is not None and exit_source(again.signal_id) == "exit|mom-1|long|price/0/3"
 
 
 def test_partial_exit_fill_rearms_for_the_rest() -> None:
@@ -190,3 +197,19 @@ def test_encode_decode_round_trip() -> None:
     again = decode_book(encode_book(book))
     assert again == book
     assert again.positions["mom-1|long"].best_price == 105.0
+
+
+def test_two_positions_never_share_an_exit_id_for_the_same_input() -> None:
+    """A stop closed one position; a late fill opened another, and replaying the marks it missed
+    trips the same stop for it: its exit must not carry the first one's id (the risk gate would
+    drop it as a duplicate and leave the position open; found by tests/faults)."""
+    from memesnipe.core.position_book import exit_signal_id
+    from memesnipe.core.trailing_stop import Direction
+
+    first = exit_signal_id("i", Direction.SHORT, "faults.price/2/400", "i|M|short|fill-a")
+    second = exit_signal_id("i", Direction.SHORT, "faults.price/2/400", "i|M|short|fill-b")
+    assert first != second
+    assert exit_source(first) == exit_source(second) == "exit|i|short|faults.price/2/400"
+    assert exit_signal_id("i", Direction.SHORT, "src", "i|M|short|fill-a") == first.replace(
+        "faults.price/2/400", "src"
+    )

@@ -13,6 +13,7 @@ from memesnipe.core.position_book import (
     MintBook,
     decode_book,
     encode_book,
+    exit_source,
 )
 from memesnipe.core.trailing_stop import Direction
 from memesnipe.streams import Side
@@ -35,7 +36,7 @@ def test_request_before_the_fill_exits_when_the_fill_lands() -> None:
     assert out is not None and out.exit is not None and out.position.is_open
     assert out.exit.decision.reason is ExitReason.STRATEGY
     assert out.exit.decision.detail == f"strategy: {WHY}"
-    assert out.exit.signal_id == "exit|mom-1|long|fills/0/0"
+    assert exit_source(out.exit.signal_id) == "exit|mom-1|long|fills/0/0"
     assert out.position.pending_exit_id == out.exit.signal_id
     assert book.exit_after_fill == {}
     # the same fill again (another offset) is a duplicate: nothing
@@ -47,7 +48,7 @@ def test_fill_before_the_request_exits_on_the_request() -> None:
     out = book.apply_fill(fill(Side.BUY, 1000, 100_000, 100.0, 0), "fills/0/0", POLICY)
     assert out is not None and out.exit is None
     order = request(book, ("f0",), 1)
-    assert order is not None and order.signal_id == "exit|mom-1|long|rej/0/1"
+    assert order is not None and exit_source(order.signal_id) == "exit|mom-1|long|rej/0/1"
     assert order.decision.reason is ExitReason.STRATEGY and order.position.pending_exit_id == order.signal_id
     assert book.exit_after_fill == {}
 
@@ -99,7 +100,7 @@ def test_our_own_exit_refused_before_the_gate_saw_the_position_is_sent_again_bou
     rejected = stop.exit.signal_id
     for n in range(MAX_EXIT_RESENDS):
         again = request(book, ("f0",), 10 + n, rejected_id=rejected)
-        assert again is not None and again.signal_id == f"exit|mom-1|long|rej/0/{10 + n}"
+        assert again is not None and exit_source(again.signal_id) == f"exit|mom-1|long|rej/0/{10 + n}"
         assert again.decision.reason is ExitReason.STOP_LOSS and "sent again" in again.decision.detail
         rejected = again.signal_id
     assert request(book, ("f0",), 20, rejected_id=rejected) is None  # bounded

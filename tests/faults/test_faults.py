@@ -49,17 +49,15 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Outcome, dict[str, 
 
 KNOWN_DIVERGENCE = (
     "Finding (seed 3, 3000 events; in clean runs too, at 40/s and at max speed; not every run): "
-    "exit ids are exit|instance|direction|<input>, not unique per position. rug_pull_sniffer.default "
-    "held a short on AN7BdW7Z... (position ...|dee30b29..., 1,207,300,492 tokens) while an add order "
-    "774bf0e6... was in flight; the trailing stop at mark faults.price/2/400 sent exit "
-    "exit|rug_pull_sniffer.default|short|faults.price/2/400, order dbfdfe32... for 1,207,300,492 "
-    "tokens, which closed the position. The add's fill, booked after that, opened a NEW position "
-    "(...|774bf0e6..., 8,030,997,373 tokens) at an event time before the mark; re-applying the marks "
-    "it missed, the position manager claimed the same stop under the SAME signal id, which the risk "
-    "gate drops as already decided: the position stays open with exit_pending (until exit_retry_s). "
-    "When the add fills first, one exit sells all 9,238,297,865 tokens. Likewise a strategy exit "
-    "becomes an order (the gate sees the position) or exit_before_fill (the position manager sends it "
-    "after the fill, under another id) depending on fill latency."
+    "how many exit orders close a position depends on timing. rug_pull_sniffer.default held a short on "
+    "AN7BdW7Z... while an add order was in flight; when the trailing stop at mark faults.price/2/400 "
+    "fires before the add's fill is booked, it closes the first position (1,207,300,492 tokens) and, "
+    "re-applying the marks the late fill missed, closes the position that fill opened with a second "
+    "exit (8,030,997,373 tokens); when the add fills first, one exit sells all 9,238,297,865 tokens. "
+    "Exit ids now carry the position (core.position_book.exit_signal_id), so the second exit is no "
+    "longer dropped by the risk gate as the first one seen again (it was: the position stayed open "
+    "until exit_retry_s). Likewise a strategy exit becomes an order (the gate sees the position) or "
+    "exit_before_fill (sent after the fill under another id) depending on fill latency."
 )
 
 
