@@ -137,6 +137,7 @@ def install_faust_sensor(app: object, name_prefix: str = "faust") -> bool:
         logging.getLogger(__name__).exception("faust prometheus sensor could not be installed")
     return False
 
+
 REALISED_SLIPPAGE_BPS = Histogram(
     "memesnipe_realised_slippage_bps",
     "Live fills: slippage of the landed amounts against the plan (positive = worse)",
@@ -173,4 +174,3 @@ RECONCILE_MISMATCHES = Gauge(
 RECONCILE_ALERTS = Counter(
     "memesnipe_reconcile_alerts_total", "Persistent book/chain mismatches reported, by reading"
 )
-
