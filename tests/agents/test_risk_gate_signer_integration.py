@@ -143,6 +143,7 @@ async def test_drawdown_kill_switch_stops_signing_entries_exits_pass_resume_rest
         )
         assert r.returncode == 0, r.stderr
         await send(env, "depth", [m.depth(M2, 5_000_000, t=H + 5)])
+        await send(env, "onchain", [m.safe(M2, t=H + 5)])  # fresh facts: those of t=0 are stale by now
         await send(env, "price", [price(M2, 1.0, H + 5)])
         await asyncio.sleep(2.0)
         await send(env, "signals", [signal("e3", M2, 1.0, t=H + 10, instance="inst-b")])

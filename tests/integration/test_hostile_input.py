@@ -78,7 +78,7 @@ CONSUMERS: dict[str, set[str]] = {
     "killswitch": {"boundary"},
     "signals": {"risk_gate", "position_manager"},
     "orders": {"router"},
-    "rejections": {"position_manager"},
+    "rejections": {"position_manager", "ledger"},  # the ledger books shadow fills of refused entries
     "order_updates": {"boundary"},
     "exec_results": {"fills", "submitter"},
     "fills": {"ledger", "position_manager"},
