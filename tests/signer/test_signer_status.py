@@ -87,6 +87,7 @@ async def test_running_signer_serves_metrics_health_and_readiness(isolated_env: 
         assert m[("memesnipe_signer_journal_entries", ())] == 1
         assert m[("memesnipe_signer_journal_bytes", ())] == journal.stat().st_size > 0
         spent = m[("memesnipe_signer_spent_today_lamports", ())]
+        spent_day = utcnow().date()
         assert spent > 0
         assert m[("memesnipe_signer_kill_switch_active", ())] == 0
         assert m[("memesnipe_signer_ready", ())] == 1
@@ -104,7 +105,9 @@ async def test_running_signer_serves_metrics_health_and_readiness(isolated_env: 
     try:
         m = scrape(base)
         assert m[("memesnipe_signer_journal_entries", ())] == 1
-        assert m[("memesnipe_signer_spent_today_lamports", ())] == spent
+        # the gauge is today's ledger: across a UTC midnight the new day starts at 0
+        today = spent if utcnow().date() == spent_day else 0
+        assert m[("memesnipe_signer_spent_today_lamports", ())] == today
         assert m[("memesnipe_signer_kill_switch_active", ())] == 1  # known before the first request
         assert m[("memesnipe_signer_requests_total", (("outcome", "signed"),))] == 0  # a new process
     finally:
