@@ -55,10 +55,12 @@ from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
 from memesnipe.app import app, settings
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
+from memesnipe.core.perp_venue import VenueStatus, read_status
 from memesnipe.core.risk import RiskLimits
 from memesnipe.core.strategies.engine import Item
 from memesnipe.logs import ids
-from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, ORDERS, REJECTIONS
+from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, ORDERS, PERP_VENUE_LIVE, REJECTIONS
+from memesnipe.settings import Mode
 from memesnipe.streams.codec import encode
 from memesnipe.streams.market import DepthEvent, OnChainEvent
 from memesnipe.streams.trading import Order, OrderRejection, Signal
@@ -77,6 +79,8 @@ gate = RiskGate(
     seen_max=settings.risk.seen_signals_per_mint,
     on_fallback=lambda what: ASOF_FALLBACKS.labels(stage=f"risk_gate.{what}").inc(),
 )
+if settings.mode is Mode.LIVE:  # until the first read (poll_perp_venue) a short is refused
+    gate.perp_venue = VenueStatus("drift-v2", False, "status not read yet")
 source = app.topic(
     *(names(n) for n in INPUTS),
     key_type=bytes,
@@ -85,6 +89,39 @@ source = app.topic(
     value_serializer="raw",
 )
 _short = {names(n): n for n in INPUTS}
+
+
+VENUE_POLL_S = 30.0
+"""How often a live gate re-reads the shorts' venue (its program state account)."""
+_venue: Any = None
+
+
+async def refresh_perp_venue(venue: Any) -> None:
+    """Live: the shorts' venue status on this worker's gate (core.perp_venue); unreadable = not
+    live, so short entries are refused with perp_venue_down and longs on the mint exit."""
+    status = await read_status(venue)
+    if status.live != gate.perp_venue.live:
+        log.warning("perp venue %s: %s", status.venue, status.reason)
+    gate.perp_venue = status
+    PERP_VENUE_LIVE.labels(venue=status.venue).set(1 if status.live else 0)
+
+
+@app.timer(VENUE_POLL_S, name="risk_gate_perp_venue", on_leader=False)
+async def poll_perp_venue() -> None:
+    """Paper keeps the venue assumed live (parity with the backtester); live reads it."""
+    global _venue
+    if settings.mode is not Mode.LIVE:
+        return
+    if _venue is None:
+        from memesnipe.connectors.drift import DriftPerpBuilder
+        from memesnipe.connectors.drift.venue import DriftVenue
+        from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
+
+        d = settings.drift
+        _venue = DriftVenue(
+            SolanaRpcClient(settings.execution.rpc_url), DriftPerpBuilder(d.env, d.sub_account_id)
+        )
+    await refresh_perp_venue(_venue)
 
 
 async def _decode(events: list[EventT]) -> list[tuple[EventT, str, Any]]:

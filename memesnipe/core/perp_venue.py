@@ -56,3 +56,13 @@ def degrade_reason(status: VenueStatus) -> str:
         f"no live perp venue ({status.venue}: {status.reason}): "
         "short thesis degraded to exit longs and block entries"
     )
+
+
+async def read_status(venue: PerpVenue) -> VenueStatus:
+    """The venue's status, failing closed: a read that raises is "not live" with the error (a
+    short is refused, longs are untouched), never an assumed "live"."""
+    try:
+        return await venue.status()
+    except Exception as exc:
+        return VenueStatus(venue.name, False, f"status unknown: {type(exc).__name__}: {exc}")
+
