@@ -114,12 +114,18 @@ def _sell(
 FEE = FEE_PER_SIGNATURE + priority_fee(CU_LIMIT, CU_PRICE)
 
 
+def _live(
+    make_service: Callable[..., SigningService], **caps: int
+) -> tuple[SigningService, Pubkey, LocalChain]:
+    """A live signer and a funded local chain with a pool for the mint."""
+    svc = make_service(paper=False, **caps)
+    return svc, svc.cfg.wallet, _chain(svc.cfg.wallet)
+
+
 def test_a_signed_entry_and_exit_land_with_exactly_the_declared_balances(
     make_service: Callable[..., SigningService],
 ) -> None:
-    svc = make_service(paper=False)
-    me = svc.cfg.wallet
-    chain = _chain(me)
+    svc, me, chain = _live(make_service)
     rent = chain.svm.minimum_balance_for_rent_exemption(TOKEN_ACCOUNT_LEN)
 
     req, quote = _buy(svc, chain)
@@ -146,9 +152,7 @@ def test_a_signed_entry_and_exit_land_with_exactly_the_declared_balances(
 def test_an_exit_whose_market_moved_fails_on_chain_paying_only_the_fee(
     make_service: Callable[..., SigningService],
 ) -> None:
-    svc = make_service(paper=False)
-    me = svc.cfg.wallet
-    chain = _chain(me)
+    svc, me, chain = _live(make_service)
     req, _ = _buy(svc, chain)
     assert chain.send(_sign(svc, req)).ok
     held = chain.token_balance(ata(me, MINT_PK))
@@ -165,9 +169,7 @@ def test_an_exit_whose_market_moved_fails_on_chain_paying_only_the_fee(
 def test_the_chain_checks_signatures_and_refuses_a_replay(
     make_service: Callable[..., SigningService],
 ) -> None:
-    svc = make_service(paper=False)
-    me = svc.cfg.wallet
-    chain = _chain(me)
+    svc, _, chain = _live(make_service)
     req, _ = _buy(svc, chain)
     signed = _sign(svc, req)
     tampered = bytearray(bytes(signed))
@@ -183,9 +185,7 @@ def test_round_trips_at_several_sizes_leave_the_books_equal_to_the_chain(
 ) -> None:
     """A buy and a full sell: the wallet ends with its SOL less the pool's fee and price impact,
     tips and fees, to the lamport."""
-    svc = make_service(paper=False, per_tx_cap=2 * 10**9)
-    me = svc.cfg.wallet
-    chain = _chain(me)
+    svc, me, chain = _live(make_service, per_tx_cap=2 * 10**9)
     req, quote = _buy(svc, chain, order=f"buy-{sol}", sol=sol)
     assert chain.send(_sign(svc, req)).ok
     rent = chain.svm.minimum_balance_for_rent_exemption(TOKEN_ACCOUNT_LEN)
