@@ -28,12 +28,26 @@ class SettingsError(SystemExit):
 
 
 class KafkaSettings(BaseModel):
-    broker: str = "kafka://127.0.0.1:9092"
-    app_id: str = "memesnipe"
-    topic_prefix: str = "memesnipe."
-    partitions: int = Field(4, ge=1, le=1024)
+    """Kafka brokers and topics, and Faust's stream processing: batches, latency, reorder window."""
+
+    broker: str = Field("kafka://127.0.0.1:9092", description="one or more brokers, separated by ';'")
+    app_id: str = Field(
+        "memesnipe", description="Faust app id = consumer group of the strategy/risk/execution worker"
+    )
+    topic_prefix: str = Field(
+        "memesnipe.", description="every topic name starts with this (e.g. memesnipe.price)"
+    )
+    partitions: int = Field(
+        4,
+        ge=1,
+        le=1024,
+        description="partitions per topic: the most workers that can share a stage; fixed once topics exist",
+    )
     replication: int = Field(1, ge=1, le=7)
-    store: str = "memory://"
+    store: str = Field(
+        "memory://",
+        description="Faust table store: memory:// (rebuilt from changelog topics at start) or rocksdb://",
+    )
     batch_size: int = Field(500, ge=1, le=100_000, description="events per stream.take batch")
     batch_within_s: float = Field(
         0.2,
@@ -67,9 +81,13 @@ class KafkaSettings(BaseModel):
 
 
 class ClickHouseSettings(BaseModel):
+    """ClickHouse, the analytics store: embedded chDB under ``<data_dir>/clickhouse`` unless a DSN is set."""
+
     dsn: str = Field("", description="chdb:///abs/path (embedded) or http(s)://user:pass@host:8123/db")
     database: str = "memesnipe"
-    run_id: str = "live"
+    run_id: str = Field(
+        "live", description="rows are tagged with a run id so replays and backtests never mix with live data"
+    )
     batch_rows: int = Field(5000, ge=1)
     flush_interval_s: float = Field(1.0, gt=0)
 
@@ -139,6 +157,8 @@ class DiscoverySettings(BaseModel):
 
 
 class SimulatorSettings(BaseModel):
+    """The market simulator (``memesnipe simulate``): synthetic market events for paper runs and tests."""
+
     seed: int = 7
     mints: int = Field(12, ge=1, le=10_000)
     rate_per_s: float = Field(200.0, gt=0, description="events per second, all types together")
@@ -147,6 +167,9 @@ class SimulatorSettings(BaseModel):
 
 
 class PaperSettings(BaseModel):
+    """Paper execution: slippage, fees and the latency and landing model (``memesnipe.core.landing``),
+    shared by the paper router and the backtester."""
+
     slippage_bps: int = Field(50, ge=0, le=5000)
     fee_bps: int = Field(25, ge=0, le=1000, description="swap fee charged on the input amount")
     priority_fee_lamports: int = Field(10_000, ge=0)
@@ -166,6 +189,9 @@ class PaperSettings(BaseModel):
 
 
 class RiskSettings(BaseModel):
+    """Position limits, the pre-trade risk gate (``memesnipe.core.risk``), the meta-allocator
+    (``memesnipe.core.allocator``) and the portfolio monitor's drawdown kill switch."""
+
     capital_lamports: int = Field(100 * 10**9, gt=0, description="starting capital (100 SOL)")
     max_order_lamports: int = Field(2 * 10**9, gt=0)
     max_token_lamports: int = Field(5 * 10**9, gt=0)
@@ -176,7 +202,9 @@ class RiskSettings(BaseModel):
         300.0, gt=0, le=10_000, description="most price impact of an entry at its own size (bps)"
     )
     max_top10_holder_pct: float = Field(60.0, gt=0, le=100)
-    max_drawdown: float = Field(0.2, gt=0, lt=1)
+    max_drawdown: float = Field(
+        0.2, gt=0, lt=1, description="portfolio drawdown from the high-water mark that trips the kill switch"
+    )
     default_entry_fraction: float = Field(
         0.05, gt=0, le=1, description="share of capital for a full-strength signal before allocation"
     )
@@ -254,7 +282,9 @@ class ConnectorSettings(BaseModel):
     birdeye_api_key: str = ""
     birdeye_base_url: str = "https://public-api.birdeye.so"
     birdeye_interval_s: float = Field(10.0, gt=0)
-    pyth_base_url: str = "https://hermes.pyth.network"
+    pyth_base_url: str = Field(
+        "https://hermes.pyth.network", description="Pyth Hermes host (SOL/USD); a key only for paid providers"
+    )
     pyth_api_key: str = Field("", description="optional; sent as Bearer to paid Hermes providers")
     pyth_sol_feed_id: str = "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d"
     pyth_interval_s: float = Field(2.0, gt=0, description="public Hermes allows 30 requests per 10 s")
@@ -268,14 +298,20 @@ class ConnectorSettings(BaseModel):
     )
     helius_interval_s: float = Field(5.0, gt=0)
     helius_webhook_auth: str = Field("", description="the webhook's authHeader (sent as Authorization)")
-    helius_webhook_host: str = "0.0.0.0"
+    helius_webhook_host: str = Field(
+        "0.0.0.0", description="bind address of the webhook receiver (`memesnipe connect helius_webhook`)"
+    )
     helius_webhook_port: int = Field(8787, ge=0, le=65535, description="receiver port (0 = any free port)")
     creator_wallets: str = Field("", description="mint=creator wallet pairs, comma-separated (dev sells)")
     large_transfer_tokens: float = Field(0.0, ge=0, description="report transfers of at least N tokens")
     airdrop_min_recipients: int = Field(
         10, ge=0, description="one sender giving a token to N+ wallets in a transaction: an airdrop (0 = off)"
     )
-    solana_rpc_url: str = "https://api.mainnet-beta.solana.com"
+    solana_rpc_url: str = Field(
+        "https://api.mainnet-beta.solana.com",
+        description="token safety over Solana JSON-RPC: mint/freeze authority, top-10 share of wallets "
+        "(program-owned accounts excluded), pump.fun bonding-curve progress",
+    )
     safety_interval_s: float = Field(60.0, gt=0)
     rugcheck_base_url: str = "https://api.rugcheck.xyz"
     rugcheck_api_key: str = Field("", description="optional X-API-KEY (plan rate limits); empty = public")
@@ -321,7 +357,9 @@ class JupiterSettings(BaseModel):
     timeout_s: float = Field(5.0, gt=0, le=60)
     rate_per_s: float = Field(1.0, gt=0, le=1000, description="requests per second (plan limit)")
     max_accounts: int = Field(64, ge=8, le=256, description="route account cap so the tx fits 1232 bytes")
-    restrict_intermediate_tokens: bool = True
+    restrict_intermediate_tokens: bool = Field(
+        True, description="route only through liquid intermediate tokens"
+    )
     paper_quotes: bool = Field(False, description="paper mode asks Jupiter for real quotes when reachable")
 
 
@@ -329,16 +367,19 @@ class JitoSettings(BaseModel):
     """Jito block engine: region endpoints, auth uuid, tip policy, bundle polling."""
 
     region: str = Field("mainnet", description="key of endpoints to send bundles to")
-    endpoints: dict[str, str] = {
-        "mainnet": "https://mainnet.block-engine.jito.wtf",
-        "amsterdam": "https://amsterdam.mainnet.block-engine.jito.wtf",
-        "frankfurt": "https://frankfurt.mainnet.block-engine.jito.wtf",
-        "london": "https://london.mainnet.block-engine.jito.wtf",
-        "ny": "https://ny.mainnet.block-engine.jito.wtf",
-        "slc": "https://slc.mainnet.block-engine.jito.wtf",
-        "singapore": "https://singapore.mainnet.block-engine.jito.wtf",
-        "tokyo": "https://tokyo.mainnet.block-engine.jito.wtf",
-    }
+    endpoints: dict[str, str] = Field(
+        {
+            "mainnet": "https://mainnet.block-engine.jito.wtf",
+            "amsterdam": "https://amsterdam.mainnet.block-engine.jito.wtf",
+            "frankfurt": "https://frankfurt.mainnet.block-engine.jito.wtf",
+            "london": "https://london.mainnet.block-engine.jito.wtf",
+            "ny": "https://ny.mainnet.block-engine.jito.wtf",
+            "slc": "https://slc.mainnet.block-engine.jito.wtf",
+            "singapore": "https://singapore.mainnet.block-engine.jito.wtf",
+            "tokyo": "https://tokyo.mainnet.block-engine.jito.wtf",
+        },
+        description="region -> block-engine URL (JSON); region and extra_regions name its keys",
+    )
     uuid: str = Field("", description="x-jito-auth uuid for a raised rate limit; empty = default limit")
     tip_floor_url: str = "https://bundles.jito.wtf/api/v1/bundles/tip_floor"
     tip_accounts: str = Field(
@@ -346,13 +387,18 @@ class JitoSettings(BaseModel):
     )
     tip_accounts_ttl_s: float = Field(3600.0, gt=0)
     tip_percentile: float = Field(50.0, ge=25, le=99, description="landed-tip percentile to pay")
-    tip_multiplier: float = Field(1.0, gt=0, le=10)
+    tip_multiplier: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="tip = landed-tip percentile x this, within tip_min_lamports..tip_max_lamports",
+    )
     tip_min_lamports: int = Field(1_000, ge=1_000, description="never below Jito's 1000-lamport minimum")
     tip_max_lamports: int = Field(1_000_000, ge=1_000, description="hard cap per transaction")
     tip_floor_ttl_s: float = Field(10.0, gt=0, description="how long a tip-floor reading is reused")
     rate_per_s: float = Field(1.0, gt=0, le=100, description="block-engine requests per second")
     timeout_s: float = Field(5.0, gt=0, le=60)
-    poll_interval_s: float = Field(1.0, gt=0, le=30)
+    poll_interval_s: float = Field(1.0, gt=0, le=30, description="bundle status polling interval")
     bundle_timeout_s: float = Field(60.0, gt=0, le=600, description="EXPIRED after this without landing")
     rpc_fallback: bool = Field(True, description="send via RPC sendTransaction when the bundle is rejected")
     extra_regions: str = Field(
@@ -391,21 +437,28 @@ class DriftSettings(BaseModel):
     env: str = Field("mainnet", description="driftpy environment: mainnet or devnet")
     sub_account_id: int = Field(0, ge=0, le=255)
     taker_fee_bps: int = Field(10, ge=0, le=500, description="perp taker fee for paper fills")
-    auction_duration_slots: int = Field(10, ge=0, le=255)
+    auction_duration_slots: int = Field(
+        10, ge=0, le=255, description="auction length of perp orders, in slots"
+    )
     max_slippage_bps: int = Field(100, ge=1, le=5000, description="limit-price offset of market orders")
 
 
 class ExecutionSettings(BaseModel):
     """Routing, fees, submission and the live-mode preflight."""
 
-    rpc_url: str = "https://api.mainnet-beta.solana.com"
+    rpc_url: str = Field(
+        "https://api.mainnet-beta.solana.com",
+        description="Solana RPC for blockhash, simulation, balance, fallback sends and landed transactions",
+    )
     rpc_rate_per_s: float = Field(10.0, gt=0)
     cu_limit_default: int = Field(
         300_000, ge=1_000, le=1_400_000, description="when no simulation is available"
     )
     cu_limit_margin: float = Field(1.2, ge=1.0, le=3.0, description="margin over Jupiter's CU estimate")
     priority_fee_lamports: int = Field(10_000, ge=0, description="priority fee budget per transaction")
-    max_priority_fee_lamports: int = Field(200_000, ge=0)
+    max_priority_fee_lamports: int = Field(
+        200_000, ge=0, description="hard cap of the priority fee per transaction"
+    )
     priority_fee_percentile: float = Field(
         75.0, ge=0, le=100, description="live: pay this percentile of getRecentPrioritizationFees"
     )
@@ -591,6 +644,9 @@ class NotifySettings(BaseModel):
 
 
 class Settings(BaseSettings):
+    """Process-level settings (mode, data directory, logs, ports, the router-signer secret); each
+    group of related settings is a nested model below, ``MEMESNIPE_<GROUP>__<FIELD>``."""
+
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         env_file=".env",
@@ -598,15 +654,26 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    mode: Mode = Mode.PAPER
+    mode: Mode = Field(
+        Mode.PAPER,
+        description="paper: the whole path up to signing, fills from quotes or the paper model; live: real "
+        "money (also needs MEMESNIPE_LIVE_CONFIRM and passes `memesnipe preflight`)",
+    )
     live_confirm: str = Field("", description="must equal 'I-ACCEPT-REAL-MONEY-RISK' for live mode")
-    data_dir: Path = Path(".data")
-    log_level: str = "INFO"
+    data_dir: Path = Field(
+        Path(".data"), description="where local state lives: chDB database, Faust data, signer journal, logs"
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["json", "text"] = Field("json", description="json lines (ids as fields) or text")
     web_port: int = Field(6066, ge=1, le=65535, description="Faust web (and cockpit) port")
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables the Prometheus endpoint")
     metrics_host: str = Field("127.0.0.1", description="bind address of /metrics (0.0.0.0 in containers)")
-    hmac_secret: str = Field("paper-hmac-secret-change-me", min_length=16)
+    hmac_secret: str = Field(
+        "paper-hmac-secret-change-me",
+        min_length=16,
+        description="shared secret authenticating the router's execution requests to the signer "
+        "(HMAC-SHA256); CHANGE IT for live mode",
+    )
 
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()

@@ -26,6 +26,7 @@ COMMANDS = [
     "memesnipe.cli.rehearse",
     "memesnipe.cli.notify",
     "memesnipe.cli.reconcile",
+    "memesnipe.cli.settings_doc",
 ]
 
 
