@@ -1,6 +1,8 @@
 """The signer process: Kafka in (exec_requests, killswitch), Kafka out (exec_results, deadletter).
 
-No other network: the signer never talks to an RPC node or a block engine. Per batch:
+No other network, except in live mode with ``MEMESNIPE_SIGNER__RPC_URL`` set: the read-only
+``simulateTransaction`` cross-check (simulation.py) on that one node; never a block engine, never
+a send. Per batch:
 decide every request -> journal write + fsync -> publish results and wait for the acks ->
 commit the offsets. A crash anywhere replays the batch; journaled ids are answered from the
 journal (same bytes), so nothing is signed twice and every consumer sees identical results.
