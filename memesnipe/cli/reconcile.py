@@ -49,8 +49,11 @@ async def _once(settings: Settings, wallet: str) -> int:
 
 
 async def _serve(settings: Settings, wallet: str) -> int:
+    from memesnipe import metrics
     from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
     from memesnipe.reconciler.service import Reconciler
+
+    metrics.serve(settings.metrics_port, settings.metrics_host)  # memesnipe_reconcile_* for the alert
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
