@@ -70,3 +70,21 @@ def test_pipeline_bench_drives_the_real_worker_and_ends_with_the_events_per_seco
     assert any(line.startswith("peak RSS (workers):") for line in lines)
     m = re.fullmatch(r"pipeline_market_events_per_s_per_worker: (\d+)", lines[-1])
     assert m and int(m.group(1)) > 0
+
+
+@pytest.mark.integration
+def test_soak_bench_samples_the_real_workers_rss_and_ends_with_the_slope(kafka_bootstrap) -> None:
+    """bench/soak.py at a tiny size on the test broker: ~18 s at a steady rate, then a flood."""
+    base = [sys.executable, str(BENCH / "soak.py"), "--bootstrap", kafka_bootstrap, "--rate", "50"]
+    base += ["--sample-s", "1", "--minutes", "0.3"]
+    out = subprocess.run(base, capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("reproduce: python bench/soak.py --minutes 0.3 --rate 50")
+    assert any(line.startswith("worker RSS: start") and "peak" in line for line in lines)
+    assert re.fullmatch(r"rss_slope_mb_per_h: -?\d+\.\d", lines[-1])
+    cmd = [*base, "--flood-x", "2"]
+    flood = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert flood.returncode == 0, flood.stderr[-3000:]
+    m = re.fullmatch(r"flood_peak_rss_mb: (\d+\.\d)", flood.stdout.strip().splitlines()[-1])
+    assert m and float(m.group(1)) > 0
