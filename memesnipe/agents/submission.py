@@ -152,7 +152,7 @@ class Submitter:
         if st is not None and st.err is not None:
             return Outcome(OrderState.FAILED, st.slot, f"transaction error: {st.err}")
         if st is not None and st.confirmationStatus in ("confirmed", "finalized"):
-            return Outcome(OrderState.LANDED, st.slot, "landed late" if st.slot else "")
+            return Outcome(OrderState.LANDED, st.slot, "landed late")
         return None
 
     async def _first_outcome(self, sub: Submission) -> Outcome:

@@ -328,8 +328,6 @@ def judge(
         )
     if len(eff.swaps) + len(eff.perp_orders) > 1:
         raise Refusal("more than one swap or perp order in one transaction")
-    if eff.swaps and eff.perp_orders:  # pragma: no cover - excluded by the count above
-        raise Refusal("a swap and a perp order in one transaction")
     mint = _mint_bytes(want.mint)
     traded_in = 0  # SOL (lamports) the trade itself takes
     for swap in eff.swaps:
