@@ -39,3 +39,17 @@ async def test_the_gate_follows_the_venue_and_fails_closed() -> None:
         assert not risk_gate.gate.perp_venue.live and "unreadable" in risk_gate.gate.perp_venue.reason
     finally:
         risk_gate.gate.perp_venue = before
+
+
+async def test_an_answer_the_adapter_cannot_parse_is_not_live_either() -> None:
+    """An exception the adapter does not expect (here: account data that is not base64) still
+    fails closed through core.perp_venue.read_status."""
+    before = risk_gate.gate.perp_venue
+    bad = account_info(b"")
+    bad["result"]["value"]["data"] = ["!!not base64!!", "base64"]
+    try:
+        await risk_gate.refresh_perp_venue(venue(bad))
+        assert not risk_gate.gate.perp_venue.live
+        assert risk_gate.gate.perp_venue.reason.startswith("status unknown")
+    finally:
+        risk_gate.gate.perp_venue = before
