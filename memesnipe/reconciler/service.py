@@ -44,14 +44,19 @@ class Reconciler:
     positions: dict[tuple[str, str], PositionUpdate] = field(default_factory=dict)
     suspect: set[str] = field(default_factory=set)  # mints mismatched at the previous reading
     records: int = 0
+    skipped: int = 0  # positions records it could not read
 
     def apply(self, value: bytes | None) -> None:
-        """One positions record (undecodable ones are skipped: the sink dead-letters them)."""
+        """One positions record. A record it cannot read, whatever the exception, is skipped and
+        counted: the worker's boundary agent dead-letters it once (agents/boundary.py), and the
+        reconciler goes on with the books it has."""
         if not value:
             return
         try:
             u = _positions.decode(value)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        except Exception as exc:
+            self.skipped += 1
+            log.warning("positions record skipped: %s", type(exc).__name__)
             return
         key = (u.instance_id, u.mint)
         prev = self.positions.get(key)

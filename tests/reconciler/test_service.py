@@ -99,3 +99,13 @@ async def test_token_balances_from_the_documented_shape() -> None:
         "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
         "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
     ]
+
+
+def test_a_positions_record_it_cannot_read_is_skipped_and_the_books_stay() -> None:
+    from memesnipe.settings import load_settings
+
+    rec = Reconciler(load_settings(), None, "W")  # type: ignore[arg-type]
+    rec.apply(encode(pos("a", "M", 5)))
+    for bad in (b"[" * 5000, b"\xff\xfe", b'{"instance_id": 3}', b"not json"):
+        rec.apply(bad)
+    assert rec.skipped == 4 and {k: p.qty_tokens for k, p in rec.positions.items()} == {("a", "M"): 5}
