@@ -146,6 +146,7 @@ def summarize(net: object, key: Keypair, w: object, trips: object, elapsed: floa
         "round_trips": len(trips.trips),
         "completed": sum(t.outcome == "done" for t in trips.trips),
         "outcomes": dict(Counter(t.outcome for t in trips.trips)),
+        "entry_attempts": sum(len(t.entry_orders) for t in trips.trips),
         "orders": dict(states),
         "landed": states.get("landed", 0),
         "failed": states.get("failed", 0) + states.get("expired", 0) + states.get("rejected", 0),

@@ -45,6 +45,7 @@ from memesnipe.streams.trading import (
 
 log = logging.getLogger(__name__)
 TERMINAL = {OrderState.LANDED, OrderState.FAILED, OrderState.EXPIRED, OrderState.REJECTED}
+ENTRY_RETRYABLE = {OrderState.FAILED.value, OrderState.EXPIRED.value, OrderState.REJECTED.value}
 WARMING_UP = ("rejected:safety_unknown", "rejected:no_depth", "rejected:stale_depth")
 LAMPORTS_PER_UNIT = 10**9 / 10**DECIMALS  # a price in SOL per token -> lamports per base unit
 
@@ -109,6 +110,7 @@ class Trip:
     mint: str
     entry_order: str
     exit_orders: list[str] = field(default_factory=list)
+    entry_orders: list[str] = field(default_factory=list)  # every attempt, the last one counts
     outcome: str = "pending"  # done | entry_failed | exit_failed | stuck
 
 
@@ -179,6 +181,7 @@ class RoundTrips:
     moment: int = 2
     order_timeout_s: float = 100.0
     exit_attempts: int = 3
+    entry_retries: int = 3
     warmup_attempts: int = 24
     trips: list[Trip] = field(default_factory=list)
     seq: int = 0
@@ -225,18 +228,29 @@ class RoundTrips:
             await asyncio.sleep(0.2)
         return False
 
+    async def _enter(self, pub: Publisher, trip: Trip) -> str:
+        """A new entry signal for the trip's mint; its order's outcome."""
+        entry = self._signal(trip.mint, Side.BUY, Intent.ENTRY)
+        trip.entry_order = await self._send(pub, entry)
+        trip.entry_orders.append(trip.entry_order)
+        return await self._outcome(trip.entry_order, entry.signal_id)
+
     async def _one(self, pub: Publisher, mint: str) -> Trip:
-        entry = self._signal(mint, Side.BUY, Intent.ENTRY)
-        trip = Trip(mint, await self._send(pub, entry))
+        trip = Trip(mint, "")
         self.trips.append(trip)
-        got = await self._outcome(trip.entry_order, entry.signal_id)
+        got = await self._enter(pub, trip)
         for _ in range(self.warmup_attempts):  # the worker is still reading the market's facts
             if not got.startswith(WARMING_UP):
                 break
             await asyncio.sleep(5)
-            entry = self._signal(mint, Side.BUY, Intent.ENTRY)
-            trip.entry_order = await self._send(pub, entry)
-            got = await self._outcome(trip.entry_order, entry.signal_id)
+            got = await self._enter(pub, trip)
+        # an entry the market moved away from (the signer's simulation or the chain refused it
+        # for slippage, or its blockhash expired) is signalled again, as a strategy would
+        for _ in range(self.entry_retries):
+            if got not in ENTRY_RETRYABLE:
+                break
+            await asyncio.sleep(1)
+            got = await self._enter(pub, trip)
         if got != OrderState.LANDED.value or not await self._until(lambda: self.w.qty(mint) > 0, 30):
             trip.outcome = f"entry {got}"
             return trip
