@@ -108,7 +108,7 @@ def live_fill(rec: OrderRecord, amounts: LandedAmounts | None, signature: str) -
     reason = "live:quote"
     if rec.venue is Venue.JUPITER and amounts is not None and amounts.token_delta != 0:
         qty = abs(amounts.token_delta)
-        sol = abs(amounts.sol_delta_lamports)
+        sol = abs(amounts.swap_sol_lamports)  # a new token account's rent is a deposit, not price
         costs = amounts.fee_lamports + plan.jito_tip_lamports + plan.swap_fee_lamports
         notional = max(sol - costs, 0) if rec.side is Side.BUY else sol + costs
         price = (notional / LAMPORTS_PER_SOL) / (qty / 10**plan.decimals) if qty else plan.price_sol
@@ -136,7 +136,10 @@ def live_fill(rec: OrderRecord, amounts: LandedAmounts | None, signature: str) -
         reason=reason,
     )
     fill = msgspec.structs.replace(
-        fill, expected_qty_tokens=expected_qty, expected_notional_lamports=expected_notional
+        fill,
+        expected_qty_tokens=expected_qty,
+        expected_notional_lamports=expected_notional,
+        rent_lamports=amounts.rent_lamports if reason == "live:landed" and amounts is not None else 0,
     )
     if reason == "live:landed":
         REALISED_SLIPPAGE_BPS.labels(side=rec.side.value).observe(fill.slippage_bps)

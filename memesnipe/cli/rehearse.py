@@ -127,10 +127,11 @@ def summarize(net: object, key: Keypair, w: object, trips: object, elapsed: floa
         if chain.svm.get_account(ata) is not None:
             rent_held += rent
         books[mint] = {"books": held_by_books.get(mint, 0), "chain": held}
-    cash = 0
+    cash = rent_booked = 0
     for f in w.fills.values():
         costs = f.swap_fee_lamports + f.priority_fee_lamports + f.jito_tip_lamports
         cash += -(f.notional_lamports + costs) if f.side.value == "buy" else f.notional_lamports - costs
+        rent_booked += f.rent_lamports  # a deposit moved into a token account: not price, not cost
     with net.node.lock:
         sol_now = chain.balance(me) + chain.balance(
             get_associated_token_address(
@@ -167,9 +168,10 @@ def summarize(net: object, key: Keypair, w: object, trips: object, elapsed: floa
         "sol": {
             "chain_delta": chain_delta,
             "books_cash": cash,
-            "rent_in_token_accounts": rent_held,  # still the wallet's; the fills count it as spent
+            "rent_booked": rent_booked,  # the fills' rent deposits, apart from their prices
+            "rent_in_token_accounts": rent_held,  # still the wallet's, on the chain
             "fees_of_failed_txs": failed_fees,
-            "unexplained": chain_delta - cash + failed_fees,
+            "unexplained": chain_delta - (cash - rent_booked) + failed_fees,
         },
     }
 
@@ -224,7 +226,12 @@ def run(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(summary, indent=2, default=str))
     _print(summary)
     sol = summary["sol"]
-    ok = not summary["token_mismatches"] and isinstance(sol, dict) and sol["unexplained"] == 0
+    ok = (
+        not summary["token_mismatches"]
+        and isinstance(sol, dict)
+        and sol["unexplained"] == 0
+        and sol["rent_booked"] == sol["rent_in_token_accounts"]
+    )
     return 0 if ok else 2
 
 

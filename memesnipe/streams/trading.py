@@ -151,6 +151,8 @@ class Fill(Message, frozen=True, kw_only=True):
 
     ``qty_tokens`` is tokens bought (buy/short) or sold (sell/cover) in the token's base units;
     ``notional_lamports`` is SOL paid (buy) or received (sell) before costs.
+    ``rent_lamports``: a token account's rent deposit the swap paid (or got back on closing it):
+    the wallet's still, so it is in neither the notional nor the costs.
     ``depth``: the order's depth stamp (None: none), so an exit decided at the fill's own moment
     (a long opened into a rugged token) is filled on the same depth as the backtester's.
     """
@@ -178,6 +180,7 @@ class Fill(Message, frozen=True, kw_only=True):
     depth: DepthStamp | None = None
     expected_qty_tokens: int = 0  # live: what the plan expected (0 = paper / not recorded)
     expected_notional_lamports: Lamports = 0
+    rent_lamports: int = 0  # live: rent deposited in (+) / refunded from (-) a token account; not price
 
     @property
     def slippage_bps(self) -> float:

@@ -194,8 +194,9 @@ def test_live_fill_uses_the_real_balance_changes():
     assert f.fill_id == "o" * 32 and not f.paper and f.reason == "live:landed"
     assert f.qty_tokens == 16_198_753  # what arrived, not what was quoted
     assert f.priority_fee_lamports == 5_020 and f.jito_tip_lamports == 10_000
-    # SOL out minus the costs reported separately (the ATA rent stays in the notional)
-    assert f.notional_lamports == 100_000_000 + 2_039_280
+    # SOL out minus the costs reported separately and the new token account's rent deposit
+    assert f.notional_lamports == 100_000_000 and f.rent_lamports == 2_039_280
+    assert f.price_sol == pytest.approx((100_000_000 / 1e9) / (16_198_753 / 1e6))  # the swap's price
     quoted = live_fill(_record(), None, "sig")
     assert quoted.qty_tokens == 16_198_000 and quoted.reason == "live:quote"
 
