@@ -70,7 +70,8 @@ async def test_kill_switch_blocks_entries_allows_exits_and_resume_restores(isola
         await asyncio.sleep(1.5)
         await send(env, "signals", [m.signal("s4", M2, t=4), m.signal("s1", M1, t=1)])
         orders, rej = await orders_and_rejections(env, 3, 1)
-        assert [o.signal_id for o in orders] == ["s1", "s3", "s4"]
+        # M1 and M2 are on different partitions: the topic orders them only within a partition
+        assert sorted(o.signal_id for o in orders) == ["s1", "s3", "s4"]
         assert len(rej) == 1
     finally:
         w.stop()
