@@ -331,6 +331,10 @@ class ConnectorSettings(BaseModel):
     )
     social_max_pages: int = Field(5, ge=1, le=100, description="search mode: 100-Post pages per mint/cycle")
     bridge_base_url: str = Field("https://api.wormholescan.io", description="Wormholescan API")
+    debridge_base_url: str = Field("https://stats-api.dln.trade", description="deBridge DLN stats API")
+    bridge_sources: str = Field(
+        "wormhole,debridge", description="bridge sources polled by `connect bridge` (wormhole, debridge)"
+    )
     bridge_interval_s: float = Field(30.0, gt=0)
     record_dir: str = Field("", description="recorder output directory; empty = <data_dir>/recordings")
     record_flush_rows: int = Field(20_000, ge=1, description="rows buffered per event type per file")

@@ -1,4 +1,4 @@
-"""Bridge inflows to Solana, per token, from Wormholescan (the Wormhole explorer API)."""
+"""Bridge flows of Solana tokens, in and out, from Wormholescan and deBridge (DLN stats API)."""
 
 from memesnipe.connectors.bridge.connector import BridgeConnector
 

@@ -1,22 +1,37 @@
-"""``memesnipe connect bridge``: new Wormhole inflows to Solana, each operation once.
+"""``memesnipe connect bridge``: bridge flows of Solana tokens from two sources, each transfer once.
 
-Polls the newest operations page and remembers the ids it published (bounded memory); only
-inflows of watched mints are published when MEMESNIPE_CONNECTORS__MINTS is set, else all.
+Wormholescan (Wormhole's token bridge: Solana tokens going home or leaving) and deBridge's DLN
+(cross-chain swaps into or out of any Solana mint) are polled each cycle, newest first; the ids
+already published are remembered (bounded memory). One source failing does not stop the other
+(it is counted and logged; the cycle fails only when every source did). Only transfers of
+watched mints are published when MEMESNIPE_CONNECTORS__MINTS is set, else all.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 import httpx
 
-from memesnipe.connectors.bridge.client import WormholescanClient
+from memesnipe import metrics
+from memesnipe.connectors.bridge.client import DlnStatsClient, WormholescanClient
+from memesnipe.connectors.bridge.debridge import SOLANA as DLN_SOLANA
+from memesnipe.connectors.bridge.debridge import parse_orders
 from memesnipe.connectors.bridge.parse import parse_operations
+from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc
 from memesnipe.settings import Settings
-from memesnipe.streams.market import MarketEvent
+from memesnipe.streams.market import BridgeEvent, MarketEvent
 
+log = logging.getLogger(__name__)
 SEEN_MAX = 50_000
+SOURCES = ("wormhole", "debridge")
+PARSERS: dict[str, Callable[[object], list[BridgeEvent]]] = {
+    "wormhole": parse_operations,
+    "debridge": parse_orders,
+}
 
 
 class BridgeConnector(Connector):
@@ -27,22 +42,50 @@ class BridgeConnector(Connector):
         cfg = settings.connectors
         self.watched = set(csv_list(cfg.mints)) or None
         self.interval_s = cfg.bridge_interval_s
-        self.client = WormholescanClient(cfg.bridge_base_url, timeout_s=cfg.timeout_s, transport=transport)
+        self.sources = csv_list(cfg.bridge_sources)
+        unknown = set(self.sources) - set(SOURCES)
+        if unknown or not self.sources:
+            raise SystemExit(
+                f"memesnipe: MEMESNIPE_CONNECTORS__BRIDGE_SOURCES: unknown {sorted(unknown)}; "
+                f"choose from {', '.join(SOURCES)}"
+            )
+        self.wormhole = WormholescanClient(cfg.bridge_base_url, timeout_s=cfg.timeout_s, transport=transport)
+        self.debridge = DlnStatsClient(cfg.debridge_base_url, timeout_s=cfg.timeout_s, transport=transport)
         self.seen: OrderedDict[str, None] = OrderedDict()
 
+    async def _fetch_source(self, source: str) -> list[Fetched]:
+        if source == "wormhole":
+            return [Fetched(await self.wormhole.operations(), now_utc(), context={"source": source})]
+        inflows = await self.debridge.orders(take_chain=DLN_SOLANA)
+        outflows = await self.debridge.orders(give_chain=DLN_SOLANA)
+        return [Fetched(p, now_utc(), context={"source": source}) for p in (inflows, outflows)]
+
     async def fetch(self) -> list[Fetched]:
-        return [Fetched(await self.client.operations(), now_utc())]
+        out: list[Fetched] = []
+        failed: list[ProviderError] = []
+        for source in self.sources:
+            try:
+                out += await self._fetch_source(source)
+            except ProviderError as exc:
+                metrics.CONNECTOR_ERRORS.labels(f"bridge:{source}", "fetch").inc()
+                log.warning("bridge: %s failed after retries: %s", source, exc)
+                failed.append(exc)
+        if failed and len(failed) == len(self.sources):
+            raise failed[0]
+        return out
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
         out: list[MarketEvent] = []
-        for ev in parse_operations(item.payload):
-            if ev.tx_id in self.seen or (self.watched is not None and ev.mint not in self.watched):
+        for ev in PARSERS[item.context["source"]](item.payload):
+            key = f"{ev.bridge}:{ev.tx_id}"
+            if key in self.seen or (self.watched is not None and ev.mint not in self.watched):
                 continue
-            self.seen[ev.tx_id] = None
+            self.seen[key] = None
             if len(self.seen) > SEEN_MAX:
                 self.seen.popitem(last=False)
             out.append(ev)
         return out
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.wormhole.aclose()
+        await self.debridge.aclose()

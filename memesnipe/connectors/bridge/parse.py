@@ -1,11 +1,13 @@
-"""Wormholescan operations -> BridgeEvent for token inflows to Solana.
+"""Wormholescan operations -> BridgeEvent for Solana tokens moving in and out of Solana.
 
 An operation is an inflow when its standardized properties send a token to Wormhole chain 1
-(Solana). The event's mint is the Solana mint only when the token *is* a Solana token
-(``tokenChain`` 1, e.g. a memecoin bridged back home); a foreign token arrives as a wrapped
-mint that must be derived from the token bridge program and is skipped here. ``amount_usd`` is
+(Solana), an outflow when they send one from it (published with a negative ``amount_usd``; the
+strategies count only inflows). The event's mint is the Solana mint only when the token *is* a
+Solana token (``tokenChain`` 1, e.g. a memecoin bridged back home or leaving); a foreign token
+arrives as a wrapped mint that must be derived from the token bridge program and is skipped
+here (deBridge, the second source, names the Solana mint of any token). ``amount_usd`` is
 Wormholescan's ``data.usdAmount`` (0 when it did not price the transfer). Event time = arrival
-on Solana (``targetChain.timestamp``) when completed, else the source-chain time.
+on the target chain (``targetChain.timestamp``) when completed, else the source-chain time.
 """
 
 from __future__ import annotations
@@ -49,8 +51,11 @@ def solana_mint(token_address: str) -> str:
 
 def _event(op: Operation) -> BridgeEvent | None:
     sp = op.content.standarizedProperties if op.content else None
-    if sp is None or sp.toChain != SOLANA or sp.tokenChain != SOLANA or not sp.tokenAddress:
+    if sp is None or sp.tokenChain != SOLANA or not sp.tokenAddress:
         return None
+    if (sp.toChain == SOLANA) == (sp.fromChain == SOLANA):  # neither end (or both) is Solana
+        return None
+    sign = 1.0 if sp.toChain == SOLANA else -1.0
     when = (op.targetChain.timestamp if op.targetChain and op.targetChain.timestamp else None) or (
         op.sourceChain.timestamp if op.sourceChain else None
     )
@@ -67,7 +72,7 @@ def _event(op: Operation) -> BridgeEvent | None:
         mint=solana_mint(sp.tokenAddress),
         ts=when,
         source=PROVIDER,
-        amount_usd=usd,
+        amount_usd=sign * usd,
         source_chain=CHAIN_NAMES.get(sp.fromChain, str(sp.fromChain)),
         bridge=PROVIDER,
         tx_id=tx or op.id,

@@ -98,7 +98,10 @@ async def test_each_operation_is_published_once_and_only_for_watched_mints() -> 
         seen.append(req)
         return httpx.Response(200, json=body)
 
-    conn = BridgeConnector(load_settings(connectors={"mints": BONK}), transport=httpx.MockTransport(handler))
+    conn = BridgeConnector(
+        load_settings(connectors={"mints": BONK, "bridge_sources": "wormhole"}),
+        transport=httpx.MockTransport(handler),
+    )
     first = [e for i in await conn.fetch() for e in conn.parse(i)]
     again = [e for i in await conn.fetch() for e in conn.parse(i)]
     await conn.aclose()
