@@ -10,10 +10,10 @@ from __future__ import annotations
 import faust
 
 from memesnipe import logs, metrics
+from memesnipe.kafka_internals import faust_cli, recovery
+from memesnipe.kafka_internals.recovery import OrderedTableManager
 from memesnipe.settings import Settings, get_settings
-from memesnipe.tables import faust_cli, recovery
 from memesnipe.tables.durable import DurableTable
-from memesnipe.tables.recovery import OrderedTableManager
 
 faust_cli.install()
 
@@ -55,9 +55,9 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger_ms=5,
         producer_max_batch_size=256 * 1024,
         Table=DurableTable,  # changelog writes can be awaited before inputs are acknowledged
-        TableManager=OrderedTableManager,  # no records dropped when streams resume (tables.recovery)
+        TableManager=OrderedTableManager,  # no records dropped when streams resume (kafka_internals.recovery)
     )
-    recovery.install(app)  # ... nor by a fetch that outlives a pause (tables.recovery)
+    recovery.install(app)  # ... nor by a fetch that outlives a pause (kafka_internals.recovery)
     return app
 
 

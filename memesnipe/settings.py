@@ -27,6 +27,11 @@ class SettingsError(SystemExit):
     """Start-up refused because a setting is invalid; the message names it."""
 
 
+def bootstrap_servers(broker: str) -> str:
+    """``kafka://h1:9092;kafka://h2:9092`` (Faust's form) -> ``h1:9092,h2:9092`` (aiokafka's)."""
+    return ",".join(u.removeprefix("kafka://") for u in broker.split(";") if u)
+
+
 class KafkaSettings(BaseModel):
     """Kafka brokers and topics, and Faust's stream processing: batches, latency, reorder window."""
 
@@ -71,6 +76,11 @@ class KafkaSettings(BaseModel):
             if not url.startswith("kafka://") or ":" not in url[len("kafka://") :]:
                 raise ValueError("must look like kafka://host:port (several separated by ';')")
         return v
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The brokers as aiokafka's clients take them: ``h1:9092,h2:9092``."""
+        return bootstrap_servers(self.broker)
 
     @field_validator("store")
     @classmethod

@@ -32,3 +32,8 @@ def test_clickhouse_defaults_to_embedded_chdb_under_data_dir(monkeypatch, tmp_pa
     monkeypatch.setenv("MEMESNIPE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("MEMESNIPE_CLICKHOUSE__DSN", raising=False)
     assert load_settings().clickhouse_dsn == f"chdb://{tmp_path.resolve()}/clickhouse"
+
+
+def test_broker_urls_become_aiokafka_bootstrap_servers(monkeypatch):
+    monkeypatch.setenv("MEMESNIPE_KAFKA__BROKER", "kafka://a:9092;kafka://b:9093")
+    assert load_settings().kafka.bootstrap_servers == "a:9092,b:9093"

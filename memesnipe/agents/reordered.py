@@ -28,6 +28,7 @@ from prometheus_client import Counter, Gauge
 from memesnipe.app import app, settings
 from memesnipe.core.strategies.engine import Item
 from memesnipe.core.strategies.reorder import AckGate, ReorderBuffer
+from memesnipe.kafka_internals.events import committed_offset
 from memesnipe.metrics import BATCH_SECONDS
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ async def run_reordered(
             nxt, when = got[0] + 1, got[1]
         else:
             # where a partition not read yet starts: its committed offset (none yet: the beginning)
-            c = getattr(consumer, "_committed_offset", {}).get(TP(*tp))
+            c = committed_offset(consumer, *tp)
             nxt, when = (c if c is not None and c >= 0 else 0), started
         return hw > nxt and time.monotonic() - when < idle_s
 

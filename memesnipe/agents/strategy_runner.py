@@ -38,6 +38,7 @@ from memesnipe.app import app, settings
 from memesnipe.core.strategies import SpecError, StrategyEngine
 from memesnipe.core.strategies.engine import Item, order_batch
 from memesnipe.core.strategies.specs import parse_spec
+from memesnipe.kafka_internals.events import leave_uncommitted
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, SIGNALS
 from memesnipe.streams.codec import DecodeError, encode
 from memesnipe.streams.market import MARKET_EVENT_TYPES
@@ -160,7 +161,7 @@ async def strategy_runner(stream: faust.StreamT) -> None:
                 # group coordinator accepts an offset commit of a partition the member no longer
                 # owns (it checks member and generation only), which could move the new owner
                 # past events nobody applied. Marked acked, the consumer records nothing for it.
-                m.acked = True
+                leave_uncommitted(m)
                 stale += 1
                 continue
             short, tp = _types[m.topic]

@@ -17,14 +17,13 @@ from memesnipe.settings import Settings, get_settings
 async def _once(settings: Settings, wallet: str) -> int:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    from memesnipe.connectors.publisher import bootstrap_servers
     from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
     from memesnipe.reconciler.service import Reconciler
 
     rpc = SolanaRpcClient(settings.execution.rpc_url)
     rec = Reconciler(settings, rpc, wallet, tolerance=settings.execution.reconcile_tolerance, confirmations=1)
     topic = settings.kafka.topic_prefix + "positions"
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(settings), enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
         parts = consumer.partitions_for_topic(topic) or set()

@@ -63,7 +63,6 @@ def replay_env(run_id: str) -> dict[str, str]:
 async def prepare(run_id: str, start: datetime, end: datetime | None) -> dict[str, int]:
     """Create the replay's topics, copy the range in, and copy the strategy specs."""
     from memesnipe.cli.topics import create_topics
-    from memesnipe.connectors.publisher import bootstrap_servers
     from memesnipe.replay.copy import copy_range
     from memesnipe.settings import load_settings
     from memesnipe.streams.topics import MARKET_TOPICS, topic_names
@@ -79,10 +78,10 @@ async def prepare(run_id: str, start: datetime, end: datetime | None) -> dict[st
     await create_topics(replay)
     src, dst = topic_names(live), topic_names(replay)
     pairs = {src(t): dst(t) for t in MARKET_TOPICS}
-    counts = await copy_range(bootstrap_servers(live), pairs, start, end)
+    counts = await copy_range(live.kafka.bootstrap_servers, pairs, start, end)
     # the strategy set as it is now (all of the compacted registry, whatever its time)
     await copy_range(
-        bootstrap_servers(live), {src("specs"): dst("specs")}, datetime(1970, 1, 1, tzinfo=UTC), None
+        live.kafka.bootstrap_servers, {src("specs"): dst("specs")}, datetime(1970, 1, 1, tzinfo=UTC), None
     )
     return counts
 

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _broker_reachable(settings: Settings) -> bool:
-    first = settings.kafka.broker.split(";")[0].removeprefix("kafka://")
+    first = settings.kafka.bootstrap_servers.split(",")[0]
     host, port = first.rsplit(":", 1)
     with socket.socket() as s:
         s.settimeout(1.0)
@@ -105,7 +105,6 @@ def _publish_defaults(settings: Settings) -> None:
         from memesnipe.cli.strategies import publish_default_specs  # type: ignore[attr-defined]
     except ImportError:
         from memesnipe.agents.strategy_registry_defaults import publish_default_specs  # type: ignore
-    from memesnipe.connectors.publisher import bootstrap_servers
 
     # Right after topic creation the consumer's first metadata can name no leader yet; aiokafka
     # retries and succeeds but logs each retry at ERROR, which reads like a failure here.
@@ -113,7 +112,7 @@ def _publish_defaults(settings: Settings) -> None:
     level = fetcher.level
     fetcher.setLevel(logging.CRITICAL)
     try:
-        specs = publish_default_specs(bootstrap_servers(settings), settings)
+        specs = publish_default_specs(settings.kafka.bootstrap_servers, settings)
     finally:
         fetcher.setLevel(level)
     print(f"run: published {len(specs)} default strategy specs")

@@ -33,10 +33,6 @@ from memesnipe.streams.topics import topic_names
 from memesnipe.tables.views import GlobalView
 
 
-def _servers(bootstrap: str) -> list[str]:
-    return [s.strip() for s in bootstrap.replace(";", ",").split(",") if s.strip()]
-
-
 async def read_specs(bootstrap: str, settings: Settings) -> dict[str, StrategySpec]:
     """The latest well-formed spec per instance id on the registry topic."""
     found: dict[str, StrategySpec] = {}
@@ -49,7 +45,7 @@ async def read_specs(bootstrap: str, settings: Settings) -> dict[str, StrategySp
         with contextlib.suppress(SpecError):  # the workers ignore it too (and it is dead-lettered)
             found[iid] = parse_spec(key, value)
 
-    view = GlobalView(_servers(bootstrap), {topic_names(settings)("specs"): fold})
+    view = GlobalView(bootstrap, {topic_names(settings)("specs"): fold})
     await view.start()
     try:
         await view.wait_ready(30)
@@ -60,7 +56,7 @@ async def read_specs(bootstrap: str, settings: Settings) -> dict[str, StrategySp
 
 async def publish_specs(bootstrap: str, settings: Settings, specs: Sequence[StrategySpec]) -> None:
     """Publish specs keyed by instance id and wait for the broker's acknowledgement."""
-    producer = AIOKafkaProducer(bootstrap_servers=_servers(bootstrap), acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         name = topic_names(settings)("specs")
@@ -100,13 +96,9 @@ def publish_default_specs(bootstrap: str, settings: Settings, *, force: bool = F
         return pool.submit(asyncio.run, coro).result()
 
 
-def _bootstrap(settings: Settings) -> str:
-    return ",".join(u.removeprefix("kafka://") for u in settings.kafka.broker.split(";"))
-
-
 def _defaults(args: argparse.Namespace) -> int:
     settings = get_settings()
-    specs = publish_default_specs(_bootstrap(settings), settings, force=args.force)
+    specs = publish_default_specs(settings.kafka.bootstrap_servers, settings, force=args.force)
     for s in specs:
         print(f"published {s.instance_id} ({s.family})")
     print(f"strategies: {len(specs)} default specs published")
@@ -136,14 +128,14 @@ def _set(args: argparse.Namespace) -> int:
     except SpecError as exc:
         print(f"strategies: refused: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(publish_specs(_bootstrap(settings), settings, [spec]))
+    asyncio.run(publish_specs(settings.kafka.bootstrap_servers, settings, [spec]))
     print(f"published {spec.instance_id} ({spec.family}, enabled={spec.enabled})")
     return 0
 
 
 def _disable(args: argparse.Namespace) -> int:
     settings = get_settings()
-    bootstrap = _bootstrap(settings)
+    bootstrap = settings.kafka.bootstrap_servers
     current = asyncio.run(read_specs(bootstrap, settings)).get(args.instance)
     if current is None:
         print(f"strategies: no spec for instance {args.instance!r}", file=sys.stderr)
@@ -163,7 +155,7 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     settings = get_settings()
-    specs = asyncio.run(read_specs(_bootstrap(settings), settings))
+    specs = asyncio.run(read_specs(settings.kafka.bootstrap_servers, settings))
     for iid in sorted(specs):
         s = specs[iid]
         state = "enabled " if s.enabled else "disabled"

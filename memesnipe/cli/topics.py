@@ -9,7 +9,6 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from memesnipe.connectors.publisher import bootstrap_servers
 from memesnipe.settings import Settings, get_settings
 from memesnipe.streams.topics import KNOWN_TOPICS, topic_configs, topic_names
 
@@ -31,7 +30,7 @@ async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout
 async def create_topics(settings: Settings) -> list[str]:
     """Create missing topics (idempotent); returns the names created."""
     names = topic_names(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -17,11 +17,6 @@ from memesnipe.streams.market import MarketEvent
 from memesnipe.streams.topics import topic_names
 
 
-def bootstrap_servers(settings: Settings) -> str:
-    """``kafka://a:9092;kafka://b:9092`` -> ``a:9092,b:9092`` for aiokafka."""
-    return ",".join(u.removeprefix("kafka://") for u in settings.kafka.broker.split(";"))
-
-
 class Publisher:
     """Thin async producer: ``await publish("price", mint, event)``; ``await flush()``."""
 
@@ -30,7 +25,7 @@ class Publisher:
         self.names = topic_names(settings)
         self.sent = 0
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers(settings),
+            bootstrap_servers=settings.kafka.bootstrap_servers,
             linger_ms=linger_ms,
             acks="all",
             enable_idempotence=True,

@@ -34,11 +34,9 @@ class WatchlistFollower:
     async def _start(self) -> None:
         from aiokafka import AIOKafkaConsumer
 
-        from memesnipe.connectors.publisher import bootstrap_servers
-
         self._consumer = AIOKafkaConsumer(
             self.topic,
-            bootstrap_servers=bootstrap_servers(self.settings),
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

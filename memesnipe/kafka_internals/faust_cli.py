@@ -5,7 +5,8 @@ faust-streaming 0.15.3's ``agents`` command names an agent's topic with
 stages read several topics in one stream (``app.topic(a, b, ...)``), whose ``get_topic_name``
 raises ``ValueError`` ("Topic with multiple topic names cannot be identified"), so the command
 crashed. The listing now shows the topics joined. Only the CLI's display changes: sending still
-refuses a multi-topic channel. Re-check on a Faust upgrade (tests/tables/test_faust_cli.py).
+refuses a multi-topic channel. Re-check on a Faust upgrade (``pins.PRIVATE_USES``,
+tests/kafka_internals/test_pins.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from faust.cli import agents as _agents_cli
-
-PINNED = "0.15.3"
 
 
 def _maybe_topic(self: Any, agent: Any) -> str | None:

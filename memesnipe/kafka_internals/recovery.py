@@ -25,6 +25,11 @@ e.g. after a crash before the first commit, or the first start with table state 
 Either way the symptom was a stream that never received the head (or all) of a partition's
 backlog, and, as Faust does not commit past a gap at the head of what was acknowledged, a
 committed offset that stopped moving.
+
+Private Faust names overridden or used here (re-check on an upgrade: ``pins.PRIVATE_USES``):
+``Recovery._resume_streams``, ``_set_recovery_ended``, ``_is_changelog_tp``, ``_wait``,
+``TableManager._recovery``, ``App._fetcher``, the aiokafka driver's ``Consumer._getmany``,
+``_thread``, ``_committed_offset`` and ``_read_offset``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from aiokafka import AIOKafkaConsumer
 from memesnipe.notify.messages import Notification, from_fill, from_kill_switch
 from memesnipe.notify.service import Notifier
 from memesnipe.settings import Settings
-from memesnipe.sinks.consumer import bootstrap_servers
 from memesnipe.streams.codec import DecodeError, decode
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.trading import Fill
@@ -65,7 +64,7 @@ class NotifyConsumer:
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
             *self.topics,
-            bootstrap_servers=bootstrap_servers(self.settings.kafka.broker),
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest" if self.settings.notify.from_beginning else "latest",

@@ -15,7 +15,6 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from memesnipe import metrics
-from memesnipe.connectors.publisher import bootstrap_servers
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.core.reconcile import Holding, book_holdings, compare, latest_positions
 from memesnipe.settings import Settings
@@ -91,7 +90,7 @@ class Reconciler:
         """Follow positions and fills from the beginning; reconcile on schedule and after fills."""
         prefix = self.settings.kafka.topic_prefix
         positions, fills, out = prefix + "positions", prefix + "fills", prefix + "reconciliations"
-        boot = bootstrap_servers(self.settings)
+        boot = self.settings.kafka.bootstrap_servers
         consumer = AIOKafkaConsumer(positions, fills, bootstrap_servers=boot, auto_offset_reset="earliest")
         producer = AIOKafkaProducer(bootstrap_servers=boot, acks="all")
         await consumer.start()

@@ -18,7 +18,6 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from memesnipe import metrics
-from memesnipe.connectors.publisher import bootstrap_servers
 from memesnipe.recorder.writer import ParquetWriter
 from memesnipe.settings import Settings
 from memesnipe.streams.codec import DecodeError, decode_market
@@ -85,7 +84,7 @@ async def record(
     )
     consumer = AIOKafkaConsumer(
         *by_full,
-        bootstrap_servers=bootstrap_servers(settings),
+        bootstrap_servers=settings.kafka.bootstrap_servers,
         group_id=group_id or f"{settings.kafka.app_id}-recorder",
         enable_auto_commit=False,
         auto_offset_reset="latest" if from_latest else "earliest",

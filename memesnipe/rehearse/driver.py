@@ -26,7 +26,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer
 from solders.pubkey import Pubkey
 
-from memesnipe.connectors.publisher import Publisher, bootstrap_servers
+from memesnipe.connectors.publisher import Publisher
 from memesnipe.connectors.simulator.model import DECIMALS, MarketSimulator, SimMint
 from memesnipe.core.ids import order_id
 from memesnipe.rehearse.node import LocalNode
@@ -132,7 +132,7 @@ async def watch(settings: Settings, w: Watch, stop: asyncio.Event) -> None:
     prefix = settings.kafka.topic_prefix
     topics = [prefix + t for t in ("order_updates", "fills", "positions", "rejections")]
     consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap_servers(settings), auto_offset_reset="earliest"
+        *topics, bootstrap_servers=settings.kafka.bootstrap_servers, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:

@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
 from solders.pubkey import Pubkey
 
+from memesnipe.kafka_internals.metadata import partitions_for_topic
 from memesnipe.settings import Mode, Settings
 from memesnipe.signer import keystore
 from memesnipe.signer.intake import safe_key
@@ -49,10 +50,6 @@ READY = "signer ready"
 
 STALL_S = 30.0
 """/readyz fails when the request loop has not come round for this long (stuck fsync, broker)."""
-
-
-def bootstrap_servers(settings: Settings) -> str:
-    return ",".join(u.removeprefix("kafka://") for u in settings.kafka.broker.split(";"))
 
 
 def group_id(settings: Settings) -> str:
@@ -146,7 +143,7 @@ class SignerWorker:
         self.topics = Topics(
             names("exec_requests"), names("exec_results"), names("killswitch"), names("deadletter")
         )
-        self.bootstrap = bootstrap_servers(settings)
+        self.bootstrap = settings.kafka.bootstrap_servers
         self.group_id = group_id(settings)
         self._producer: AIOKafkaProducer | None = None
         self._requests: AIOKafkaConsumer | None = None
@@ -257,13 +254,7 @@ class SignerWorker:
             client_id=f"{self.group_id}-killswitch",
         )
         await self._kill.start()
-        parts: set[int] | None = None
-        for _ in range(50):
-            parts = self._kill.partitions_for_topic(self.topics.killswitch)
-            if parts:
-                break
-            await self._kill._client.force_metadata_update()
-            await asyncio.sleep(0.1)
+        parts = await partitions_for_topic(self._kill, self.topics.killswitch, timeout_s=5.0, poll_s=0.1)
         if not parts:
             raise RuntimeError(f"signer: killswitch topic {self.topics.killswitch} has no partitions")
         tps = [TopicPartition(self.topics.killswitch, p) for p in sorted(parts)]

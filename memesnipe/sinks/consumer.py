@@ -40,11 +40,6 @@ log = logging.getLogger(__name__)
 CONSUMER_NAME = "analytics"
 
 
-def bootstrap_servers(broker: str) -> str:
-    """``kafka://a:9092;kafka://b:9092`` -> ``a:9092,b:9092``."""
-    return ",".join(url.removeprefix("kafka://") for url in broker.split(";"))
-
-
 def topic_pattern(prefix: str) -> str:
     return "^" + re.escape(prefix) + "(" + "|".join(re.escape(t) for t in ALL_TOPICS) + ")$"
 
@@ -140,7 +135,7 @@ class AnalyticsSink:
         applied = await asyncio.to_thread(migrate, self.store)
         if applied:
             log.info("ClickHouse migrations applied: %s", applied)
-        servers = bootstrap_servers(self.settings.kafka.broker)
+        servers = self.settings.kafka.bootstrap_servers
         self._producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all", enable_idempotence=True)
         await self._producer.start()
         self._consumer = AIOKafkaConsumer(

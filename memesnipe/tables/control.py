@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 class KillSwitchView:
     """The killswitch topic folded with the one meaning; ``status`` answers at any time."""
 
-    def __init__(self, bootstrap: list[str], topic: str, *, metadata_timeout_s: float = 30.0) -> None:
+    def __init__(self, bootstrap: str, topic: str, *, metadata_timeout_s: float = 30.0) -> None:
         self.fold = KillFold()
         self._listeners: list[Callable[[KillStatus], None]] = []
         self.view = GlobalView(

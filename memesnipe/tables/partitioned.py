@@ -8,22 +8,12 @@ otherwise, after a rebalance, the key would be restored on the wrong worker.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
-from faust.streams import _current_event
 from faust.types import EventT
 
-
-@contextmanager
-def as_current_event(event: EventT) -> Iterator[None]:
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
+from memesnipe.kafka_internals.events import as_current_event
 
 
 async def write_keys(table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from memesnipe.kafka_internals.metadata import partitions_for_topic
+from memesnipe.settings import bootstrap_servers as bootstrap_servers  # its callers' import
 from memesnipe.streams.codec import DecodeError, decode_record
 
 T = TypeVar("T")
@@ -32,16 +34,12 @@ Handler = Callable[[bytes | None, bytes | None, int, int, int], None]
 """handler(key, value, partition, offset, timestamp_ms): fold one record into a view."""
 
 
-def bootstrap_servers(broker: str) -> list[str]:
-    """``kafka://h1:9092;kafka://h2:9092`` -> ``["h1:9092", "h2:9092"]``."""
-    return [u.removeprefix("kafka://") for u in broker.split(";") if u]
-
-
 @dataclass
 class GlobalView:
     """Reads every partition of ``handlers``' topics from the beginning and keeps following."""
 
-    bootstrap: list[str]
+    bootstrap: str
+    """aiokafka's ``h1:9092,h2:9092`` (``settings.kafka.bootstrap_servers``)."""
     handlers: dict[str, Handler]
     poll_ms: int = 50
     metadata_timeout_s: float = 30.0
@@ -84,17 +82,11 @@ class GlobalView:
         deadline = loop.time() + self.metadata_timeout_s
         tps: list[TopicPartition] = []
         for name in self.handlers:
-            while True:
-                await self._consumer._client.force_metadata_update()
-                parts = self._consumer.partitions_for_topic(name)
-                if parts:
-                    tps.extend(TopicPartition(name, p) for p in sorted(parts))
-                    break
-                if loop.time() > deadline:
-                    raise RuntimeError(
-                        f"topic {name!r} does not exist (waited {self.metadata_timeout_s:.0f}s)"
-                    )
-                await asyncio.sleep(0.2)
+            left = max(0.0, deadline - loop.time())
+            parts = await partitions_for_topic(self._consumer, name, timeout_s=left)
+            if not parts:
+                raise RuntimeError(f"topic {name!r} does not exist (waited {self.metadata_timeout_s:.0f}s)")
+            tps.extend(TopicPartition(name, p) for p in sorted(parts))
         self._consumer.assign(tps)
         return tps
 

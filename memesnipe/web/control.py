@@ -17,6 +17,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from memesnipe.core.control import KILL_KEY_BYTES, KillFold, KillStatus
+from memesnipe.kafka_internals.metadata import partitions_for_topic
 from memesnipe.settings import Settings
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.topics import topic_names
@@ -27,19 +28,14 @@ log = logging.getLogger(__name__)
 KILLSWITCH_KEY = KILL_KEY_BYTES
 """One key for the whole platform: compaction keeps the latest switch state."""
 
-__all__ = ["KILLSWITCH_KEY", "ControlError", "KillSwitchControl", "bootstrap_servers"]
-
-
-def bootstrap_servers(broker: str) -> str:
-    """``kafka://a:9092;kafka://b:9092`` -> ``a:9092,b:9092`` (aiokafka's form)."""
-    return ",".join(url.removeprefix("kafka://") for url in broker.split(";") if url)
+__all__ = ["KILLSWITCH_KEY", "ControlError", "KillSwitchControl"]
 
 
 class KillSwitchControl:
     """Publishes kill/resume (the shared service) and tails the killswitch topic into the fold."""
 
     def __init__(self, settings: Settings, *, client_id: str = "memesnipe-cockpit") -> None:
-        self.bootstrap = bootstrap_servers(settings.kafka.broker)
+        self.bootstrap = settings.kafka.bootstrap_servers
         self.topic = topic_names(settings)("killswitch")
         self.client_id = client_id
         self.service = KillSwitchService(settings, client_id=client_id)
@@ -128,9 +124,5 @@ class KillSwitchControl:
                     await consumer.stop()
 
     async def _partitions(self, consumer: AIOKafkaConsumer) -> set[int]:
-        while True:
-            await consumer._client.force_metadata_update()
-            parts = consumer.partitions_for_topic(self.topic)
-            if parts:
-                return set(parts)
-            await asyncio.sleep(1.0)  # topic not created yet (first start): wait for it
+        # the topic may not be created yet (first start): wait for it
+        return await partitions_for_topic(consumer, self.topic, timeout_s=None, poll_s=1.0)

@@ -189,7 +189,7 @@ async def test_worker_killed_mid_stream_resumes_with_the_same_state(isolated_env
 
 async def test_a_worker_with_state_but_no_committed_offsets_applies_every_input(isolated_env):
     """Table state to restore and no committed offsets (a crash before the first commit): Faust's
-    recovery lost fetched records for good there (memesnipe.tables.recovery): it resumed the
+    recovery lost fetched records for good there (memesnipe.kafka_internals.recovery): it resumed the
     streams, awaited the seek, then cleared every stream queue; and its fetcher drops records of
     partitions it counts as paused after aiokafka has moved past them, which only a seek to a
     committed offset would undo. A seek slowed by 1.5 s makes the first window certain (with

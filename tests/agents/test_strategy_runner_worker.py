@@ -5,7 +5,8 @@ do not depend on other pipeline stages being present. (No tests in this module.)
 
 Test hooks, by environment variable:
 - ``TEST_SEEK_DELAY_S``: every seek to the committed offsets takes that much longer (a slow
-  broker), the window in which Faust's own recovery order dropped records (memesnipe.tables.recovery).
+  broker), the window in which Faust's own recovery order dropped records
+  (memesnipe.kafka_internals.recovery).
 - ``TEST_FAUST_RECOVERY_ORDER=1``: Faust's original recovery steps, to show that defect by hand.
 - ``TEST_WATCHDOG_S``: diagnostics; log, that often, where each price partition's records are
   (fetch position, read and committed offsets, queues) and which fetched batches Faust dropped.
@@ -36,7 +37,7 @@ def _faust_recovery_order() -> None:
     from faust.tables.recovery import Recovery
     from faust.transport.drivers import aiokafka as faust_aiokafka
 
-    from memesnipe.tables.recovery import OrderedRecovery, SnapshotConsumer
+    from memesnipe.kafka_internals.recovery import OrderedRecovery, SnapshotConsumer
 
     OrderedRecovery._resume_streams = Recovery._resume_streams  # type: ignore[method-assign]
     OrderedRecovery.on_recovery_completed = Recovery.on_recovery_completed  # type: ignore[method-assign]

@@ -6,10 +6,6 @@ import os
 import subprocess
 import sys
 
-import faust
-
-from memesnipe.tables.faust_cli import PINNED
-
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -21,13 +17,6 @@ def faust_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         timeout=120,
         cwd=REPO,
         env={**os.environ, **(env or {})},
-    )
-
-
-def test_the_pinned_faust_is_the_one_the_cli_fix_was_written_for() -> None:
-    assert faust.__version__ == PINNED, (
-        f"faust-streaming {faust.__version__} is not {PINNED}: re-check memesnipe/tables/faust_cli.py "
-        "(faust.cli.agents.agents._maybe_topic) and memesnipe/tables/recovery.py, then update PINNED"
     )
 
 

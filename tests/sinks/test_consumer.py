@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from prometheus_client import CollectorRegistry, Histogram
 
-from memesnipe.sinks.consumer import bootstrap_servers, observe_many, topic_pattern
+from memesnipe.sinks.consumer import observe_many, topic_pattern
 
 
 def test_observe_many_matches_one_observe_per_value() -> None:
@@ -34,6 +34,3 @@ def test_topic_pattern_matches_only_this_prefixes_topics() -> None:
     assert not pat.match("memesnipeXfills")  # the dot is literal
     assert not pat.match("other.fills") and not pat.match("memesnipe.fills-changelog")
 
-
-def test_bootstrap_servers_from_broker_urls() -> None:
-    assert bootstrap_servers("kafka://a:9092;kafka://b:9093") == "a:9092,b:9093"

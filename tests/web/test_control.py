@@ -10,7 +10,7 @@ from memesnipe.settings import get_settings
 from memesnipe.streams import KillSwitch
 from memesnipe.streams.codec import encode
 from memesnipe.web.cockpit import kill_view_state
-from memesnipe.web.control import KILLSWITCH_KEY, KillSwitchControl, bootstrap_servers
+from memesnipe.web.control import KILLSWITCH_KEY, KillSwitchControl
 
 TS = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -39,6 +39,3 @@ def test_each_new_answer_is_reported_and_the_panel_is_unknown_until_read_to_the_
     panel = kill_view_state(c.status)
     assert panel.known and panel.active and "tombstone" in panel.reason
 
-
-def test_broker_urls_become_aiokafka_bootstrap_servers() -> None:
-    assert bootstrap_servers("kafka://a:9092;kafka://b:9093") == "a:9092,b:9093"

@@ -148,12 +148,10 @@ class DiscoveryConnector(Connector):
     async def _market_loop(self) -> None:
         from aiokafka import AIOKafkaConsumer
 
-        from memesnipe.connectors.publisher import bootstrap_servers
-
         consumer = AIOKafkaConsumer(
             self.names("onchain"),
             self.names("price"),
-            bootstrap_servers=bootstrap_servers(self.settings),
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
             group_id=None,
             auto_offset_reset="latest",
             metadata_max_age_ms=5000,
