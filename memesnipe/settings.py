@@ -481,6 +481,27 @@ class ExecutionSettings(BaseModel):
     order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
     reconcile_interval_s: float = Field(30.0, gt=0, description="memesnipe reconcile: how often")
     reconcile_tolerance: int = Field(0, ge=0, description="token base units of difference still reconciled")
+    slippage_floor_bps: int = Field(
+        50, ge=0, le=10_000, description="live: least slippage tolerance of a swap"
+    )
+    slippage_impact_mult: float = Field(
+        1.0, ge=0, description="live: tolerance added per bps of the quote's price impact"
+    )
+    slippage_vol_mult: float = Field(
+        2.0, ge=0, description="live: sigmas of the mint's price move over the landing horizon added"
+    )
+    slippage_horizon_s: float = Field(
+        10.0, gt=0, description="live: quote-to-landing time the volatility covers"
+    )
+    slippage_window_s: float = Field(
+        300.0, gt=0, description="live: recent prices the volatility is measured on"
+    )
+    max_entry_slippage_bps: int = Field(
+        300, ge=0, le=10_000, description="live: cap of an entry's tolerance (within the signer's bound)"
+    )
+    max_exit_slippage_bps: int = Field(
+        1_500, ge=0, le=10_000, description="live: cap of an exit's tolerance (exits may pay more to get out)"
+    )
 
 
 class ExitSettings(BaseModel):
@@ -714,6 +735,17 @@ class Settings(BaseSettings):
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return v
+
+    @model_validator(mode="after")
+    def _slippage_within_the_signers_bounds(self) -> Settings:
+        x, g = self.execution, self.signer
+        entry, exit_ = g.max_entry_slippage_bps, g.max_exit_slippage_bps
+        if x.max_entry_slippage_bps > entry or x.max_exit_slippage_bps > exit_:
+            raise ValueError(
+                "execution.max_entry/exit_slippage_bps must not exceed the signer's bounds "
+                f"({entry}/{exit_} bps): the signer would refuse the swap"
+            )
+        return self
 
     @model_validator(mode="after")
     def _live_needs_confirmation(self) -> Settings:

@@ -29,9 +29,10 @@ from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.jito import JitoClient
 from memesnipe.connectors.jupiter import JupiterClient
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
-from memesnipe.core import priority_fee
+from memesnipe.core import priority_fee, slippage
 from memesnipe.core.order_plan import Plan, plan_order
 from memesnipe.core.paper_fill import MarketView, cu_price_for_budget, from_quote, simulate_perp
+from memesnipe.core.slippage import SlippagePolicy
 from memesnipe.core.tip import dynamic_tip
 from memesnipe.core.tx_build import MAX_CU_LIMIT, BuiltTx, TxBuildError, build_transaction, pick_tip_account
 from memesnipe.settings import Settings
@@ -137,7 +138,10 @@ class LiveRoute:
         s = self.settings
         buy = order.side is Side.BUY
         in_mint, out_mint = (SOL_MINT, order.mint) if buy else (order.mint, SOL_MINT)
-        swap = await self.jupiter.build(in_mint, out_mint, order.amount_in, order.slippage_bps, str(payer))
+        slippage_for = functools.partial(slippage.for_order, order, market, SlippagePolicy.of(s))
+        swap, slip = await self.jupiter.build_for_impact(
+            in_mint, out_mint, order.amount_in, str(payer), slippage_for
+        )
         q = swap.quote
         if q.in_amount != order.amount_in or q.input_mint != in_mint or q.output_mint != out_mint:
             raise RouteFailed(
@@ -166,7 +170,7 @@ class LiveRoute:
         cu_price = await self._cu_price(cu_limit, writable_accounts(swap.venue_instructions, payer))
         built = dataclasses.replace(
             build(cu_limit=cu_limit, cu_price_micro_lamports=cu_price),
-            min_out=q.out_amount * (10_000 - order.slippage_bps) // 10_000,
+            min_out=slippage.min_out(q.out_amount, slip),  # the route's own bound, as the signer checks
         )
         filled = from_quote(
             buy=buy,

@@ -151,6 +151,7 @@ def market_view(order: Order, mark: MarketMark | None) -> MarketView:
         decimals=decimals,
         levels=levels,
         liquidity_usd=liquidity,
+        prices=tuple((e.ts, e.price_sol) for e in mark.price_hist if e.ts <= t),  # live slippage
     )
 
 

@@ -50,6 +50,7 @@ class MarketView:
     decimals: int = 6
     levels: Sequence[tuple[float, float]] = ()  # (size_usd, impact_bps) of buys
     liquidity_usd: float = 0.0
+    prices: Sequence[tuple[float, float]] = ()  # (event time, SOL price) up to now: volatility
 
     @property
     def sol_usd(self) -> float:

@@ -306,3 +306,39 @@ async def test_priority_fee_is_the_percentile_of_recent_fees_for_the_swaps_accou
     down = {**ANSWERS, "getRecentPrioritizationFees": httpx.Response(500)}
     built, _ = await live(down, []).build(order(), MARKET, TAKER)
     assert built.cu_price_micro_lamports == floor
+
+
+async def test_the_swaps_slippage_follows_the_mints_volatility_and_min_out_is_the_routes_bound():
+    """A mint moving 2 % a second: the build is asked for floor + 2 sigmas of its 10-s move,
+    capped at the entry cap; an exit in the same market may pay up to the exit cap; the declared
+    min_out is the route's own minimum at that slippage (what the signer compares)."""
+    seen: list = []
+    route = live(ANSWERS, seen)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    prices = tuple((t0 - 30 + i, 0.0062 * (1.02 if i % 2 else 1.0)) for i in range(31))
+    volatile = MarketView(price_sol=0.0062, price_usd=1.0, decimals=6, prices=prices)
+    built, _plan = await route.build(order(), volatile, TAKER)
+    asked = [int(r.url.params["slippageBps"]) for r in seen if r.url.path == "/swap/v2/build"]
+    sigma = math.sqrt(math.log(1.02) ** 2 * 10) * 10_000  # per-second variance x 10 s
+    assert asked == [min(300, 50 + math.ceil(2 * sigma))] == [300]
+    assert built.min_out == 16_198_753 * (10_000 - 300) // 10_000
+    seen.clear()
+    exit_order = order(side=Side.SELL, intent=Intent.EXIT, amount_in=16_198_753)
+    answers = {**ANSWERS, "/swap/v2/build": _sell_build()}
+    route = live(answers, seen)
+    built, _plan = await route.build(exit_order, volatile, TAKER)
+    asked = [int(r.url.params["slippageBps"]) for r in seen if r.url.path == "/swap/v2/build"]
+    assert asked == [50 + math.ceil(2 * sigma)] and asked[0] > 300  # within the exit cap of 1,500
+    quiet = MarketView(price_sol=0.0062, price_usd=1.0, decimals=6, prices=((t0 - 1, 0.0062), (t0, 0.0062)))
+    seen.clear()
+    built, _plan = await live(ANSWERS, seen).build(order(), quiet, TAKER)
+    assert [r.url.params["slippageBps"] for r in seen if r.url.path == "/swap/v2/build"] == ["50"]
+
+
+def _sell_build() -> dict:
+    """The documented build answer read as the reverse swap (USDC -> SOL)."""
+    raw = fx("jupiter/build_v2.json")
+    raw["inputMint"], raw["outputMint"] = raw["outputMint"], raw["inputMint"]
+    raw["inAmount"], raw["outAmount"] = raw["outAmount"], raw["inAmount"]
+    raw["otherAmountThreshold"] = str(int(raw["outAmount"]) * 9_950 // 10_000)
+    return raw

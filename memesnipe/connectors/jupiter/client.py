@@ -9,6 +9,7 @@ through Jupiter with neither, so it is used only as a quote (no ``taker``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -101,6 +102,26 @@ class JupiterClient:
         }
         raw = validate(RawBuild, await self.http.get(BUILD_PATH, params=params), PROVIDER)
         return swap_plan_from_build(raw)
+
+    async def build_for_impact(
+        self,
+        input_mint: str,
+        output_mint: str,
+        amount: int,
+        taker: str,
+        slippage_for: Callable[[float | None], int],
+    ) -> tuple[SwapPlan, int]:
+        """A build whose slippage follows the route's own price impact: built with
+        ``slippage_for(None)`` (the caller's estimate before any quote), and once more when the
+        quote's impact asks for more room (``slippage_for(impact)`` higher). Returns the swap and
+        the slippage its route instruction carries."""
+        slip = slippage_for(None)
+        swap = await self.build(input_mint, output_mint, amount, slip, taker)
+        need = slippage_for(swap.quote.price_impact_bps)
+        if need > slip:
+            slip = need
+            swap = await self.build(input_mint, output_mint, amount, slip, taker)
+        return swap, slip
 
     async def swap_instructions(
         self, quote_response: dict[str, Any], user_public_key: str

@@ -112,3 +112,34 @@ async def test_order_quote_without_taker_reads_price_impact_in_percentage_points
     assert seen[0].url.path == "/swap/v2/order" and "taker" not in seen[0].url.params
     assert q.out_amount == 16_198_753 and q.min_out_amount == 16_117_760
     assert q.price_impact_bps == pytest.approx(0.77)  # -0.0077 % -> 0.77 bps adverse
+
+
+def _answer_with_impact(impact_ratio: str):
+    """The documented build answer, its impact set and its slippage echoing the request (as
+    Jupiter's does)."""
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        raw = fixture("build_v2.json")
+        raw["priceImpactPct"] = impact_ratio
+        raw["slippageBps"] = int(req.url.params["slippageBps"])
+        return httpx.Response(200, json=raw)
+
+    return handler
+
+
+async def test_build_for_impact_asks_again_only_when_the_quotes_impact_needs_more_room():
+    asked: list[float | None] = []
+
+    def slippage_for(impact: float | None) -> int:
+        asked.append(impact)
+        return 80 if impact is None else 50 + round(impact)
+
+    c, seen = make(_answer_with_impact("0.0012"))  # 12 bps: 62 <= the 80 of the estimate
+    swap, slip = await c.build_for_impact(SOL, USDC, 100_000_000, TAKER, slippage_for)
+    assert slip == 80 and [r.url.params["slippageBps"] for r in seen] == ["80"]
+    assert swap.quote.slippage_bps == 80 and asked == [None, pytest.approx(12)]
+    asked.clear()
+    c, seen = make(_answer_with_impact("0.0150"))  # 150 bps: the route needs 200
+    swap, slip = await c.build_for_impact(SOL, USDC, 100_000_000, TAKER, slippage_for)
+    assert slip == 200 and [r.url.params["slippageBps"] for r in seen] == ["80", "200"]
+    assert swap.quote.slippage_bps == 200
