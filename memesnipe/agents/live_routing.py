@@ -30,7 +30,7 @@ from memesnipe.connectors.jito import JitoClient
 from memesnipe.connectors.jupiter import JupiterClient
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.core import priority_fee, slippage
-from memesnipe.core.order_plan import Plan, plan_order
+from memesnipe.core.order_plan import Budget, Plan, PlanSettings, plan_for
 from memesnipe.core.paper_fill import MarketView, cu_price_for_budget, from_quote, simulate_perp
 from memesnipe.core.slippage import SlippagePolicy
 from memesnipe.core.tip import dynamic_tip
@@ -180,17 +180,7 @@ class LiveRoute:
             fee_lamports=q.fee_lamports,
             price_impact_pct=q.price_impact_bps / 100,
         )
-        plan = plan_order(
-            order,
-            market,
-            fee_bps=s.paper.fee_bps,
-            flat_slippage_bps=s.paper.slippage_bps,
-            taker_fee_bps=s.drift.taker_fee_bps,
-            cu_limit=cu_limit,
-            cu_price_micro_lamports=cu_price,
-            tip_lamports=tip,
-            swap=filled,
-        )
+        plan = plan_for(order, market, s, Budget(cu_limit, cu_price, tip), swap=filled)
         return built, plan
 
     async def _drift(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
@@ -198,12 +188,13 @@ class LiveRoute:
         short = order.side is Side.SHORT
         if market.price_usd <= 0:
             raise RouteFailed("a Drift order needs the token's USD price for its limit price")
+        ps = PlanSettings.of(s)
         modelled = simulate_perp(
             order.amount_in,
             market,
             opening=short,
-            taker_fee_bps=s.drift.taker_fee_bps,
-            flat_slippage_bps=s.paper.slippage_bps,
+            taker_fee_bps=ps.taker_fee_bps,
+            flat_slippage_bps=ps.flat_slippage_bps,
         )
         slip = s.drift.max_slippage_bps / 10_000
         limit = market.price_usd * (1 - slip if short else 1 + slip)
@@ -233,17 +224,7 @@ class LiveRoute:
         built = dataclasses.replace(
             built, base_amount=base_amount, oracle_price=round(market.price_usd * PRICE_PRECISION)
         )
-        plan = plan_order(
-            order,
-            market,
-            fee_bps=s.paper.fee_bps,
-            flat_slippage_bps=s.paper.slippage_bps,
-            taker_fee_bps=s.drift.taker_fee_bps,
-            cu_limit=cu_limit,
-            cu_price_micro_lamports=cu_price,
-            tip_lamports=tip,
-            swap=modelled,
-        )
+        plan = plan_for(order, market, ps, Budget(cu_limit, cu_price, tip), swap=modelled)
         return built, plan
 
 

@@ -29,9 +29,8 @@ from typing import Any, Protocol
 from solders.pubkey import Pubkey
 
 from memesnipe.core.landing import LandingModel, land
-from memesnipe.core.order_plan import OrderInvalid, Plan, plan_order, validate
-from memesnipe.core.paper_fill import MarketView, PaperFillError, cu_price_for_budget
-from memesnipe.core.tip import dynamic_tip
+from memesnipe.core.order_plan import OrderInvalid, Plan, PlanSettings, plan_for, validate
+from memesnipe.core.paper_fill import MarketView, PaperFillError
 from memesnipe.core.tx_build import (
     BuiltTx,
     TxBuildError,
@@ -260,24 +259,9 @@ class Router:
 
     def paper_build(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
         s = self.settings
-        cu_limit = s.execution.cu_limit_default
-        cu_price = cu_price_for_budget(s.paper.priority_fee_lamports, cu_limit)
-        tip = dynamic_tip(
-            None,
-            fallback_lamports=s.paper.jito_tip_lamports,
-            min_lamports=s.jito.tip_min_lamports,
-            max_lamports=s.jito.tip_max_lamports,
-        )
-        plan = plan_order(
-            order,
-            market,
-            fee_bps=s.paper.fee_bps,
-            flat_slippage_bps=s.paper.slippage_bps,
-            taker_fee_bps=s.drift.taker_fee_bps,
-            cu_limit=cu_limit,
-            cu_price_micro_lamports=cu_price,
-            tip_lamports=tip,
-        )
+        b = PlanSettings.of(s).paper_budget()
+        cu_limit, cu_price, tip = b.cu_limit, b.cu_price_micro_lamports, b.tip_lamports
+        plan = plan_for(order, market, s, b)
         built = build_transaction(
             payer=payer,
             venue_ixs=[],

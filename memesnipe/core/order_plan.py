@@ -8,18 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memesnipe.core.paper_fill import (
     MarketView,
     PaperFillError,
     SimulatedSwap,
+    cu_price_for_budget,
     network_fee_lamports,
     simulate_buy,
     simulate_perp,
     simulate_sell,
 )
+from memesnipe.core.tip import dynamic_tip
 from memesnipe.streams.trading import DepthStamp, Fill, Intent, Order, Side, Venue
+
+if TYPE_CHECKING:
+    from memesnipe.settings import Settings
 
 VENUE_SIDES = {Venue.JUPITER: {Side.BUY, Side.SELL}, Venue.DRIFT: {Side.SHORT, Side.COVER}}
 ENTRY_SIDES = {Side.BUY, Side.SHORT}
@@ -73,6 +78,79 @@ class Plan:
 
 
 _PLAN_FIELDS = tuple(f.name for f in fields(Plan))
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The compute budget and tip a transaction pays: the plan's costs."""
+
+    cu_limit: int
+    cu_price_micro_lamports: int
+    tip_lamports: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSettings:
+    """The settings an order plan reads, mapped from :class:`~memesnipe.settings.Settings` in one
+    place (:meth:`of`) for the paper router, the live router and the backtester alike: a
+    difference between them here is a parity bug."""
+
+    fee_bps: int
+    flat_slippage_bps: float
+    taker_fee_bps: int
+    cu_limit_default: int
+    paper_priority_fee_lamports: int
+    paper_tip_lamports: int
+    tip_min_lamports: int
+    tip_max_lamports: int
+
+    @classmethod
+    def of(cls, s: Settings) -> PlanSettings:
+        return cls(
+            fee_bps=s.paper.fee_bps,
+            flat_slippage_bps=s.paper.slippage_bps,
+            taker_fee_bps=s.drift.taker_fee_bps,
+            cu_limit_default=s.execution.cu_limit_default,
+            paper_priority_fee_lamports=s.paper.priority_fee_lamports,
+            paper_tip_lamports=s.paper.jito_tip_lamports,
+            tip_min_lamports=s.jito.tip_min_lamports,
+            tip_max_lamports=s.jito.tip_max_lamports,
+        )
+
+    def paper_budget(self) -> Budget:
+        """The budget of a paper order (no fee or tip market to ask): the configured ones."""
+        cu_limit = self.cu_limit_default
+        tip = dynamic_tip(
+            None,
+            fallback_lamports=self.paper_tip_lamports,
+            min_lamports=self.tip_min_lamports,
+            max_lamports=self.tip_max_lamports,
+        )
+        return Budget(cu_limit, cu_price_for_budget(self.paper_priority_fee_lamports, cu_limit), tip)
+
+
+def plan_for(
+    order: Order,
+    market: MarketView,
+    s: Settings | PlanSettings,
+    budget: Budget | None = None,
+    swap: SimulatedSwap | None = None,
+) -> Plan:
+    """The one settings-to-plan mapping: ``budget`` None is the paper budget, ``swap`` None the
+    paper model (a live route passes its quote and the budget it pays)."""
+    ps = s if isinstance(s, PlanSettings) else PlanSettings.of(s)
+    b = ps.paper_budget() if budget is None else budget
+    return plan_order(
+        order,
+        market,
+        fee_bps=ps.fee_bps,
+        flat_slippage_bps=ps.flat_slippage_bps,
+        taker_fee_bps=ps.taker_fee_bps,
+        cu_limit=b.cu_limit,
+        cu_price_micro_lamports=b.cu_price_micro_lamports,
+        tip_lamports=b.tip_lamports,
+        swap=swap,
+    )
 
 
 def plan_order(
