@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +80,14 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Any = asyncio.sleep,
+        retry_after: Callable[[httpx.Response], float | None] = _retry_after,
+        on_retry: Callable[[TemporaryError, float], None] | None = None,
     ) -> None:
+        """``retry_after`` reads a 429 answer's wait in seconds (default: the Retry-After
+        header); ``on_retry(error, wait_s)`` is called before each retry (metrics, logs)."""
         self.provider = provider
+        self._retry_after = retry_after
+        self._on_retry = on_retry
         self.retry = retry or RetryPolicy()
         self.bucket = TokenBucket(rate_per_s, burst)
         self._sleep = sleep
@@ -95,11 +101,15 @@ class HttpClient:
             transport=transport,
         )
 
-    async def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
-        last: Exception | None = None
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The provider's answer, after retrying network failures, timeouts, 429 and 5xx with
+        backoff (429: the ``retry_after`` the answer gives); any other status is returned as it
+        is. Raises :class:`TemporaryError` (:class:`RateLimitedError`) when the attempts run out."""
+        last: TemporaryError | None = None
         for attempt in range(self.retry.attempts):
             await self.bucket.acquire()
             self.requests += 1
+            wait_hint: float | None = None
             try:
                 resp = await self._client.request(method, path, **kwargs)
             except httpx.TimeoutException as exc:
@@ -109,35 +119,42 @@ class HttpClient:
             else:
                 if resp.status_code == 429:
                     last = RateLimitedError(self.provider, f"rate limited on {path}", status=429)
-                    self._record(last)
-                    await self._sleep(self.retry.delay(attempt, _retry_after(resp)))
-                    continue
-                if resp.status_code >= 500:
+                    wait_hint = self._retry_after(resp)
+                elif resp.status_code >= 500:
                     last = TemporaryError(
                         self.provider,
                         f"HTTP {resp.status_code} on {path}: {resp.text[:200]}",
                         status=resp.status_code,
                     )
-                elif resp.status_code >= 400:
-                    err = RejectedError(
-                        self.provider,
-                        f"HTTP {resp.status_code} on {path}: {resp.text[:300]}",
-                        status=resp.status_code,
-                    )
-                    self._record(err)
-                    raise err
                 else:
-                    try:
-                        return resp.json()
-                    except ValueError as exc:
-                        err2 = RejectedError(self.provider, f"non-JSON body on {path}: {exc}")
-                        self._record(err2)
-                        raise err2 from None
+                    return resp
             self._record(last)
             if attempt + 1 < self.retry.attempts:
-                await self._sleep(self.retry.delay(attempt))
+                wait = self.retry.delay(attempt, wait_hint)
+                if self._on_retry is not None:
+                    self._on_retry(last, wait)
+                await self._sleep(wait)
         assert last is not None
         raise last
+
+    async def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """:meth:`request`, then the decoded JSON body; a 4xx or a body that is not JSON raises
+        :class:`RejectedError`."""
+        resp = await self.request(method, path, **kwargs)
+        if resp.status_code >= 400:
+            err = RejectedError(
+                self.provider,
+                f"HTTP {resp.status_code} on {path}: {resp.text[:300]}",
+                status=resp.status_code,
+            )
+            self._record(err)
+            raise err
+        try:
+            return resp.json()
+        except ValueError as exc:
+            err2 = RejectedError(self.provider, f"non-JSON body on {path}: {exc}")
+            self._record(err2)
+            raise err2 from None
 
     def _record(self, err: Exception) -> None:
         self.failures += 1

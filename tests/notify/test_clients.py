@@ -132,3 +132,46 @@ async def test_webhook_4xx_is_permanent() -> None:
         await hook.post({"id": "x"})
     await hook.aclose()
     assert err.value.status == 404 and not err.value.retryable
+
+
+async def test_a_network_failure_is_retried_and_the_token_never_reaches_the_error_or_the_log(caplog) -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot reach {req.url}", request=req)  # a message with the URL
+
+    sleeps = Sleeps()
+    tg = TelegramClient(
+        TOKEN,
+        "1",
+        rate_per_s=1000,
+        retry=RetryPolicy(attempts=2, base_delay_s=0.5, jitter=0),
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps,
+    )
+    with caplog.at_level("WARNING"), pytest.raises(TelegramError) as err:
+        await tg.send_message("hi")
+    await tg.aclose()
+    assert err.value.retryable and err.value.code == 0 and sleeps.waits == [0.5]
+    assert TOKEN not in str(err.value) and "<token>" in str(err.value)
+    assert "retrying" in caplog.text and TOKEN not in caplog.text
+
+
+async def test_webhook_gives_up_after_the_attempts_on_server_errors() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req)
+        return httpx.Response(503, text="busy")
+
+    sleeps = Sleeps()
+    hook = WebhookClient(
+        "https://hooks.example.org/x",
+        retry=RetryPolicy(attempts=3, base_delay_s=0.5, jitter=0),
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps,
+    )
+    with pytest.raises(WebhookError) as err:
+        await hook.post({"id": "x"})
+    await hook.aclose()
+    assert len(calls) == 3 and sleeps.waits == [0.5, 1.0]
+    assert err.value.status == 503 and err.value.retryable
+    assert str(calls[0].url) == "https://hooks.example.org/x"  # the URL as given, no trailing slash
