@@ -3,10 +3,13 @@
 Sources, each feeding the pure keeper (core/watchlist.py):
 - the Solana websocket (``logsSubscribe`` of ``discovery.programs``, pump.fun by default), gaps
   backfilled over ``connectors.solana_rpc_url``: pump.fun create/create_v2, complete, migrate;
-  their NEW_MINT / NEW_POOL facts also go onto ``onchain``;
+  new Raydium (AMM v4, CPMM) and Meteora (DLMM, DAMM v2) pools when those programs are listed
+  (their logs say a pool was created; the creating transaction, fetched with getTransaction,
+  says which: connectors/pools/); their NEW_MINT / NEW_POOL facts also go onto ``onchain``;
 - DexScreener latest token profiles and boosts (``discovery.dexscreener``);
 - the ``onchain`` topic: NEW_MINT / NEW_POOL from Helius (or anyone) become candidates, SWAP
-  is activity, SAFETY facts are judged, LP_REMOVE / DEV_SELL are rug signs;
+  is activity, SAFETY facts are judged (a pool's liquidity from its reserves counts as its
+  liquidity), LP_REMOVE / DEV_SELL are rug signs;
 - the ``price`` topic: liquidity and 5-minute volume.
 Every ``discovery.evaluate_interval_s`` the rules run and changed entries are published keyed
 by mint. On start the keeper is restored from the watchlist topic itself (its ACTIVE entries).
@@ -25,6 +28,9 @@ import httpx
 from memesnipe.connectors.dexscreener.client import DexScreenerClient
 from memesnipe.connectors.dexscreener.parse import parse_discoveries
 from memesnipe.connectors.errors import ProviderError
+from memesnipe.connectors.pools.new_pool import new_pools
+from memesnipe.connectors.pools.programs import DECODERS, creations_in_logs
+from memesnipe.connectors.pools.transaction import TransactionShapeError
 from memesnipe.connectors.pump_fun.parse import parse_logs
 from memesnipe.connectors.runner import Connector, Fetched, csv_list
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
@@ -39,6 +45,8 @@ from memesnipe.streams.watchlist import DiscoveryOrigin
 log = logging.getLogger(__name__)
 _RUG_KINDS = {OnChainKind.LP_REMOVE: "lp_remove", OnChainKind.DEV_SELL: "dev_sell"}
 _NEW_KINDS = {OnChainKind.NEW_MINT: DiscoveryOrigin.NEW_MINT, OnChainKind.NEW_POOL: DiscoveryOrigin.NEW_POOL}
+OWN_SOURCES = ("pump_fun:", "raydium_", "meteora_")
+"""Sources of the facts discovery itself publishes (already candidates when it published them)."""
 
 
 def rules_from(settings: Any) -> WatchlistRules:
@@ -62,18 +70,22 @@ def observe_market(wl: Watchlist, ev: MarketEvent) -> None:
         wl.price(ev.mint, ev.ts, ev.liquidity_usd, ev.volume_usd_5m)
     elif isinstance(ev, OnChainEvent):
         if ev.kind in _NEW_KINDS:
-            if ev.source.startswith("pump_fun:"):
-                return  # our own pump.fun facts, already candidates when we published them
+            if ev.source.startswith(OWN_SOURCES):
+                return  # our own facts, already candidates when we published them
             wl.candidate(Candidate(ev.mint, ev.ts, _NEW_KINDS[ev.kind], ev.source, signature=ev.signature))
         elif ev.kind is OnChainKind.SWAP:
             wl.activity(ev.mint, ev.ts)
         elif ev.kind is OnChainKind.SAFETY:
-            wl.safety(
-                ev.mint,
-                mint_authority_live=ev.mint_authority_live,
-                freeze_authority_live=ev.freeze_authority_live,
-                top10_holder_pct=ev.top10_holder_pct,
-            )
+            if ev.pool_liquidity_usd is not None:
+                wl.price(ev.mint, ev.ts, ev.pool_liquidity_usd, 0.0)
+            judged = (ev.mint_authority_live, ev.freeze_authority_live, ev.top10_holder_pct)
+            if any(f is not None for f in judged):  # a message of other facts clears no verdict
+                wl.safety(
+                    ev.mint,
+                    mint_authority_live=ev.mint_authority_live,
+                    freeze_authority_live=ev.freeze_authority_live,
+                    top10_holder_pct=ev.top10_holder_pct,
+                )
         elif ev.kind in _RUG_KINDS:
             wl.rug(ev.mint, _RUG_KINDS[ev.kind])
 
@@ -123,11 +135,39 @@ class DiscoveryConnector(Connector):
             self.watchlist.candidate(c)
         return found.events
 
+    async def on_pool_logs(self, item: LogsItem) -> list[OnChainEvent]:
+        """A transaction whose logs show a Raydium/Meteora pool creation: fetch it, read the pools."""
+        if item.err is not None or not creations_in_logs(item.logs):
+            return []
+        try:
+            tx = await self.rpc.get_transaction(item.signature)
+        except ProviderError as exc:
+            log.warning("discovery: getTransaction %s: %s", item.signature, exc)
+            return []
+        if not isinstance(tx, dict):
+            log.warning("discovery: getTransaction %s: not found (yet)", item.signature)
+            return []
+        try:
+            pools = new_pools(tx, DECODERS)
+        except TransactionShapeError as exc:
+            log.warning("discovery: transaction %s: %s", item.signature, exc)
+            return []
+        fallback = item.block_time or datetime.now(UTC)
+        out = []
+        for p in pools:
+            c = p.candidate(fallback)
+            ev = p.event(fallback)
+            if c is not None:
+                self.watchlist.candidate(c)
+            if ev is not None:
+                out.append(ev)
+        return out
+
     async def _ws_loop(self, sink: Any) -> None:
         assert self.ws is not None
         async for item in self.ws.stream():
             if isinstance(item, LogsItem):
-                for ev in self.on_logs(item):
+                for ev in [*self.on_logs(item), *await self.on_pool_logs(item)]:
                     await sink.publish_event(ev)
 
     async def _dex_loop(self, stop: asyncio.Event) -> None:

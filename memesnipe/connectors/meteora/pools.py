@@ -1,0 +1,75 @@
+"""Meteora pools: the instructions that create DLMM pairs and DAMM v2 pools.
+
+Both programs emit their creation events with Anchor's ``emit_cpi!`` (instruction data of a
+self-CPI, not a ``Program data:`` log line), so the pool is read from the creating
+instruction's accounts in the confirmed transaction; the websocket logs only tell which
+transactions to fetch (Anchor logs ``Instruction: <Name>`` for each instruction it runs).
+
+Sources:
+- DLMM (``LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo``): the published IDL ``idls/dlmm.json`` of
+  github.com/MeteoraAg/dlmm-sdk @ fb02e51a (2026-07-23; ``lb_clmm`` 0.12.0): the five
+  pair-creating instructions, their discriminators and account orders (excerpt checked by the
+  tests: tests/fixtures/meteora/dlmm_idl_init.json).
+- DAMM v2 (``cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG``): github.com/MeteoraAg/damm-v2
+  @ a3d3827f (2026-06-03), ``programs/cp-amm/src/instructions/initialize_pool/*.rs``: the account
+  structs of ``initialize_pool``, ``initialize_customizable_pool`` and
+  ``initialize_pool_with_dynamic_config`` (the repository publishes no IDL file; discriminators
+  follow Anchor's rule, sha256("global:<name>")[:8]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from memesnipe.connectors.pools.anchor import instruction_discriminator, log_name
+from memesnipe.connectors.pools.logs import program_logs
+from memesnipe.connectors.pools.new_pool import NewPool
+from memesnipe.connectors.pools.transaction import Instruction
+
+DLMM_PROGRAM = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
+DAMM_V2_PROGRAM = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
+DLMM = "meteora_dlmm"
+DAMM_V2 = "meteora_damm_v2"
+
+Accounts = tuple[int, int, int, int, int, int]
+"""Indexes of (pool, mint a, mint b, vault a, vault b, creator) in the instruction's accounts."""
+
+DLMM_INITS: dict[str, Accounts] = {
+    "initialize_lb_pair": (0, 2, 3, 4, 5, 8),
+    "initialize_lb_pair2": (0, 2, 3, 4, 5, 8),
+    "initialize_customizable_permissionless_lb_pair": (0, 2, 3, 4, 5, 8),
+    "initialize_customizable_permissionless_lb_pair2": (0, 2, 3, 4, 5, 8),
+    "initialize_permission_lb_pair": (1, 3, 4, 5, 6, 8),
+}
+DAMM_V2_INITS: dict[str, Accounts] = {
+    "initialize_pool": (6, 8, 9, 10, 11, 0),
+    "initialize_customizable_pool": (5, 7, 8, 9, 10, 0),
+    "initialize_pool_with_dynamic_config": (7, 9, 10, 11, 12, 0),
+}
+
+
+class _AnchorPools:
+    """One program's pool-creating instructions: recognised in logs and decoded from accounts."""
+
+    def __init__(self, program: str, dex: str, inits: Mapping[str, Accounts]) -> None:
+        self.program = program
+        self.dex = dex
+        self.by_disc = {instruction_discriminator(n): (n, idx) for n, idx in inits.items()}
+        self.log_lines = frozenset(f"Instruction: {log_name(n)}" for n in inits)
+
+    def in_logs(self, logs: Sequence[str]) -> bool:
+        return any(m in self.log_lines for m in program_logs(logs, self.program))
+
+    def new_pool(self, ix: Instruction) -> NewPool | None:
+        found = self.by_disc.get(ix.data[:8])
+        if found is None:
+            return None
+        name, idx = found
+        if len(ix.accounts) <= max(idx):
+            return None
+        pool, ma, mb, va, vb, creator = (ix.accounts[i] for i in idx)
+        return NewPool(f"{self.dex}:{name}", pool, ma, mb, va, vb, "", creator)
+
+
+DLMM_POOLS = _AnchorPools(DLMM_PROGRAM, DLMM, DLMM_INITS)
+DAMM_V2_POOLS = _AnchorPools(DAMM_V2_PROGRAM, DAMM_V2, DAMM_V2_INITS)

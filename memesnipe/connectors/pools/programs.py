@@ -1,0 +1,59 @@
+"""The pool programs discovery understands: how each shows a pool creation in its logs, how its
+creating instruction decodes, and how its pool account decodes (for reserves and LP)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from memesnipe.connectors.meteora.pools import DAMM_V2_POOLS, DLMM_POOLS
+from memesnipe.connectors.pools.new_pool import Decoder
+from memesnipe.connectors.pools.state import PoolState
+from memesnipe.connectors.pump_fun.events import PUMP_AMM_PROGRAM
+from memesnipe.connectors.pump_fun.pool import pumpswap_state
+from memesnipe.connectors.raydium.pools import (
+    AMM_V4_PROGRAM,
+    CPMM_PROGRAM,
+    amm_v4_init_logs,
+    amm_v4_new_pool,
+    amm_v4_state,
+    cpmm_init_in_logs,
+    cpmm_new_pool,
+    cpmm_state,
+)
+
+
+@dataclass(frozen=True)
+class PoolProgram:
+    program: str
+    created_in_logs: Callable[[Sequence[str]], bool]
+    decode: Decoder
+
+
+CREATION: dict[str, PoolProgram] = {
+    p.program: p
+    for p in (
+        PoolProgram(AMM_V4_PROGRAM, lambda logs: bool(amm_v4_init_logs(logs)), amm_v4_new_pool),
+        PoolProgram(CPMM_PROGRAM, cpmm_init_in_logs, cpmm_new_pool),
+        PoolProgram(DLMM_POOLS.program, DLMM_POOLS.in_logs, DLMM_POOLS.new_pool),
+        PoolProgram(DAMM_V2_POOLS.program, DAMM_V2_POOLS.in_logs, DAMM_V2_POOLS.new_pool),
+    )
+}
+"""Program id -> its pool creation (new Raydium and Meteora pools; PumpSwap's come from pump.fun's
+migration event)."""
+
+DECODERS: dict[str, Decoder] = {p: c.decode for p, c in CREATION.items()}
+
+STATE: dict[str, Callable[[str, bytes], PoolState]] = {
+    AMM_V4_PROGRAM: amm_v4_state,
+    CPMM_PROGRAM: cpmm_state,
+    PUMP_AMM_PROGRAM: pumpswap_state,
+}
+"""Owner program -> its pool-account decoder (the pools whose reserves and LP we read)."""
+
+
+def creations_in_logs(logs: Sequence[str] | None) -> list[str]:
+    """The pool programs that created a pool in a transaction, by its logs (fetch it to know which)."""
+    if not logs:
+        return []
+    return [p for p, c in CREATION.items() if c.created_in_logs(logs)]

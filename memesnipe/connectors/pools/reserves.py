@@ -1,0 +1,126 @@
+"""A pool's liquidity from its reserves and its LP burned share from its own state (pure).
+
+Inputs are the pool's state (:mod:`state`, decoded from the pool account) and a getMultipleAccounts
+``jsonParsed`` reading of [vault a, vault b, LP mint] (https://solana.com/docs/rpc/http/getmultipleaccounts;
+token accounts as ``parsed.info.tokenAmount``, the mint as ``parsed.info.supply``/``decimals``).
+
+- Reserves: a vault's balance minus the fees the program holds in it for someone else.
+- ``pool_liquidity_usd`` = 2 x the quote side's reserve in USD (a constant-product pool holds equal
+  value on both sides); SOL is priced at SOL/USD of the same moment (None when unknown: no fact
+  rather than a wrong one), USDC/USDT at 1.
+- ``lp_locked_pct`` = the share of the LP the program issued that no holder can redeem: issued
+  (``lp_supply`` in the pool's state) minus what the LP mint still has in circulation (burned LP
+  leaves the mint's supply, and Raydium's never-minted initial lock is in the issued count), in %.
+  LP held in a locker program is still in circulation: this fact counts burns only (RugCheck's
+  ``lpLockedPct`` counts lockers too).
+
+The result is one SAFETY fact message per pool reading, source ``<dex>:pool``, at the reading's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from memesnipe.connectors.pools.new_pool import QUOTE_MINTS, USDC_MINT, USDT_MINT
+from memesnipe.connectors.pools.state import PoolState
+from memesnipe.connectors.solana_rpc.schemas import AccountValue, MultipleAccountsResult, ParsedData
+from memesnipe.streams.base import SOL_MINT
+from memesnipe.streams.market import OnChainEvent, OnChainKind
+
+USD_STABLES = frozenset({USDC_MINT, USDT_MINT})
+
+
+class ReserveReadingError(ValueError):
+    """The vault/LP-mint reading is not what the pool's state says it should be."""
+
+
+@dataclass(frozen=True)
+class TokenBalance:
+    mint: str
+    amount: int
+    decimals: int
+
+
+@dataclass(frozen=True)
+class PoolReading:
+    state: PoolState
+    vault_a: TokenBalance | None
+    vault_b: TokenBalance | None
+    lp_supply_now: int | None  # the LP mint's circulating supply
+
+
+def _parsed(acct: AccountValue | None) -> ParsedData | None:
+    return acct.data if acct is not None and isinstance(acct.data, ParsedData) else None
+
+
+def _balance(acct: AccountValue | None, vault: str, expect_mint: str) -> TokenBalance | None:
+    p = _parsed(acct)
+    if p is None or p.parsed.type != "account":
+        return None
+    info = p.parsed.info
+    mint = str(info.get("mint", ""))
+    if mint != expect_mint:
+        raise ReserveReadingError(f"vault {vault} holds {mint or 'no mint'}, the pool says {expect_mint}")
+    ta = info.get("tokenAmount") or {}
+    try:
+        return TokenBalance(mint, int(ta["amount"]), int(ta["decimals"]))
+    except (KeyError, TypeError, ValueError):
+        raise ReserveReadingError(f"vault {vault}: tokenAmount {ta!r}") from None
+
+
+def reading(state: PoolState, accounts: MultipleAccountsResult) -> PoolReading:
+    """``accounts`` = getMultipleAccounts(jsonParsed) of [vault_a, vault_b, lp_mint] (LP mint optional)."""
+    vals = list(accounts.value)
+    if len(vals) < 2:
+        raise ReserveReadingError(f"expected the two vaults (and the LP mint), got {len(vals)} accounts")
+    lp_now = None
+    if state.lp_mint and len(vals) >= 3:
+        p = _parsed(vals[2])
+        if p is not None and p.parsed.type == "mint":
+            try:
+                lp_now = int(p.parsed.info["supply"])
+            except (KeyError, TypeError, ValueError):
+                raise ReserveReadingError(f"LP mint {state.lp_mint}: no supply") from None
+    return PoolReading(
+        state,
+        _balance(vals[0], state.vault_a, state.mint_a),
+        _balance(vals[1], state.vault_b, state.mint_b),
+        lp_now,
+    )
+
+
+def lp_burned_pct(issued: int | None, circulating: int | None) -> float | None:
+    if issued is None or circulating is None or issued <= 0:
+        return None
+    return round(min(100.0, max(0.0, 100.0 * (1.0 - circulating / issued))), 4)
+
+
+def quote_usd(mint: str, sol_usd: float | None) -> float | None:
+    if mint == SOL_MINT:
+        return sol_usd
+    return 1.0 if mint in USD_STABLES else None
+
+
+def pool_event(r: PoolReading, ts: datetime, sol_usd: float | None) -> OnChainEvent | None:
+    """The SAFETY fact message of one reading; None when the pool names no single token."""
+    s = r.state
+    a_quote, b_quote = s.mint_a in QUOTE_MINTS, s.mint_b in QUOTE_MINTS
+    if a_quote == b_quote:
+        return None
+    token = s.mint_b if a_quote else s.mint_a
+    quote_bal, quote_fees = (r.vault_a, s.fees_a) if a_quote else (r.vault_b, s.fees_b)
+    liq = None
+    if quote_bal is not None:
+        px = quote_usd(quote_bal.mint, sol_usd)
+        if px is not None:
+            reserve = max(0, quote_bal.amount - quote_fees) / 10**quote_bal.decimals
+            liq = round(2.0 * reserve * px, 2)
+    return OnChainEvent(
+        mint=token,
+        ts=ts,
+        source=f"{s.dex}:pool",
+        kind=OnChainKind.SAFETY,
+        pool_liquidity_usd=liq,
+        lp_locked_pct=lp_burned_pct(s.lp_supply, r.lp_supply_now),
+    )

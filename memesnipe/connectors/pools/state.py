@@ -1,0 +1,49 @@
+"""What a pool's own account says: its two mints and vaults, the LP mint and the LP supply the
+program accounts for, and the amounts in the vaults that are owed as fees (not liquidity).
+Each DEX's account layout decodes into this; :mod:`reserves` turns it into facts."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from solders.pubkey import Pubkey
+
+
+class PoolLayoutError(ValueError):
+    """Account bytes that are not the documented layout (wrong size or discriminator)."""
+
+
+@dataclass(frozen=True)
+class PoolState:
+    dex: str
+    pool: str
+    mint_a: str
+    mint_b: str
+    vault_a: str
+    vault_b: str
+    lp_mint: str = ""
+    lp_supply: int | None = None  # LP the program has issued (burns by holders do not lower it)
+    fees_a: int = 0  # held in vault_a but owed as fees
+    fees_b: int = 0
+
+
+def account_discriminator(name: str) -> bytes:
+    """Anchor's account tag: the first 8 bytes of sha256("account:<Name>")."""
+    return hashlib.sha256(f"account:{name}".encode()).digest()[:8]
+
+
+def key(data: bytes, offset: int) -> str:
+    return str(Pubkey.from_bytes(data[offset : offset + 32]))
+
+
+def u64(data: bytes, offset: int) -> int:
+    return int(struct.unpack_from("<Q", data, offset)[0])
+
+
+def need(data: bytes, size: int, what: str, disc: bytes | None = None) -> None:
+    if len(data) < size:
+        raise PoolLayoutError(f"{what}: {len(data)} bytes, the layout needs {size}")
+    if disc is not None and data[:8] != disc:
+        raise PoolLayoutError(f"{what}: discriminator {data[:8].hex()} is not {disc.hex()}")

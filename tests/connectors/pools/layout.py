@@ -1,0 +1,60 @@
+"""Test helper: lay out a Rust ``repr(C, packed)`` / Borsh struct from its field list (as excerpted
+from the program's source or IDL into tests/fixtures) and pack chosen values at their fields, so
+a decoder's hard-coded offsets are checked against the published layout, not against themselves."""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from solders.pubkey import Pubkey
+
+_SCALAR = {"u8": 1, "bool": 1, "u16": 2, "u64": 8, "i64": 8, "u128": 16, "Pubkey": 32, "pubkey": 32}
+
+
+def size_of(kind: str, nested: Mapping[str, Sequence[Sequence[str]]]) -> int:
+    if kind in _SCALAR:
+        return _SCALAR[kind]
+    m = re.fullmatch(r"\[(\w+); (\d+)\]", kind)
+    if m:
+        return _SCALAR[m.group(1)] * int(m.group(2))
+    return sum(size_of(k, nested) for _, k in nested[kind])
+
+
+def offsets(
+    fields: Sequence[Sequence[str]], nested: Mapping[str, Sequence[Sequence[str]]], start: int = 0
+) -> dict[str, tuple[int, str]]:
+    """field name (nested ones too) -> (offset, kind)."""
+    out: dict[str, tuple[int, str]] = {}
+    pos = start
+    for name, kind in fields:
+        if kind in nested:
+            out.update(offsets(nested[kind], nested, pos))
+        out[name] = (pos, kind)
+        pos += size_of(kind, nested)
+    out["<size>"] = (pos, "")
+    return out
+
+
+def pack(layout: Mapping[str, tuple[int, str]], values: Mapping[str, Any], prefix: bytes = b"") -> bytes:
+    buf = bytearray(prefix + bytes(layout["<size>"][0] - len(prefix)))
+    for name, value in values.items():
+        off, kind = layout[name]
+        if kind in ("Pubkey", "pubkey"):
+            buf[off : off + 32] = bytes(Pubkey.from_string(value))
+        elif kind in ("u8", "bool"):
+            buf[off] = int(value)
+        elif kind == "u16":
+            struct.pack_into("<H", buf, off, value)
+        elif kind == "u64":
+            struct.pack_into("<Q", buf, off, value)
+        else:
+            raise AssertionError(kind)
+    return bytes(buf)
+
+
+def idl_fields(idl_type: Mapping[str, Any]) -> list[list[str]]:
+    """An Anchor IDL struct type -> [[name, kind], ...]."""
+    return [[f["name"], f["type"]] for f in idl_type["type"]["fields"]]
