@@ -289,6 +289,13 @@ class ConnectorSettings(BaseModel):
     jupiter_price_interval_s: float = Field(5.0, gt=0)
     dexscreener_base_url: str = "https://api.dexscreener.com"
     dexscreener_interval_s: float = Field(10.0, gt=0, description="300 requests/min limit, 30 mints per call")
+    geckoterminal_base_url: str = Field("https://api.geckoterminal.com", description="GeckoTerminal public API")
+    geckoterminal_interval_s: float = Field(
+        2.0, gt=0, description="seconds between GeckoTerminal requests (30/min per IP, one mint each)"
+    )
+    geckoterminal_max_age_s: float = Field(
+        180.0, gt=0, description="`connect volume`: a mint's GeckoTerminal answer is merged until this old"
+    )
     birdeye_api_key: str = ""
     birdeye_base_url: str = "https://public-api.birdeye.so"
     birdeye_interval_s: float = Field(10.0, gt=0)

@@ -21,11 +21,13 @@ class MarketEvent(Message, frozen=True, kw_only=True, tag_field="type", gc=False
 
 
 class PriceEvent(MarketEvent, frozen=True, kw_only=True, tag="price"):
-    """Spot price observation. ``volume_usd_5m`` is the traded volume over the 5 min up to ``ts``."""
+    """Spot price observation. ``volume_usd_5m`` is the traded volume over the 5 min up to ``ts``,
+    ``trades_5m`` the number of trades (buys + sells) in it (0 = not reported by the source)."""
 
     price_usd: float = msgspec.field(default=0.0)
     price_sol: float = 0.0
     volume_usd_5m: float = 0.0
+    trades_5m: int = 0
     liquidity_usd: float = 0.0
     decimals: int = 6
 

@@ -1,10 +1,10 @@
 """DexScreener pairs -> PriceEvent, one per watched mint and fetch.
 
 A mint trades in several pools, some of them dust (a $2 pool quotes a meaningless price), so the
-price comes from the deepest pool where the mint is the base token, while 5-minute volume and
-liquidity are summed over all its pools. ``price_sol`` is that pool's ``priceNative`` when the
-quote token is SOL, else 0 (unknown). The payload carries no observation time: the event time
-is the fetch time.
+price comes from the deepest pool where the mint is the base token, while 5-minute volume, trades
+(``txns.m5`` buys + sells) and liquidity are summed over all its pools. ``price_sol`` is that
+pool's ``priceNative`` when the quote token is SOL, else 0 (unknown). The payload carries no
+observation time: the event time is the fetch time.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def parse_pairs(raw: Any, fetched_at: datetime, watched: Collection[str] | None 
                 price_usd=float(best.priceUsd or 0.0),
                 price_sol=best.priceNative if best.quoteToken.address == SOL_MINT else 0.0,
                 volume_usd_5m=sum(p.volume.get("m5", 0.0) for p in pairs),
+                trades_5m=sum(t.buys + t.sells for p in pairs if (t := p.txns.get("m5")) is not None),
                 liquidity_usd=sum((p.liquidity.usd or 0.0) for p in pairs if p.liquidity),
             )
         )
