@@ -4,12 +4,15 @@ backfilled or delayed event is never priced at a different moment's SOL price.
 
 :class:`SolUsdFollower` keeps it current from the ``sol_price`` topic (each partition's last
 record on start, then whatever arrives); :func:`with_usd` sets ``amount_usd`` from
-``amount_lamports`` on events that carry SOL but no USD.
+``amount_lamports`` on events that carry SOL but no USD: a trade's SOL leg, and twice an LP
+add/removal's SOL side (a pool takes and gives equal value of both sides).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +21,12 @@ from typing import Any
 import msgspec
 
 from memesnipe.streams.codec import DecodeError, decode_market
-from memesnipe.streams.market import OnChainEvent, SolPriceEvent
+from memesnipe.streams.market import OnChainEvent, OnChainKind, SolPriceEvent
 from memesnipe.streams.topics import topic_names
 
 log = logging.getLogger(__name__)
 LAMPORTS_PER_SOL = 1_000_000_000
+_TWO_SIDED = (OnChainKind.LP_ADD, OnChainKind.LP_REMOVE)
 
 
 @dataclass
@@ -52,7 +56,8 @@ def with_usd(events: Iterable[Any], sol: SolUsd) -> list[Any]:
     out = []
     for ev in events:
         if isinstance(ev, OnChainEvent) and ev.amount_usd == 0.0 and ev.amount_lamports > 0:
-            usd = sol.usd(ev.amount_lamports, ev.ts)
+            sides = 2 if ev.kind in _TWO_SIDED else 1
+            usd = sol.usd(sides * ev.amount_lamports, ev.ts)
             if usd is not None:
                 ev = msgspec.structs.replace(ev, amount_usd=usd)
         out.append(ev)
@@ -62,35 +67,59 @@ def with_usd(events: Iterable[Any], sol: SolUsd) -> list[Any]:
 class SolUsdFollower:
     """Keeps ``sol`` current from the ``sol_price`` topic; :meth:`refresh` before pricing."""
 
-    def __init__(self, settings: Any, *, max_age_s: float = 120.0, poll_ms: int = 100) -> None:
+    def __init__(
+        self, settings: Any, *, max_age_s: float = 120.0, poll_ms: int = 100, every_s: float = 2.0
+    ) -> None:
         self.settings = settings
         self.topic = topic_names(settings)("sol_price")
         self.sol = SolUsd(max_age_s)
         self.poll_ms = poll_ms
+        self.every_s = every_s
+        self._last = -1e18
         self._consumer: Any = None
+        self._catch_up: dict[Any, int] = {}  # partition -> end offset to reach before trusting "empty"
 
-    async def _start(self) -> None:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
+    async def _start(self) -> bool:
+        """Assign every partition at its last record; False while the topic does not exist."""
+        from aiokafka import AIOKafkaConsumer
 
         c = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka.bootstrap_servers, group_id=None, enable_auto_commit=False
+            self.topic,
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
         )
         await c.start()
-        parts = await c.partitions_for_topic(self.topic) or set()
-        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
-        c.assign(tps)
-        if tps:
+        try:
+            for _ in range(40):  # the group-less subscription is assigned once metadata arrives
+                if c.assignment():
+                    break
+                await asyncio.sleep(0.05)
+            tps = sorted(c.assignment())
+            if not tps:
+                await c.stop()
+                return False
             ends = await c.end_offsets(tps)
             for tp in tps:
                 c.seek(tp, max(0, ends[tp] - 1))  # the last price of each partition
+            self._catch_up = {tp: end for tp, end in ends.items() if end > 0}
+        except BaseException:
+            await c.stop()
+            raise
         self._consumer = c
+        return True
 
     async def refresh(self) -> SolUsd:
-        if self._consumer is None:
-            await self._start()
+        if self._consumer is None and not await self._start():
+            return self.sol  # no sol_price topic yet: no price
+        deadline = time.monotonic() + 5.0
         while True:
             batches = await self._consumer.getmany(timeout_ms=self.poll_ms, max_records=1000)
             records = [r for rs in batches.values() for r in rs]
+            for tp, end in list(self._catch_up.items()):
+                if await self._consumer.position(tp) >= end:
+                    del self._catch_up[tp]
             for r in records:
                 if r.value is None:
                     continue
@@ -101,8 +130,22 @@ class SolUsdFollower:
                     continue
                 if isinstance(ev, SolPriceEvent):
                     self.sol.observe(ev)
-            if not records:
+            if not records and (not self._catch_up or time.monotonic() > deadline):
                 return self.sol
+
+    async def current(self) -> SolUsd:
+        """:meth:`refresh` at most every ``every_s``; a broker failure keeps the last price
+        (logged): a connector goes on without USD amounts rather than stopping."""
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return self.sol
+        self._last = now
+        try:
+            return await self.refresh()
+        except Exception as exc:
+            log.warning("sol_price unavailable (%s): USD amounts use the last price, if recent", exc)
+            await self.aclose()
+            return self.sol
 
     async def aclose(self) -> None:
         if self._consumer is not None:

@@ -106,7 +106,8 @@ class OnChainEvent(MarketEvent, frozen=True, kw_only=True, tag="onchain"):
     wallet: str = ""
     amount_usd: float = 0.0
     amount_tokens: float = 0.0
-    # a wallet's trade (SWAP, DEV_SELL): its direction and the SOL it paid or received, in lamports
+    # a wallet's trade (SWAP, DEV_SELL): its direction and the SOL it paid or received, in lamports;
+    # LP_ADD / LP_REMOVE: the SOL side deposited or withdrawn; NEW_POOL: the initial SOL side
     direction: TradeDirection | None = None
     amount_lamports: int = 0
     # holdings and holders

@@ -15,6 +15,7 @@ import httpx
 from memesnipe.connectors.helius.client import PAGE, HeliusClient
 from memesnipe.connectors.helius.parse import parse_enhanced
 from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc, pairs, require_key
+from memesnipe.connectors.sol_usd import SolUsd, SolUsdFollower, with_usd
 from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
 
@@ -37,11 +38,14 @@ class HeliusConnector(Connector):
             raise SystemExit(f"memesnipe: MEMESNIPE_CONNECTORS__CREATOR_WALLETS: {exc}") from None
         self.large_transfer_tokens = cfg.large_transfer_tokens
         self.airdrop_min_recipients = cfg.airdrop_min_recipients
+        self.sol_follower = SolUsdFollower(settings)  # USD amounts from SOL amounts
+        self.sol = SolUsd()
         self.interval_s = cfg.helius_interval_s
         self.client = HeliusClient(cfg.helius_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
         self.last_sig: dict[str, str] = {}
 
     async def fetch(self) -> list[Fetched]:
+        self.sol = await self.sol_follower.current()
         out = []
         for addr in self.addresses:
             prev = self.last_sig.get(addr)
@@ -56,14 +60,16 @@ class HeliusConnector(Connector):
         return out
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
-        return list(
+        return with_usd(
             parse_enhanced(
                 item.payload,
                 creators=self.creators,
                 large_transfer_tokens=self.large_transfer_tokens,
                 airdrop_min_recipients=self.airdrop_min_recipients,
-            )
+            ),
+            self.sol,
         )
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.sol_follower.aclose()

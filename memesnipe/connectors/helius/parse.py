@@ -8,12 +8,14 @@ Per successful transaction (failed ones are skipped), for every non-quote token 
 - ``CREATE`` / ``TOKEN_MINT`` -> NEW_MINT (wallet = fee payer, the creator;
   ``wallet_balance_tokens`` = what the creator received in that transaction, its initial buy);
   ``CREATE_POOL`` -> NEW_POOL;
-- ``ADD_LIQUIDITY`` -> LP_ADD, ``WITHDRAW_LIQUIDITY`` -> LP_REMOVE;
+- ``ADD_LIQUIDITY`` -> LP_ADD, ``WITHDRAW_LIQUIDITY`` -> LP_REMOVE, with ``amount_lamports`` the
+  SOL side the fee payer deposited or withdrew (its SOL delta, as for a trade);
 - ``TRANSFER``: one sender giving the token to at least ``airdrop_min_recipients`` distinct
   wallets -> AIRDROP (``recipients``, total ``amount_tokens``); otherwise each transfer of at least
   ``large_transfer_tokens`` -> TRANSFER (when a threshold is set).
-Event time is the block time (``timestamp``). Helius gives token and lamport amounts, not USD, so
-``amount_usd`` stays 0. Other types yield nothing.
+Event time is the block time (``timestamp``). Helius gives token and lamport amounts, not USD:
+``amount_usd`` stays 0 here, and the connectors price the SOL amounts at the same moment's SOL/USD
+(:func:`memesnipe.connectors.sol_usd.with_usd`). Other types yield nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ KIND_BY_TYPE = {
 
 
 LAMPORTS_PER_SOL = 1_000_000_000
+_LP_KINDS = (OnChainKind.LP_ADD, OnChainKind.LP_REMOVE)
 
 
 def token_delta(tx: EnhancedTransaction, wallet: str, mint: str) -> float:
@@ -199,6 +202,10 @@ def _events(
                 amount = traded
         elif kind is OnChainKind.NEW_MINT:
             balance = max(0.0, token_delta(tx, tx.feePayer, mint))
+        elif kind in _LP_KINDS:
+            sol = sol_delta(tx, tx.feePayer)
+            if sol is not None:  # deposited: SOL out of the wallet; withdrawn: SOL in
+                lamports = max(0, -sol if kind is OnChainKind.LP_ADD else sol)
         out.append(
             OnChainEvent(
                 mint=mint,

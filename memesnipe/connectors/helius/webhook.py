@@ -19,6 +19,7 @@ from aiohttp import web
 
 from memesnipe.connectors.helius.parse import parse_enhanced
 from memesnipe.connectors.runner import Connector, Fetched, now_utc, pairs, require_key
+from memesnipe.connectors.sol_usd import SolUsd, SolUsdFollower, with_usd
 from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
 
@@ -43,6 +44,8 @@ class HeliusWebhookConnector(Connector):
             raise SystemExit(f"memesnipe: MEMESNIPE_CONNECTORS__CREATOR_WALLETS: {exc}") from None
         self.large_transfer_tokens = cfg.large_transfer_tokens
         self.airdrop_min_recipients = cfg.airdrop_min_recipients
+        self.sol_follower = SolUsdFollower(settings)  # USD amounts from SOL amounts
+        self.sol = SolUsd()
         self.queue: asyncio.Queue[Fetched] = asyncio.Queue(maxsize=queue_max)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
@@ -76,22 +79,25 @@ class HeliusWebhookConnector(Connector):
     async def fetch(self) -> list[Fetched]:
         if self._runner is None:
             await self.start()
+        self.sol = await self.sol_follower.current()
         out = []
         while not self.queue.empty():
             out.append(self.queue.get_nowait())
         return out
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
-        return list(
+        return with_usd(
             parse_enhanced(
                 item.payload,
                 creators=self.creators,
                 large_transfer_tokens=self.large_transfer_tokens,
                 airdrop_min_recipients=self.airdrop_min_recipients,
-            )
+            ),
+            self.sol,
         )
 
     async def aclose(self) -> None:
+        await self.sol_follower.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

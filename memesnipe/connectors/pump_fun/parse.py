@@ -146,6 +146,7 @@ def parse_logs(
                     signature=signature,
                     wallet=str(f["user"]),
                     amount_tokens=float(int(f["mint_amount"])),
+                    amount_lamports=int(f["sol_amount"]),  # the SOL side the new pool opens with
                 )
             )
     return out

@@ -201,3 +201,52 @@ def test_one_sender_to_many_new_holders_is_an_airdrop() -> None:
     assert ev.amount_tokens == pytest.approx(12_000.0)
     large = parse_enhanced(txs, airdrop_min_recipients=13, large_transfer_tokens=1.0)
     assert [e.kind for e in large] == [OnChainKind.TRANSFER] * 12  # under the airdrop bar
+
+
+# --- USD amounts: the SOL legs priced at the same moment's SOL/USD ---------------------------
+
+
+def test_an_lp_add_carries_the_sol_side_deposited_and_a_removal_the_sol_side_withdrawn() -> None:
+    txs = swap()
+    txs[0]["type"] = "ADD_LIQUIDITY"
+    [add] = parse_enhanced(txs)  # the real transaction's wallet sends 4 SOL (net of fee and rent)
+    assert add.kind is OnChainKind.LP_ADD and add.amount_lamports == 4_000_000_000
+    txs = sell_of_the_real_swap()
+    txs[0]["type"] = "WITHDRAW_LIQUIDITY"
+    [rm] = parse_enhanced(txs)
+    assert rm.kind is OnChainKind.LP_REMOVE and rm.amount_lamports == 3_900_000_000
+    txs[0]["type"] = "ADD_LIQUIDITY"  # SOL coming back is no deposit
+    assert parse_enhanced(txs)[0].amount_lamports == 0
+
+
+@pytest.mark.integration
+async def test_the_poller_prices_sol_legs_with_the_sol_price_topic(isolated_env) -> None:
+    from memesnipe.connectors.publisher import Publisher
+    from memesnipe.streams.base import SOL_MINT
+    from memesnipe.streams.market import SolPriceEvent
+    from tests.support.kafka import create_topics
+
+    await create_topics(isolated_env, ["sol_price"])
+    base = isolated_env.settings()
+    settings = base.model_copy(update={"connectors": base.connectors.model_copy(update={
+        "helius_api_key": "hk", "helius_addresses": "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P",
+        "creator_wallets": f"{TOKEN}={BUYER}"})})  # fmt: skip
+    block = datetime.fromtimestamp(swap()[0]["timestamp"], UTC)
+    sells = sell_of_the_real_swap()
+    pages = [swap(), sells]
+    conn = HeliusConnector(
+        settings, transport=httpx.MockTransport(lambda r: httpx.Response(200, json=pages.pop(0)))
+    )
+    conn.sol_follower.every_s = 0.0
+    try:
+        [unpriced] = [e for i in await conn.fetch() for e in conn.parse(i)]  # no SOL price yet
+        assert unpriced.amount_lamports == 4_000_000_000 and unpriced.amount_usd == 0.0
+        async with Publisher(settings) as pub:
+            await pub.publish("sol_price", SOL_MINT, SolPriceEvent(mint=SOL_MINT, ts=block, price_usd=150.0))
+            await pub.flush()
+        evs = [e for i in await conn.fetch() for e in conn.parse(i)]
+    finally:
+        await conn.aclose()
+    dev = next(e for e in evs if e.kind is OnChainKind.DEV_SELL)  # the creator's sale, in USD
+    assert dev.amount_lamports == 3_900_000_000 and dev.amount_usd == 585.0
+    assert next(e for e in evs if e.kind is OnChainKind.SWAP).amount_usd == 585.0

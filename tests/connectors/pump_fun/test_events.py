@@ -109,6 +109,7 @@ def test_a_real_complete_and_a_real_migration() -> None:
     assert e.kind is OnChainKind.NEW_POOL and e.source == "pump_fun:migrate"
     _, f = decoded(EV["migrate"]["data"])
     assert round(f["sol_amount"] / 1e9, 2) == 84.99
+    assert e.amount_lamports == f["sol_amount"]  # the SOL the PumpSwap pool opens with
 
 
 def test_another_program_logging_pump_bytes_is_ignored_and_failed_txs_yield_nothing() -> None:
