@@ -3,6 +3,7 @@
 Starts (when needed) the local Kafka, creates the topics, publishes the default strategy
 specs, then runs the Faust worker, the isolated signer, the analytics process (ClickHouse
 sink + cockpit) and the market simulator as child processes, and prints where to look.
+``--live-data`` replaces the simulator with the live connectors (cli.run_live).
 Ctrl-C (or ``--duration``) stops them all.
 """
 
@@ -137,11 +138,17 @@ def run(args: argparse.Namespace) -> int:
         if _has_module("memesnipe.signer.__main__"):
             kids.start("signer", ["memesnipe.signer"])
         kids.start("analytics", ["memesnipe", "analytics"])
-        sim = ["memesnipe", "simulate"] + (["--rate", str(args.rate)] if args.rate else [])
-        kids.start("simulator", sim)
+        if args.live_data:
+            from memesnipe.cli.run_live import start_live_data
+
+            start_live_data(kids, settings)
+        else:
+            sim = ["memesnipe", "simulate"] + (["--rate", str(args.rate)] if args.rate else [])
+            kids.start("simulator", sim)
         port = getattr(getattr(settings, "analytics", None), "port", None) or 8787
+        feed = "LIVE market data (discovery's watchlist)" if args.live_data else "simulated market data"
         print(
-            "\nMemeSnipe is running in PAPER mode.\n"
+            f"\nMemeSnipe is running in PAPER mode on {feed}.\n"
             f"  cockpit:  http://127.0.0.1:{port}/\n"
             f"  report:   memesnipe report          (trades and PnL per strategy)\n"
             f"  metrics:  http://127.0.0.1:{settings.metrics_port}/metrics (worker)\n"
@@ -169,5 +176,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("run", help="run the whole pipeline locally in paper mode")
     p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
     p.add_argument("--rate", type=float, default=None, help="simulator events per second")
+    p.add_argument(
+        "--live-data",
+        action="store_true",
+        help="feed the pipeline from the live connectors whose keys are set (and the keyless ones), "
+        "following discovery's watchlist, instead of the simulator",
+    )
     p.add_argument("--allow-live", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)

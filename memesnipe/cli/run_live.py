@@ -1,0 +1,46 @@
+"""``memesnipe run --live-data``: the paper pipeline fed by the live connectors instead of the
+simulator. Prints which connectors start and which are skipped (with the setting each one
+misses), then runs them all in one child process, ``memesnipe connect --live-data``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Protocol
+
+from memesnipe.settings import Settings
+
+
+class Starter(Protocol):
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None: ...
+
+
+def connector_plan(settings: Settings) -> tuple[list[str], list[str]]:
+    """(started, skipped lines) for the live-data sources under these settings; nothing runs."""
+    from memesnipe.connectors.launcher import following_the_watchlist, live_data_sources, plan
+
+    p = plan(following_the_watchlist(settings), live_data_sources())
+    try:
+        return list(p.started), [f"{name}: {why}" for name, why in p.skipped.items()]
+    finally:
+        asyncio.run(p.aclose())
+
+
+def start_live_data(kids: Starter, settings: Settings) -> list[str]:
+    """Print the plan and start the connectors child; returns the sources it starts."""
+    from memesnipe.connectors.launcher import NOT_IN_LIVE_DATA
+
+    started, skipped = connector_plan(settings)
+    print(f"run: live connectors starting: {', '.join(started) or 'none'}")
+    for line in skipped:
+        print(f"run: skipped {line}")
+    for name, why in NOT_IN_LIVE_DATA.items():
+        print(f"run: not started {name}: {why}")
+    if not started:
+        raise SystemExit("memesnipe run --live-data: no live connector can start (see the lines above)")
+    env = dict(os.environ)
+    env["MEMESNIPE_CONNECTORS__FOLLOW_WATCHLIST"] = "true"
+    # one /metrics port per process on this host: the worker has metrics_port, the signer its own
+    env["MEMESNIPE_METRICS_PORT"] = str(settings.metrics_port + 2) if settings.metrics_port else "0"
+    kids.start("connectors", ["memesnipe", "connect", "--live-data"], env=env)
+    return started

@@ -1,0 +1,44 @@
+"""``memesnipe run --live-data``: the plan printed before anything runs (each connector started,
+each skipped one with the setting it misses, the ones left out on purpose with why), then one
+child running them all, following discovery's watchlist on its own /metrics port."""
+
+from __future__ import annotations
+
+import pytest
+
+from memesnipe.cli.main import build_parser
+from memesnipe.cli.run_live import start_live_data
+from memesnipe.settings import load_settings
+
+
+class Recorder:
+    """Stands in for run's Children: records what would be started (no process here)."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, list[str], dict[str, str] | None]] = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.started.append((name, args, env))
+
+
+def test_the_plan_is_printed_and_one_child_runs_the_connectors(capsys: pytest.CaptureFixture[str]) -> None:
+    kids = Recorder()
+    started = start_live_data(kids, load_settings(connectors={"helius_api_key": "k"}, metrics_port=9464))
+    out = capsys.readouterr().out
+    assert {"discovery", "volume", "helius", "bridge", "pyth"} <= set(started)
+    assert "depth" not in started and "social" not in started
+    assert "run: skipped depth: depth needs an API key: set MEMESNIPE_" in out  # its Jupiter key
+    assert "run: skipped social: social needs an API key: set MEMESNIPE_CONNECTORS__X_BEARER_TOKEN" in out
+    assert "run: not started jupiter_price: " in out and "run: not started helius_webhook: " in out
+    assert out.splitlines()[0] == f"run: live connectors starting: {', '.join(started)}"
+    [(name, args, env)] = kids.started
+    assert (name, args) == ("connectors", ["memesnipe", "connect", "--live-data"])
+    assert env is not None
+    assert env["MEMESNIPE_CONNECTORS__FOLLOW_WATCHLIST"] == "true"
+    assert env["MEMESNIPE_METRICS_PORT"] == "9466"  # the worker has 9464, the signer 9465
+
+
+def test_run_accepts_live_data() -> None:
+    args = build_parser().parse_args(["run", "--live-data", "--duration", "5"])
+    assert args.live_data and args.duration == 5.0
+    assert not build_parser().parse_args(["run"]).live_data
