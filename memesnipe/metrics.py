@@ -174,3 +174,10 @@ RECONCILE_MISMATCHES = Gauge(
 RECONCILE_ALERTS = Counter(
     "memesnipe_reconcile_alerts_total", "Persistent book/chain mismatches reported, by reading"
 )
+RECONCILE_ADOPTIONS = Counter(
+    "memesnipe_reconcile_adoptions_total", "Adoption fills sent: a position took the chain's token amount"
+)
+WALLET_EQUITY = Gauge(
+    "memesnipe_wallet_equity_lamports",
+    "Live: the wallet's value at the last reconciliation (SOL + tokens at the books' mark)",
+)

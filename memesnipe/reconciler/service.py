@@ -2,6 +2,13 @@
 schedule and shortly after every fill, publishes a ``Reconciliation`` record each time, and
 alerts (log + metrics) on a mismatch that persists over two readings: one reading can race a
 fill that landed on chain while its position update is still on its way.
+
+The books then adopt the chain's numbers: for a persisted mismatch on a mint with no order in
+flight (order_updates: sent, signed, submitted, or landed with its fill still to come) and no
+adoption still to be applied, it sends the adoption fills (``core.reconcile.adoptions``) on
+``fills`` before the record that lists them; the position manager and the ledger book them like
+any fill. Cash: each record carries the wallet's SOL and its value (``equity_lamports``), which
+live equity, drawdown and the kill switch use (agents/portfolio_monitor).
 """
 
 from __future__ import annotations
@@ -16,15 +23,28 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from memesnipe import metrics
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
-from memesnipe.core.reconcile import Holding, book_holdings, compare, latest_positions
+from memesnipe.core.reconcile import (
+    ADOPTION_REASON,
+    Holding,
+    adoption_fill,
+    adoptions,
+    book_holdings,
+    compare,
+    latest_positions,
+    wallet_value,
+)
 from memesnipe.settings import Settings
 from memesnipe.streams.base import SOL_MINT, utcnow
 from memesnipe.streams.codec import encode
-from memesnipe.streams.reconcile import HoldingRow, Reconciliation
-from memesnipe.streams.trading import PositionUpdate
+from memesnipe.streams.reconcile import AdoptionRow, HoldingRow, Reconciliation
+from memesnipe.streams.trading import Fill, OrderState, OrderUpdate, PositionUpdate
 
 log = logging.getLogger("memesnipe.reconciler")
 _positions = msgspec.json.Decoder(PositionUpdate)
+_fills = msgspec.json.Decoder(Fill)
+_updates = msgspec.json.Decoder(OrderUpdate)
+ENDED = frozenset({OrderState.FAILED, OrderState.EXPIRED, OrderState.REJECTED})
+DONE_KEPT = 10_000  # ids of finished orders remembered (an update read after the order's fill)
 
 
 def _rows(hs: list[Holding]) -> tuple[HoldingRow, ...]:
@@ -44,6 +64,11 @@ class Reconciler:
     suspect: set[str] = field(default_factory=set)  # mints mismatched at the previous reading
     records: int = 0
     skipped: int = 0  # positions records it could not read
+    adopt: bool = True  # the books take the chain's numbers (off: report only)
+    in_flight: dict[str, str] = field(default_factory=dict)  # order id -> mint, fill still to come
+    done: dict[str, None] = field(default_factory=dict)  # finished order ids (insertion-ordered)
+    pending: dict[tuple[str, str], float] = field(default_factory=dict)  # adoption ts, not yet booked
+    outbox: list[Fill] = field(default_factory=list)  # adoption fills to send before the record
 
     def apply(self, value: bytes | None) -> None:
         """One positions record. A record it cannot read, whatever the exception, is skipped and
@@ -60,9 +85,62 @@ class Reconciler:
         key = (u.instance_id, u.mint)
         prev = self.positions.get(key)
         self.positions[key] = latest_positions([prev, u] if prev is not None else [u])[key]
+        booked = self.pending.get(key)
+        if booked is not None and u.fill_ts is not None and u.fill_ts.timestamp() >= booked:
+            del self.pending[key]  # the books have applied the adoption
+
+    def _finish(self, order_id: str) -> None:
+        self.in_flight.pop(order_id, None)
+        self.done[order_id] = None
+        while len(self.done) > DONE_KEPT:
+            del self.done[next(iter(self.done))]
+
+    def apply_fill(self, value: bytes | None) -> None:
+        """A fill ends its order's flight; an adoption fill is pending until the books show it
+        (so a restarted reconciler does not adopt the same difference again)."""
+        try:
+            f = _fills.decode(value or b"")
+        except Exception:  # the worker's stages dead-letter it
+            return
+        self._finish(f.order_id)
+        if f.reason.startswith(ADOPTION_REASON):
+            key, ts = (f.instance_id, f.mint), f.ts.timestamp()
+            p = self.positions.get(key)
+            if p is None or p.fill_ts is None or p.fill_ts.timestamp() < ts:
+                self.pending[key] = max(self.pending.get(key, 0.0), ts)
+
+    def apply_update(self, key: bytes | None, value: bytes | None) -> None:
+        """An order's transition (keyed by its mint): in flight until it ended or was filled."""
+        try:
+            u = _updates.decode(value or b"")
+        except Exception:
+            return
+        if u.state in ENDED:
+            self._finish(u.order_id)
+        elif u.order_id not in self.done and key:
+            self.in_flight[u.order_id] = key.decode("utf-8", "replace")
+
+    def _adopt(self, bad: list[Holding], reading: str) -> tuple[list[AdoptionRow], list[str]]:
+        """Adoption fills (into ``outbox``) for the persisted mismatches adoptable now."""
+        busy = set(self.in_flight.values()) | {m for (_i, m) in self.pending}
+        ready = [h for h in bad if h.mint not in busy]
+        why = [f"{h.mint}: an order or an adoption is in flight" for h in bad if h.mint in busy]
+        if not self.adopt:
+            return [], why + [f"{h.mint}: report only" for h in ready]
+        todo, left = adoptions(self.positions, ready)
+        why += [f"{h.mint}: no position to book it in" for h in left]
+        rows = []
+        now = utcnow()
+        for a in todo:
+            fill = adoption_fill(a, reading, now)
+            self.outbox.append(fill)
+            self.pending[(a.instance_id, a.mint)] = now.timestamp()
+            rows.append(AdoptionRow(a.instance_id, a.mint, a.delta, fill.fill_id))
+        return rows, why
 
     async def reconcile(self, reason: str) -> Reconciliation:
-        """One reading of the chain compared with the books."""
+        """One reading of the chain compared with the books; the adoptions it decides wait in
+        ``outbox`` to be sent before the record."""
         chain = await self.rpc.get_token_balances(self.wallet)
         sol = await self.rpc.get_balance(self.wallet)
         rows, bad = compare(book_holdings(self.positions), chain, tolerance=self.tolerance, ignore={SOL_MINT})
@@ -77,21 +155,44 @@ class Reconciler:
                     extra={"mint": h.mint, "books": h.books, "chain": h.chain, "difference": h.difference},
                 )
         self.records += 1
+        now = utcnow()
+        adopted, unadopted = self._adopt(persisted, f"{self.wallet}|{now.isoformat()}")
+        for row in adopted:
+            metrics.RECONCILE_ADOPTIONS.inc()
+            log.error(
+                "books adopt the chain's amount",
+                extra={
+                    "mint": row.mint,
+                    "instance": row.instance_id,
+                    "delta": row.delta,
+                    "fill": row.fill_id,
+                },
+            )
+        equity, unpriced = wallet_value(sol, chain, self.positions, sol_mint=SOL_MINT)
+        metrics.WALLET_EQUITY.set(equity)
         return Reconciliation(
             wallet=self.wallet,
-            ts=utcnow(),
+            ts=now,
             sol_lamports=sol,
             holdings=_rows(rows),
             mismatches=_rows(persisted),
             reason=reason,
+            adopted=tuple(adopted),
+            unadopted=tuple(unadopted),
+            equity_lamports=equity,
+            unpriced=tuple(unpriced),
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow positions and fills from the beginning; reconcile on schedule and after fills."""
+        """Follow positions, order updates and fills from the beginning; reconcile on schedule
+        and after fills; send the adoptions, then the record."""
         prefix = self.settings.kafka.topic_prefix
         positions, fills, out = prefix + "positions", prefix + "fills", prefix + "reconciliations"
+        updates = prefix + "order_updates"
         boot = self.settings.kafka.bootstrap_servers
-        consumer = AIOKafkaConsumer(positions, fills, bootstrap_servers=boot, auto_offset_reset="earliest")
+        consumer = AIOKafkaConsumer(
+            positions, fills, updates, bootstrap_servers=boot, auto_offset_reset="earliest"
+        )
         producer = AIOKafkaProducer(bootstrap_servers=boot, acks="all")
         await consumer.start()
         await producer.start()
@@ -104,8 +205,12 @@ class Reconciler:
                     for r in records:
                         if tp.topic == positions:
                             self.apply(r.value)
-                        elif fill_at is None:
-                            fill_at = time.monotonic() + self.after_fill_s
+                        elif tp.topic == updates:
+                            self.apply_update(r.key, r.value)
+                        else:
+                            self.apply_fill(r.value)
+                            if fill_at is None:
+                                fill_at = time.monotonic() + self.after_fill_s
                 now = time.monotonic()
                 due = now >= next_at or (fill_at is not None and now >= fill_at)
                 if not due:
@@ -116,6 +221,9 @@ class Reconciler:
                 except Exception as exc:  # the node is down: try again at the next tick
                     log.warning("reconciliation failed: %s", exc)
                 else:
+                    for f in self.outbox:  # the adoptions first: the record names them
+                        await producer.send_and_wait(fills, key=f.mint.encode(), value=encode(f))
+                    self.outbox.clear()
                     await producer.send_and_wait(out, key=self.wallet.encode(), value=encode(rec))
                 next_at, fill_at = now + self.interval_s, None
         finally:

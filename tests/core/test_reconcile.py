@@ -63,3 +63,51 @@ def test_mismatches_beyond_the_tolerance_on_either_side() -> None:
     assert bad == [Holding("N", 2, 5), Holding("X", 0, 7)]
     assert bad[0].difference == 3
     assert compare({"M": 8}, {"M": 9}, tolerance=1)[1] == []
+
+
+def _priced(instance: str, mint: str, qty: int, *, entry: float, cost: int, upnl: int) -> PositionUpdate:
+    import msgspec
+
+    return msgspec.structs.replace(
+        pos(instance, mint, qty),
+        entry_price_sol=entry,
+        cost_lamports=cost,
+        unrealized_gross_pnl_lamports=upnl,
+    )
+
+
+def test_missing_tokens_are_taken_from_the_largest_positions_and_extra_ones_added_to_the_largest() -> None:
+    from memesnipe.core.reconcile import adoption_fill, adoptions
+
+    books = latest_positions(
+        [
+            _priced("a", "M", 500, entry=2.0, cost=1_000, upnl=0),
+            _priced("b", "M", 200, entry=3.0, cost=600, upnl=0),
+            _priced("c", "N", 50, entry=1.0, cost=50, upnl=0),
+        ]
+    )
+    todo, left = adoptions(books, [Holding("M", 700, 100), Holding("N", 50, 80), Holding("X", 0, 9)])
+    assert [(a.instance_id, a.mint, a.delta, a.price_sol) for a in todo] == [
+        ("a", "M", -500, 2.0),  # the 600 missing: all of a's 500, then 100 of b's
+        ("b", "M", -100, 3.0),
+        ("c", "N", 30, 1.0),  # 30 more on chain: added at the position's own entry price
+    ]
+    assert left == [Holding("X", 0, 9)]  # no position holds X: nothing to book it in
+    f = adoption_fill(todo[0], "r1", T0)
+    assert (f.side, f.qty_tokens, f.notional_lamports, f.paper) == (Side.SELL, 500, 0, False)
+    assert f.fill_id == adoption_fill(todo[0], "r1", T0).fill_id != adoption_fill(todo[0], "r2", T0).fill_id
+    assert f.reason.startswith("reconcile:") and len(f.fill_id) == 32
+
+
+def test_the_wallets_value_is_its_sol_and_tokens_at_the_books_mark() -> None:
+    from memesnipe.core.reconcile import wallet_value
+
+    books = latest_positions(
+        [
+            _priced("a", "M", 500, entry=2.0, cost=1_000, upnl=500),  # marked at 3 lamports/unit
+            _priced("b", "M", 500, entry=2.0, cost=1_000, upnl=500),
+        ]
+    )
+    chain = {"M": 800, "SOLMINT": 40, "X": 9}
+    value, unpriced = wallet_value(1_000_000, chain, books, sol_mint="SOLMINT")
+    assert value == 1_000_000 + 40 + 800 * 3 and unpriced == ["X"]

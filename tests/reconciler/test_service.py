@@ -109,3 +109,61 @@ def test_a_positions_record_it_cannot_read_is_skipped_and_the_books_stay() -> No
     for bad in (b"[" * 5000, b"\xff\xfe", b'{"instance_id": 3}', b"not json"):
         rec.apply(bad)
     assert rec.skipped == 4 and {k: p.qty_tokens for k, p in rec.positions.items()} == {("a", "M"): 5}
+
+
+async def test_no_adoption_while_an_order_of_the_mint_is_in_flight_nor_twice(net: LocalNet) -> None:
+    """An exit landed on chain whose fill is still to come looks like missing tokens: adopting
+    it would book the sale twice. The mint waits until the order ended or was filled; an adoption
+    sent waits for the books to show it (by the position's fill time), also after a restart."""
+    from memesnipe.settings import load_settings
+    from memesnipe.streams.trading import Fill, OrderState, OrderUpdate
+
+    me, mint = Keypair().pubkey(), Pubkey.new_unique()
+    with net.node.lock:
+        chain = net.node.chain
+        chain.fund(me, 10**9)
+        chain.add_pool(mint, decimals=6, sol_reserve=10**12, token_reserve=10**15)
+        chain.set_token_account(get_associated_token_address(me, mint), mint, me, 0)
+    rpc = SolanaRpcClient(net.rpc.url, rate_per_s=1000)
+    rec = Reconciler(load_settings(), rpc, str(me))
+    key = str(mint).encode()
+    try:
+        rec.apply(encode(pos("a", str(mint), 500)))
+        upd = OrderUpdate(order_id="x" * 32, state=OrderState.LANDED, ts=pos("a", "m", 1).ts)
+        rec.apply_update(key, encode(upd))  # the exit landed; its fill is on its way
+        await rec.reconcile("fill")
+        r = await rec.reconcile("schedule")
+        assert [(h.books, h.chain) for h in r.mismatches] == [(500, 0)] and r.adopted == ()
+        assert r.unadopted == (f"{mint}: an order or an adoption is in flight",) and rec.outbox == []
+        rec.apply_update(key, encode(msgspec.structs.replace(upd, state=OrderState.FAILED)))
+        r = await rec.reconcile("schedule")
+        ((_i, _m, delta, fid),) = [(a.instance_id, a.mint, a.delta, a.fill_id) for a in r.adopted]
+        assert delta == -500 and [f.fill_id for f in rec.outbox] == [fid]
+        # a late update of the ended order does not put it back in flight
+        rec.apply_update(key, encode(msgspec.structs.replace(upd, state=OrderState.SUBMITTED)))
+        assert rec.in_flight == {}
+        # the books have not shown the adoption yet: the next reading adopts nothing
+        sent = rec.outbox.pop()
+        r = await rec.reconcile("schedule")
+        assert r.adopted == () and r.mismatches != ()
+        # a restarted reconciler re-reads its adoption fill from the fills topic: still pending
+        again = Reconciler(load_settings(), rpc, str(me))
+        again.apply(encode(pos("a", str(mint), 500)))
+        again.apply_fill(encode(sent))
+        await again.reconcile("schedule")
+        assert (await again.reconcile("schedule")).adopted == ()
+        # the books show it (a position update reflecting a fill at or after the adoption's)
+        done = msgspec.structs.replace(pos("a", str(mint), 0, seq=1, open_=False), fill_ts=sent.ts)
+        for r_ in (rec, again):
+            r_.apply(encode(done))
+            assert r_.pending == {}
+            last = await r_.reconcile("schedule")
+            assert last.mismatches == () and last.adopted == ()
+        # a fill ends its order's flight too
+        rec.apply_update(key, encode(OrderUpdate(order_id="y" * 32, state=OrderState.SUBMITTED, ts=upd.ts)))
+        assert rec.in_flight == {"y" * 32: str(mint)}
+        rec.apply_fill(encode(msgspec.structs.replace(sent, fill_id="y" * 32, order_id="y" * 32, reason="")))
+        assert rec.in_flight == {}
+        assert isinstance(sent, Fill)
+    finally:
+        await rpc.aclose()
