@@ -7,12 +7,21 @@ start-up with :class:`SettingsError`, whose message names the setting.
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "MEMESNIPE_"
@@ -27,12 +36,33 @@ class SettingsError(SystemExit):
     """Start-up refused because a setting is invalid; the message names it."""
 
 
+log = logging.getLogger(__name__)
+
+RENAMED: dict[str, str] = {
+    "MEMESNIPE_CONNECTORS__SOLANA_RPC_URL": "MEMESNIPE_EXECUTION__RPC_URL",
+    "MEMESNIPE_CONNECTORS__JUPITER_API_KEY": "MEMESNIPE_JUPITER__API_KEY",
+    "MEMESNIPE_CONNECTORS__JUPITER_BASE_URL": "MEMESNIPE_JUPITER__BASE_URL",
+    "MEMESNIPE_PAPER__PRIORITY_FEE_LAMPORTS": "MEMESNIPE_EXECUTION__PRIORITY_FEE_LAMPORTS",
+    "MEMESNIPE_EXECUTION__MAX_SPEND_LAMPORTS": "MEMESNIPE_RISK__MAX_ORDER_LAMPORTS",
+    "MEMESNIPE_SIGNER__PUBKEY": "MEMESNIPE_SIGNER__WALLET_PUBKEY",
+}
+"""Old name -> the one setting that replaced it (two settings that meant the same were merged).
+An old name still works, with a warning; set together with the new one to a different value, it
+stops start-up (which one was meant is unknown)."""
+
+
+class Group(BaseModel):
+    """A component's settings: frozen, so what a component was started with cannot drift."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 def bootstrap_servers(broker: str) -> str:
     """``kafka://h1:9092;kafka://h2:9092`` (Faust's form) -> ``h1:9092,h2:9092`` (aiokafka's)."""
     return ",".join(u.removeprefix("kafka://") for u in broker.split(";") if u)
 
 
-class KafkaSettings(BaseModel):
+class KafkaSettings(Group):
     """Kafka brokers and topics, and Faust's stream processing: batches, latency, reorder window."""
 
     broker: str = Field("kafka://127.0.0.1:9092", description="one or more brokers, separated by ';'")
@@ -90,7 +120,7 @@ class KafkaSettings(BaseModel):
         return v
 
 
-class ClickHouseSettings(BaseModel):
+class ClickHouseSettings(Group):
     """ClickHouse, the analytics store: embedded chDB under ``<data_dir>/clickhouse`` unless a DSN is set."""
 
     dsn: str = Field("", description="chdb:///abs/path (embedded) or http(s)://user:pass@host:8123/db")
@@ -109,7 +139,7 @@ class ClickHouseSettings(BaseModel):
         return v
 
 
-class WireSettings(BaseModel):
+class WireSettings(Group):
     """Checks every Kafka record passes before a stage uses it (``streams.codec.decode_record``);
     a record that fails one goes to the dead-letter topic with the reason."""
 
@@ -142,7 +172,7 @@ class WireSettings(BaseModel):
     )
 
 
-class DiscoverySettings(BaseModel):
+class DiscoverySettings(Group):
     """``memesnipe connect discovery``: new mints from pump.fun logs (websocket), DexScreener
     profiles/boosts and onchain NEW_MINT/NEW_POOL, kept on the compacted watchlist topic."""
 
@@ -166,7 +196,7 @@ class DiscoverySettings(BaseModel):
     readmit_after_s: float = Field(3600.0, ge=0, description="an evicted mint stays out this long")
 
 
-class SimulatorSettings(BaseModel):
+class SimulatorSettings(Group):
     """The market simulator (``memesnipe simulate``): synthetic market events for paper runs and tests."""
 
     seed: int = 7
@@ -176,13 +206,13 @@ class SimulatorSettings(BaseModel):
     start: str = Field("", description="ISO-8601 UTC start of simulated time; empty = now")
 
 
-class PaperSettings(BaseModel):
+class PaperSettings(Group):
     """Paper execution: slippage, fees and the latency and landing model (``memesnipe.core.landing``),
-    shared by the paper router and the backtester."""
+    shared by the paper router and the backtester. The priority fee is live's budget
+    (``execution.priority_fee_lamports``)."""
 
     slippage_bps: int = Field(50, ge=0, le=5000)
     fee_bps: int = Field(25, ge=0, le=1000, description="swap fee charged on the input amount")
-    priority_fee_lamports: int = Field(10_000, ge=0)
     jito_tip_lamports: int = Field(1_000, ge=0)
     # --- latency and landing model (memesnipe.core.landing), paper router and backtester alike ---
     latency_ms: int = Field(
@@ -198,12 +228,17 @@ class PaperSettings(BaseModel):
     )
 
 
-class RiskSettings(BaseModel):
+class RiskSettings(Group):
     """Position limits, the pre-trade risk gate (``memesnipe.core.risk``), the meta-allocator
     (``memesnipe.core.allocator``) and the portfolio monitor's drawdown kill switch."""
 
     capital_lamports: int = Field(100 * 10**9, gt=0, description="starting capital (100 SOL)")
-    max_order_lamports: int = Field(2 * 10**9, gt=0)
+    max_order_lamports: int = Field(
+        2 * 10**9,
+        gt=0,
+        description="most one entry may spend: the risk gate sizes to it and the router refuses above it "
+        "(the signer's per_tx_cap_lamports is its own, independent bound)",
+    )
     max_token_lamports: int = Field(5 * 10**9, gt=0)
     max_strategy_lamports: int = Field(20 * 10**9, gt=0)
     max_open_positions: int = Field(20, ge=1)
@@ -258,7 +293,7 @@ class RiskSettings(BaseModel):
         return self
 
 
-class WebSettings(BaseModel):
+class WebSettings(Group):
     """The glass cockpit (served by the analytics process) and its authenticated controls."""
 
     token: str = Field("", description="bearer token for kill/resume; empty = controls refused in live mode")
@@ -275,7 +310,7 @@ class WebSettings(BaseModel):
         return v
 
 
-class ConnectorSettings(BaseModel):
+class ConnectorSettings(Group):
     """Live market-data connectors (``memesnipe connect <source>``) and the recorder: API keys,
     endpoints, poll intervals and the mints to watch. Lists are comma-separated strings."""
 
@@ -284,12 +319,12 @@ class ConnectorSettings(BaseModel):
         False, description="also poll the ACTIVE mints of discovery's watchlist topic, picked up live"
     )
     timeout_s: float = Field(10.0, gt=0, le=120, description="HTTP timeout per request")
-    jupiter_api_key: str = Field("", description="x-api-key for api.jup.ag (price and quotes)")
-    jupiter_base_url: str = "https://api.jup.ag"
     jupiter_price_interval_s: float = Field(5.0, gt=0)
     dexscreener_base_url: str = "https://api.dexscreener.com"
     dexscreener_interval_s: float = Field(10.0, gt=0, description="300 requests/min limit, 30 mints per call")
-    geckoterminal_base_url: str = Field("https://api.geckoterminal.com", description="GeckoTerminal public API")
+    geckoterminal_base_url: str = Field(
+        "https://api.geckoterminal.com", description="GeckoTerminal public API"
+    )
     geckoterminal_interval_s: float = Field(
         2.0, gt=0, description="seconds between GeckoTerminal requests (30/min per IP, one mint each)"
     )
@@ -318,16 +353,13 @@ class ConnectorSettings(BaseModel):
     helius_webhook_host: str = Field(
         "0.0.0.0", description="bind address of the webhook receiver (`memesnipe connect helius_webhook`)"
     )
-    helius_webhook_port: int = Field(8787, ge=0, le=65535, description="receiver port (0 = any free port)")
+    helius_webhook_port: int = Field(
+        8788, ge=0, le=65535, description="receiver port (0 = any free port; 8787 is the analytics API's)"
+    )
     creator_wallets: str = Field("", description="mint=creator wallet pairs, comma-separated (dev sells)")
     large_transfer_tokens: float = Field(0.0, ge=0, description="report transfers of at least N tokens")
     airdrop_min_recipients: int = Field(
         10, ge=0, description="one sender giving a token to N+ wallets in a transaction: an airdrop (0 = off)"
-    )
-    solana_rpc_url: str = Field(
-        "https://api.mainnet-beta.solana.com",
-        description="token safety over Solana JSON-RPC: mint/freeze authority, top-10 share of wallets "
-        "(program-owned accounts excluded), pump.fun bonding-curve progress",
     )
     safety_interval_s: float = Field(60.0, gt=0)
     rugcheck_base_url: str = "https://api.rugcheck.xyz"
@@ -367,7 +399,7 @@ JITO_TIP_ACCOUNTS = (
 """The eight mainnet Jito tip accounts (docs.jito.wtf); refreshed by getTipAccounts when live."""
 
 
-class JupiterSettings(BaseModel):
+class JupiterSettings(Group):
     """Jupiter swap routing (router agent). The swap is built ourselves from /build (or the
     deprecated /swap-instructions) so the Jito tip and the signer's policy apply."""
 
@@ -384,7 +416,7 @@ class JupiterSettings(BaseModel):
     paper_quotes: bool = Field(False, description="paper mode asks Jupiter for real quotes when reachable")
 
 
-class JitoSettings(BaseModel):
+class JitoSettings(Group):
     """Jito block engine: region endpoints, auth uuid, tip policy, bundle polling."""
 
     region: str = Field("mainnet", description="key of endpoints to send bundles to")
@@ -452,7 +484,7 @@ class JitoSettings(BaseModel):
         return [a.strip() for a in self.tip_accounts.split(",") if a.strip()]
 
 
-class DriftSettings(BaseModel):
+class DriftSettings(Group):
     """Drift v2 perps (shorts): program, sub-account and the fee used by paper fills."""
 
     env: str = Field("mainnet", description="driftpy environment: mainnet or devnet")
@@ -464,19 +496,22 @@ class DriftSettings(BaseModel):
     max_slippage_bps: int = Field(100, ge=1, le=5000, description="limit-price offset of market orders")
 
 
-class ExecutionSettings(BaseModel):
+class ExecutionSettings(Group):
     """Routing, fees, submission and the live-mode preflight."""
 
     rpc_url: str = Field(
         "https://api.mainnet-beta.solana.com",
-        description="Solana RPC for blockhash, simulation, balance, fallback sends and landed transactions",
+        description="the Solana JSON-RPC endpoint: blockhash, simulation, balance, fallback sends and "
+        "landed transactions, and the safety and pool connectors and discovery's backfill",
     )
     rpc_rate_per_s: float = Field(10.0, gt=0)
     cu_limit_default: int = Field(
         300_000, ge=1_000, le=1_400_000, description="when no simulation is available"
     )
     cu_limit_margin: float = Field(1.2, ge=1.0, le=3.0, description="margin over Jupiter's CU estimate")
-    priority_fee_lamports: int = Field(10_000, ge=0, description="priority fee budget per transaction")
+    priority_fee_lamports: int = Field(
+        10_000, ge=0, description="priority fee budget per transaction, live and in the paper fill model"
+    )
     max_priority_fee_lamports: int = Field(
         200_000, ge=0, description="hard cap of the priority fee per transaction"
     )
@@ -484,7 +519,6 @@ class ExecutionSettings(BaseModel):
         75.0, ge=0, le=100, description="live: pay this percentile of getRecentPrioritizationFees"
     )
     min_sol_balance_lamports: int = Field(100_000_000, ge=0, description="preflight SOL floor (0.1 SOL)")
-    max_spend_lamports: int = Field(2 * 10**9, gt=0, description="refuse any single order above this")
     order_expiry_s: float = Field(120.0, gt=0, description="a routed order not signed by then EXPIRES")
     reconcile_interval_s: float = Field(30.0, gt=0, description="memesnipe reconcile: how often")
     reconcile_tolerance: int = Field(0, ge=0, description="token base units of difference still reconciled")
@@ -511,7 +545,7 @@ class ExecutionSettings(BaseModel):
     )
 
 
-class ExitSettings(BaseModel):
+class ExitSettings(Group):
     """Default exits of every position (position manager); a strategy overrides any of them
     with ``params["exits"]`` in its spec. Fractions of the entry price; times in event time."""
 
@@ -561,7 +595,7 @@ SIGNER_PROGRAM_ALLOWLIST = (
 Drift v2, Memo v2."""
 
 
-class SignerSettings(BaseModel):
+class SignerSettings(Group):
     """The isolated signer (memesnipe/signer): where the key is, spend caps, transaction policy."""
 
     key_path: Path | None = Field(
@@ -570,7 +604,12 @@ class SignerSettings(BaseModel):
     paper_key_path: Path | None = Field(None, description="default <data_dir>/signer/paper-key.json")
     wallet_pubkey: str = Field("", description="expected wallet pubkey; start-up fails on a mismatch")
     group_id: str = Field("", description="consumer group; default <app_id>-signer")
-    per_tx_cap_lamports: int = Field(2_100_000_000, gt=0, description="most one transaction may spend")
+    per_tx_cap_lamports: int = Field(
+        2_100_000_000,
+        gt=0,
+        description="most one transaction may spend, fees and tip included: the signer's own bound, "
+        "kept apart from risk.max_order_lamports on purpose",
+    )
     daily_cap_lamports: int = Field(50 * 10**9, gt=0, description="entry spend per UTC day")
     tip_accounts: str = Field(SIGNER_TIP_ACCOUNTS, description="comma-separated; the only transfer targets")
     program_allowlist: str = Field(SIGNER_PROGRAM_ALLOWLIST, description="comma-separated program ids")
@@ -647,14 +686,14 @@ class SignerSettings(BaseModel):
         return [a.strip() for a in self.program_allowlist.split(",") if a.strip()]
 
 
-class AnalyticsSettings(BaseModel):
+class AnalyticsSettings(Group):
     """The analytics process (``memesnipe analytics``): ClickHouse sink, JSON API, cockpit, /metrics."""
 
     host: str = Field("127.0.0.1", description="bind address of the JSON API / cockpit / metrics")
     port: int = Field(8787, ge=1, le=65535, description="HTTP port of the JSON API, cockpit and /metrics")
 
 
-class NotifySettings(BaseModel):
+class NotifySettings(Group):
     """``memesnipe notify``: fills, kill-switch changes and Alertmanager alerts to Telegram and/or
     a generic JSON webhook. Off until a channel is configured."""
 
@@ -694,6 +733,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_nested_delimiter="__",
         extra="ignore",
+        frozen=True,
     )
 
     mode: Mode = Field(
@@ -735,6 +775,29 @@ class Settings(BaseSettings):
     wire: WireSettings = WireSettings()
     notify: NotifySettings = NotifySettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        """Move a setting given under its old name (:data:`RENAMED`) to its new one."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for old, new in RENAMED.items():
+            (og, of), (ng, nf) = (_env_path(old), _env_path(new))
+            group = data.get(og)
+            if not isinstance(group, dict) or of not in group:
+                continue
+            value = group[of]
+            data[og] = {k: v for k, v in group.items() if k != of}
+            target = data.get(ng)
+            target = dict(target) if isinstance(target, dict) else {}
+            if nf in target and str(target[nf]) != str(value):
+                raise ValueError(f"{old} was renamed {new}; both are set, differently: keep only {new}")
+            log.warning("settings: %s is deprecated, it is now %s", old, new)
+            target[nf] = value
+            data[ng] = target
+        return data
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, v: str) -> str:
@@ -766,6 +829,11 @@ class Settings(BaseSettings):
     def clickhouse_dsn(self) -> str:
         """The configured DSN, or embedded chDB under the data directory."""
         return self.clickhouse.dsn or f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+
+def _env_path(name: str) -> tuple[str, str]:
+    group, field = name.removeprefix(ENV_PREFIX).lower().split("__")
+    return group, field
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:

@@ -1,5 +1,6 @@
 """.env.example is generated from the settings models (``memesnipe settings env-example``), and every
-MEMESNIPE_ variable the code reads is a model field or listed as process-level."""
+MEMESNIPE_ variable the code reads is a model field, listed as process-level, or an old name of one
+(``settings.RENAMED``, read as the new one)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 from memesnipe.cli.settings_doc import PROCESS_LEVEL, render, variables
-from memesnipe.settings import ENV_PREFIX, Settings
+from memesnipe.settings import ENV_PREFIX, RENAMED, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"\bMEMESNIPE_[A-Z0-9_]*[A-Z0-9]\b")
@@ -46,7 +47,7 @@ def test_secrets_are_empty() -> None:
 
 
 def test_every_memesnipe_variable_read_is_a_setting_or_process_level() -> None:
-    known = variables() | set(PROCESS_LEVEL)
+    known = variables() | set(PROCESS_LEVEL) | set(RENAMED)
     unknown: dict[str, set[str]] = {}
     for path in [*(REPO / "memesnipe").rglob("*.py"), *(REPO / "scripts").glob("*")]:
         if not path.is_file():

@@ -92,11 +92,9 @@ def caps_check(s: Settings) -> Check:
     problems = []
     signer = getattr(s, "signer", None)
     per_tx = getattr(signer, "per_tx_cap_lamports", None)
-    if s.risk.max_order_lamports > s.execution.max_spend_lamports:
-        problems.append("risk.max_order_lamports exceeds execution.max_spend_lamports")
-    if per_tx is not None and s.execution.max_spend_lamports > per_tx:
-        problems.append("execution.max_spend_lamports exceeds signer.per_tx_cap_lamports")
-    if s.jito.tip_max_lamports > s.execution.max_spend_lamports:
+    if per_tx is not None and s.risk.max_order_lamports > per_tx:
+        problems.append("risk.max_order_lamports exceeds signer.per_tx_cap_lamports")
+    if s.jito.tip_max_lamports > s.risk.max_order_lamports:
         problems.append("jito.tip_max_lamports exceeds the per-order spend cap")
     if s.risk.max_order_lamports > s.risk.capital_lamports:
         problems.append("risk.max_order_lamports exceeds risk.capital_lamports")
@@ -109,7 +107,7 @@ def risk_summary(s: Settings) -> list[str]:
     priority = min(s.execution.priority_fee_lamports, s.execution.max_priority_fee_lamports)
     lines = [
         f"capital at work        {sol(s.risk.capital_lamports)}",
-        f"max per order          {sol(min(s.risk.max_order_lamports, s.execution.max_spend_lamports))}",
+        f"max per order          {sol(s.risk.max_order_lamports)}",
         f"max per token          {sol(s.risk.max_token_lamports)}",
         f"max per strategy       {sol(s.risk.max_strategy_lamports)}",
         f"max open positions     {s.risk.max_open_positions}",

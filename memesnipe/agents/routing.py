@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -72,15 +71,11 @@ WALLET_PUB = ("signer", "wallet.pub")
 
 
 def signer_pubkey(settings: Settings) -> str:
-    """The signer's public key: ``MEMESNIPE_SIGNER__WALLET_PUBKEY`` (or ``..__PUBKEY``), else the
-    public key the signer publishes at ``<data_dir>/signer/wallet.pub``. Never a key file."""
-    signer = getattr(settings, "signer", None)
-    for attr in ("wallet_pubkey", "pubkey"):
-        value = getattr(signer, attr, "") if signer is not None else ""
-        if value:
-            return str(value)
-    if os.environ.get("MEMESNIPE_SIGNER__PUBKEY"):
-        return os.environ["MEMESNIPE_SIGNER__PUBKEY"]
+    """The signer's public key: ``MEMESNIPE_SIGNER__WALLET_PUBKEY`` (the old ``..__PUBKEY`` is an
+    alias, ``settings.RENAMED``), else the public key the signer publishes at
+    ``<data_dir>/signer/wallet.pub``. Never a key file."""
+    if settings.signer.wallet_pubkey:
+        return settings.signer.wallet_pubkey
     pub = Path(settings.data_dir, *WALLET_PUB)
     try:
         return pub.read_text().strip()
@@ -254,7 +249,7 @@ class Router:
             return Pubkey.from_string(self.payer)
         except ValueError:
             raise RouteFailed(
-                f"MEMESNIPE_SIGNER__PUBKEY is not a base-58 public key: {self.payer!r}", rejected=True
+                f"MEMESNIPE_SIGNER__WALLET_PUBKEY is not a base-58 public key: {self.payer!r}", rejected=True
             ) from None
 
     def paper_build(self, order: Order, market: MarketView, payer: Pubkey) -> tuple[BuiltTx, Plan]:
@@ -326,7 +321,7 @@ class Router:
         re-reads the mint's market (the latency model waits for prices past its fill time)."""
         s = self.settings
         try:
-            validate(order, s.execution.max_spend_lamports)
+            validate(order, s.risk.max_order_lamports)
         except OrderInvalid as exc:
             raise RouteFailed(str(exc), rejected=True) from None
         await self.ensure_preflight()

@@ -4,7 +4,8 @@ Every field of :class:`~memesnipe.settings.Settings` and of each nested group, i
 as ``MEMESNIPE_<GROUP>__<FIELD>=<default>`` under its ``description``; each group's docstring is
 its section header. Secrets (a name containing secret/token/key/password, or a ``SecretStr``)
 are written empty; a secret with a built-in default is written commented out, so the default
-applies. ``tests/test_env_example.py`` fails when the checked-in file differs from this output.
+applies. Old names of merged settings (``settings.RENAMED``) close the file, commented out.
+``tests/test_env_example.py`` fails when the checked-in file differs from this output.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from memesnipe.settings import ENV_PREFIX, Settings
+from memesnipe.settings import ENV_PREFIX, RENAMED, Settings
 
 WIDTH = 100
 SECRET_WORDS = ("secret", "token", "key", "password")
@@ -36,7 +37,6 @@ use a double underscore. A bad value stops start-up with a message naming the se
 Secrets are empty here: set them in .env or the environment."""
 
 PROCESS_LEVEL: dict[str, str] = {
-    "MEMESNIPE_SIGNER__PUBKEY": "older spelling of MEMESNIPE_SIGNER__WALLET_PUBKEY (routing.signer_pubkey)",
     "MEMESNIPE_TEST_KAFKA": "tests only: host:port of the integration tests' Kafka broker",
     "MEMESNIPE_TEST_PROCESSES": "scripts/test.sh only: pytest-xdist processes (0 = one process)",
 }
@@ -106,7 +106,18 @@ def render(settings: type[Settings] = Settings) -> str:
     lines += group_lines(settings, ENV_PREFIX, "process")
     for name, model in nested_groups(settings):
         lines += ["", *group_lines(model, f"{ENV_PREFIX}{name.upper()}__", name)]
+    lines += ["", *renamed_lines()]
     return "\n".join(lines) + "\n"
+
+
+def renamed_lines() -> list[str]:
+    title = "renamed"
+    lines = [f"# --- {title} " + "-" * max(3, WIDTH - 7 - len(title))]
+    lines += comment(
+        "Old names of settings merged into one: still read, with a warning; set together with the "
+        "new name to a different value, start-up stops. Use the new name."
+    )
+    return lines + [f"# {old} -> {new}" for old, new in RENAMED.items()]
 
 
 def variables(settings: type[Settings] = Settings) -> set[str]:

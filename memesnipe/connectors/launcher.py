@@ -23,6 +23,7 @@ LIVE_DATA: tuple[str, ...] = (
     "discovery",
     "volume",
     "pools",
+    "holders",
     "pyth",
     "depth",
     "safety",
@@ -32,7 +33,7 @@ LIVE_DATA: tuple[str, ...] = (
     "bridge",
 )
 """What ``--live-data`` starts when it can: discovery (the watchlist every other one follows),
-one merged price/volume feed, pool reserves, SOL/USD, depth, safety facts, on-chain events,
+one merged price/volume feed, pool reserves, holder counts, SOL/USD, depth, safety facts, on-chain events,
 funding, social and bridge flows. A source not in the registry (not in this build) is left out."""
 
 NOT_IN_LIVE_DATA: dict[str, str] = {

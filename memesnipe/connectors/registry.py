@@ -15,6 +15,7 @@ SOURCES: dict[str, str] = {
     "birdeye": "memesnipe.connectors.birdeye.connector:BirdeyePriceConnector",
     "geckoterminal": "memesnipe.connectors.geckoterminal.connector:GeckoTerminalConnector",
     "volume": "memesnipe.connectors.volume.connector:VolumeConnector",
+    "holders": "memesnipe.connectors.geckoterminal.holders:HoldersConnector",
     "pyth": "memesnipe.connectors.pyth.connector:PythSolPriceConnector",
     "depth": "memesnipe.connectors.depth.connector:DepthConnector",
     "helius": "memesnipe.connectors.helius.connector:HeliusConnector",

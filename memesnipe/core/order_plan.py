@@ -111,7 +111,7 @@ class PlanSettings:
             flat_slippage_bps=s.paper.slippage_bps,
             taker_fee_bps=s.drift.taker_fee_bps,
             cu_limit_default=s.execution.cu_limit_default,
-            paper_priority_fee_lamports=s.paper.priority_fee_lamports,
+            paper_priority_fee_lamports=s.execution.priority_fee_lamports,
             paper_tip_lamports=s.paper.jito_tip_lamports,
             tip_min_lamports=s.jito.tip_min_lamports,
             tip_max_lamports=s.jito.tip_max_lamports,

@@ -28,7 +28,7 @@ def test_key_file_must_exist_be_regular_and_private(tmp_path):
 def test_caps_must_be_consistent():
     assert caps_check(load_settings()).ok
     bad = caps_check(load_settings(risk={"max_order_lamports": 3 * 10**9}))
-    assert not bad.ok and "max_spend_lamports" in bad.detail
+    assert not bad.ok and "per_tx_cap_lamports" in bad.detail
 
 
 def test_risk_summary_states_the_limits():

@@ -33,7 +33,7 @@ def test_without_keys_the_keyless_sources_start_and_each_keyed_one_is_skipped_na
     try:
         assert {"discovery", "volume", "pyth", "safety", "drift", "bridge"} <= set(p.started)
         assert p.skipped == {
-            "depth": "depth needs an API key: set MEMESNIPE_CONNECTORS__JUPITER_API_KEY",
+            "depth": "depth needs an API key: set MEMESNIPE_JUPITER__API_KEY",
             "helius": "helius needs an API key: set MEMESNIPE_CONNECTORS__HELIUS_API_KEY",
             "social": "social needs an API key: set MEMESNIPE_CONNECTORS__X_BEARER_TOKEN",
         }

@@ -41,7 +41,7 @@ def test_unknown_source_lists_the_known_ones() -> None:
 @pytest.mark.parametrize(
     ("source", "setting"),
     [
-        ("jupiter_price", "MEMESNIPE_CONNECTORS__JUPITER_API_KEY"),
+        ("jupiter_price", "MEMESNIPE_JUPITER__API_KEY"),
         ("helius", "MEMESNIPE_CONNECTORS__HELIUS_API_KEY"),
         ("social", "MEMESNIPE_CONNECTORS__X_BEARER_TOKEN"),
         ("birdeye", "MEMESNIPE_CONNECTORS__BIRDEYE_API_KEY"),

@@ -30,7 +30,7 @@ class DepthConnector(Connector):
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
-        key = require_key(cfg.jupiter_api_key, "MEMESNIPE_CONNECTORS__JUPITER_API_KEY", self.name)
+        key = require_key(settings.jupiter.api_key, "MEMESNIPE_JUPITER__API_KEY", self.name)
         self.watch = mint_watch(settings, self.name)
         self.mints = [m for m in self.watch.static if m != SOL_MINT]
         try:
@@ -42,7 +42,7 @@ class DepthConnector(Connector):
         self.interval_s = cfg.depth_interval_s
         self.feed_id = cfg.pyth_sol_feed_id
         self.jupiter = JupiterClient(
-            cfg.jupiter_base_url, api_key=key, timeout_s=cfg.timeout_s, transport=transport
+            settings.jupiter.base_url, api_key=key, timeout_s=cfg.timeout_s, transport=transport
         )
         self.hermes = HermesClient(
             cfg.pyth_base_url, api_key=cfg.pyth_api_key, timeout_s=cfg.timeout_s, transport=transport

@@ -2,7 +2,7 @@
 
 Sources, each feeding the pure keeper (core/watchlist.py):
 - the Solana websocket (``logsSubscribe`` of ``discovery.programs``, pump.fun by default), gaps
-  backfilled over ``connectors.solana_rpc_url``: pump.fun create/create_v2, complete, migrate;
+  backfilled over ``execution.rpc_url``: pump.fun create/create_v2, complete, migrate;
   new Raydium (AMM v4, CPMM) and Meteora (DLMM, DAMM v2) pools when those programs are listed
   (their logs say a pool was created; the creating transaction, fetched with getTransaction,
   says which: connectors/pools/); their NEW_MINT / NEW_POOL facts also go onto ``onchain``;
@@ -109,7 +109,7 @@ class DiscoveryConnector(Connector):
         self.watchlist = Watchlist(rules_from(settings))
         self.names = topic_names(settings)
         self.rpc = SolanaRpcClient(
-            settings.connectors.solana_rpc_url, commitment=d.commitment, transport=rpc_transport
+            settings.execution.rpc_url, commitment=d.commitment, transport=rpc_transport
         )
         subs = [Subscription.logs(p, d.commitment) for p in csv_list(d.programs)]
         self.ws = SolanaWsClient(d.ws_url, subs, rpc=self.rpc) if subs else None

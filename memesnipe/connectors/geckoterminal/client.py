@@ -35,5 +35,9 @@ class GeckoTerminalClient:
         """The token's top pools (up to 20, by liquidity and 24 h volume)."""
         return await self.http.get(f"/api/v2/networks/{network}/tokens/{mint}/pools")
 
+    async def token_info(self, mint: str, network: str = "solana") -> Any:
+        """The token's info: holders (count, distribution, last update), authorities, socials."""
+        return await self.http.get(f"/api/v2/networks/{network}/tokens/{mint}/info")
+
     async def aclose(self) -> None:
         await self.http.aclose()

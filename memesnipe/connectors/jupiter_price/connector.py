@@ -19,12 +19,12 @@ class JupiterPriceConnector(Connector):
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
-        key = require_key(cfg.jupiter_api_key, "MEMESNIPE_CONNECTORS__JUPITER_API_KEY", self.name)
+        key = require_key(settings.jupiter.api_key, "MEMESNIPE_JUPITER__API_KEY", self.name)
         self.watch = mint_watch(settings, self.name)
         self.mints = list(self.watch.static)
         self.interval_s = cfg.jupiter_price_interval_s
         self.client = JupiterPriceClient(
-            cfg.jupiter_base_url, key, timeout_s=cfg.timeout_s, transport=transport
+            settings.jupiter.base_url, key, timeout_s=cfg.timeout_s, transport=transport
         )
 
     async def fetch(self) -> list[Fetched]:

@@ -62,7 +62,9 @@ class PoolReservesConnector(Connector):
     ) -> None:
         cfg = settings.connectors
         self.interval_s = cfg.safety_interval_s
-        self.client = SolanaRpcClient(cfg.solana_rpc_url, timeout_s=cfg.timeout_s, transport=transport)
+        self.client = SolanaRpcClient(
+            settings.execution.rpc_url, timeout_s=cfg.timeout_s, transport=transport
+        )
         self.follower = follower or WatchlistFollower(settings)
         self.sol_follower = sol or SolUsdFollower(settings)
         self.sol = SolUsd()

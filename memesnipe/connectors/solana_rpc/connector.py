@@ -50,7 +50,9 @@ class TokenSafetyConnector(Connector):
         self.watch = mint_watch(settings, self.name)
         self.mints = list(self.watch.static)
         self.interval_s = cfg.safety_interval_s
-        self.client = SolanaRpcClient(cfg.solana_rpc_url, timeout_s=cfg.timeout_s, transport=transport)
+        self.client = SolanaRpcClient(
+            settings.execution.rpc_url, timeout_s=cfg.timeout_s, transport=transport
+        )
         self.rugcheck = (
             RugCheckClient(
                 cfg.rugcheck_base_url,

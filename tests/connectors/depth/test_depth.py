@@ -102,5 +102,5 @@ def test_a_quote_for_another_pair_or_zero_out_is_refused() -> None:
 
 
 def test_missing_jupiter_key_names_the_setting() -> None:
-    with pytest.raises(MissingApiKeyError, match="MEMESNIPE_CONNECTORS__JUPITER_API_KEY"):
+    with pytest.raises(MissingApiKeyError, match="MEMESNIPE_JUPITER__API_KEY"):
         DepthConnector(load_settings(connectors={"mints": USDC}))

@@ -1,6 +1,6 @@
 """GeckoTerminal top pools of a mint: price from its deepest pool, 5-minute volume and trades
 summed over the pools where it is the base token; one request per mint with the pinned API
-version; a payload of another shape raises."""
+version; a payload of another shape raises. Token info: the holder count as a HOLDERS fact."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import pytest
 
 from memesnipe.connectors.errors import ParseError
 from memesnipe.connectors.geckoterminal.connector import GeckoTerminalConnector
+from memesnipe.connectors.geckoterminal.holders import HoldersConnector, parse_holders
 from memesnipe.connectors.geckoterminal.parse import parse_token_pools
 from memesnipe.settings import load_settings
+from memesnipe.streams.market import OnChainKind
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "geckoterminal"
 HACHI = "x95HN3DWvbfCBtTjGm587z8suK3ec6cwQwgZNLbWKyp"
@@ -73,3 +75,48 @@ async def test_the_connector_asks_one_mint_per_request_with_the_pinned_version()
         f"/api/v2/networks/solana/tokens/{BLACKBULL}/pools",
     ]
     assert seen[0].headers["accept"] == "application/json;version=20230302"
+
+
+def info() -> dict:
+    return json.loads((FIX / "token_info.json").read_text())
+
+
+PUMPKIN = "HGafL7qFRtS6zYyUMn1jJc3z67itxZYd55D94mfupump"
+
+
+def test_the_real_token_info_gives_a_holders_fact_timed_by_its_update() -> None:
+    ev = parse_holders(info(), T)
+    assert ev is not None
+    assert (ev.mint, ev.kind, ev.holders, ev.source) == (
+        PUMPKIN,
+        OnChainKind.HOLDERS,
+        730,
+        "geckoterminal:holders",
+    )
+    assert ev.ts == datetime(2025, 10, 23, 22, 47, 59, tzinfo=UTC)
+    p = info()
+    del p["data"]["attributes"]["holders"]
+    assert parse_holders(p, T) is None
+    with pytest.raises(ParseError, match="data"):
+        parse_holders({"data": []}, T)
+
+
+async def test_the_holders_connector_publishes_a_count_once_per_update() -> None:
+    body = info()
+    seen: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req.url.path)
+        return httpx.Response(200, json=body)
+
+    conn = HoldersConnector(
+        load_settings(connectors={"mints": PUMPKIN}), transport=httpx.MockTransport(handler)
+    )
+    conn.client.http.bucket.rate = 1e6
+    first = [e for i in await conn.fetch() for e in conn.parse(i)]
+    again = [e for i in await conn.fetch() for e in conn.parse(i)]
+    body["data"]["attributes"]["holders"].update(count=812, last_updated="2025-10-23T23:47:59Z")  # ours
+    later = [e for i in await conn.fetch() for e in conn.parse(i)]
+    await conn.aclose()
+    assert [e.holders for e in first] == [730] and again == [] and [e.holders for e in later] == [812]
+    assert seen[0] == f"/api/v2/networks/solana/tokens/{PUMPKIN}/info"

@@ -76,7 +76,7 @@ async def test_client_sends_key_header_and_comma_separated_ids() -> None:
 
 def test_missing_api_key_stops_with_the_setting_name() -> None:
     settings = load_settings(connectors={"mints": USDC, "jupiter_api_key": ""})
-    with pytest.raises(MissingApiKeyError, match="MEMESNIPE_CONNECTORS__JUPITER_API_KEY"):
+    with pytest.raises(MissingApiKeyError, match="MEMESNIPE_JUPITER__API_KEY"):
         JupiterPriceConnector(settings)
 
 
