@@ -7,6 +7,8 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from memesnipe.kafka_internals.metadata import partitions_for_topic
+
 
 @dataclass(frozen=True)
 class PartitionRange:
@@ -33,10 +35,7 @@ async def offset_ranges(
 ) -> list[PartitionRange]:
     """For each partition: first offset with timestamp >= start, and first with timestamp >= end
     (or the log end). Kafka's own time index answers this, so no scan is needed."""
-    parts = consumer.partitions_for_topic(topic)
-    if not parts:
-        await consumer._client.force_metadata_update()
-        parts = consumer.partitions_for_topic(topic) or set()
+    parts = consumer.partitions_for_topic(topic) or await partitions_for_topic(consumer, topic)
     tps = [TopicPartition(topic, p) for p in sorted(parts)]
     if not tps:
         return []
