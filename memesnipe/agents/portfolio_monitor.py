@@ -12,6 +12,7 @@ from the equity at that point.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -25,11 +26,13 @@ from memesnipe.app import app, settings
 from memesnipe.core.control import KILL_KEY_BYTES
 from memesnipe.core.ledger import MintPnl
 from memesnipe.core.portfolio import Portfolio
+from memesnipe.settings import Mode
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
 from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.ledger import LedgerMark
+from memesnipe.streams.reconcile import Reconciliation
 from memesnipe.tables.control import shared_kill_view
 from memesnipe.tables.ledger import (
     PORTFOLIO_KEY,
@@ -39,6 +42,7 @@ from memesnipe.tables.ledger import (
     load_portfolio,
     portfolio,
 )
+from memesnipe.tables.wallet import WalletView
 from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,7 @@ log = logging.getLogger(__name__)
 CONSUMER = "portfolio_monitor"
 R = settings.risk
 kill_view = shared_kill_view(settings)
+wallet_view = WalletView.from_settings(settings) if settings.mode is Mode.LIVE else None
 
 
 def kill_message(pf: Portfolio) -> KillSwitch:
@@ -78,9 +83,21 @@ def apply_marks(st: PortfolioState, pf: Portfolio, marks: list[tuple[int, Ledger
         old = cur.realized + cur.unrealized if cur is not None else 0
         st.marks[key] = MintPnl(m.realized_lamports, m.unrealized_lamports, m.seq)
         st.pnl += m.realized_lamports + m.unrealized_lamports - old
-        if pf.update(st.pnl) and trip is None:
+        if st.wallet_ts == 0.0 and pf.update(st.pnl) and trip is None:  # live: the wallet's value
             trip = kill_message(pf)
     return trip
+
+
+def apply_wallet(st: PortfolioState, pf: Portfolio, rec: Reconciliation | None) -> KillSwitch | None:
+    """Live: the wallet's value at the reconciler's newest reading is the equity (marks stop
+    moving it once the first reading is applied; that reading is the high-water mark's base)."""
+    if rec is None or rec.equity_lamports <= 0 or rec.ts.timestamp() <= st.wallet_ts:
+        return None
+    first, st.wallet_ts = st.wallet_ts == 0.0, rec.ts.timestamp()
+    if first:
+        pf.start_from(rec.equity_lamports)
+        return None
+    return kill_message(pf) if pf.set_equity(rec.equity_lamports) else None
 
 
 def maybe_rearm(st: PortfolioState, pf: Portfolio, ks: KillSwitch | None) -> bool:
@@ -91,10 +108,23 @@ def maybe_rearm(st: PortfolioState, pf: Portfolio, ks: KillSwitch | None) -> boo
     return False
 
 
+_wallet_task: set[asyncio.Future[None]] = set()
+
+
+async def _follow_wallet(view: WalletView) -> None:
+    """Start following the reconciler's readings; until one arrives, equity is the marks'."""
+    try:
+        await view.start()
+    except Exception as exc:
+        log.error("live equity: cannot follow the reconciliations topic (%s); equity stays the marks'", exc)
+
+
 @app.agent(ledger_topic, name="portfolio_monitor")
 async def portfolio_monitor(stream: Any) -> None:
     await topic("killswitch").maybe_declare()
     await kill_view.ensure_started(120)
+    if wallet_view is not None:
+        _wallet_task.add(asyncio.ensure_future(_follow_wallet(wallet_view)))
     async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
         t0 = time.perf_counter()
         EVENTS_IN.labels(topic="ledger").inc(len(events))
@@ -108,6 +138,8 @@ async def portfolio_monitor(stream: Any) -> None:
                 "portfolio monitor re-armed after resume; HWM reset to %.4f SOL", pf.hwm / LAMPORTS_PER_SOL
             )
         trip = apply_marks(st, pf, [(ev.message.offset, m) for ev, m in decoded])
+        if wallet_view is not None:
+            trip = apply_wallet(st, pf, wallet_view.latest) or trip
         if trip is not None:
             await (await topic("killswitch").send(key=KILL_KEY_BYTES, value=encode(trip)))
             st.trip_ts = trip.ts.timestamp()
@@ -124,3 +156,5 @@ async def portfolio_monitor(stream: Any) -> None:
 async def _stop_views(sender: Any, **kwargs: Any) -> None:
     """Close this module's global-view consumer with the worker."""
     await kill_view.stop()
+    if wallet_view is not None:
+        await wallet_view.stop()

@@ -6,6 +6,10 @@ capital plus what closed trades returned, and an open position is worth its basi
 unrealized PnL. Drawdown = (HWM - equity) / HWM, where the high-water mark starts at the base
 capital and only rises. Crossing ``max_drawdown`` trips once; it re-arms only after a resume,
 measuring drawdown from the equity at resume (the operator has accepted that loss).
+
+Live mode: equity is the wallet's value (SOL + wrapped SOL + tokens at the books' mark, read by the
+reconciler, ``core.reconcile.wallet_value``), set with :meth:`Portfolio.set_equity`; the high-water
+mark starts at the first reading (:meth:`Portfolio.start_from`). Paper keeps the configured capital.
 """
 
 from __future__ import annotations
@@ -50,12 +54,21 @@ class Portfolio:
 
     def update(self, pnl_total: float) -> bool:
         """Set equity = capital + PnL; return True exactly when this update trips the switch."""
-        self.equity = self.capital + pnl_total
+        return self.set_equity(self.capital + pnl_total)
+
+    def set_equity(self, equity: float) -> bool:
+        """Set the equity itself (live: the wallet's value); True exactly when this trips."""
+        self.equity = float(equity)
         self.hwm = max(self.hwm, self.equity)
         if not self.tripped and self.drawdown >= self.max_drawdown:
             self.tripped = True
             return True
         return False
+
+    def start_from(self, equity: float) -> None:
+        """Live: the wallet's first reading is the base drawdown is measured from (the configured
+        capital says nothing about what the wallet holds)."""
+        self.equity = self.hwm = float(equity)
 
     def rearm(self) -> None:
         """After a resume: measure drawdown from here, and allow the next trip."""

@@ -40,6 +40,7 @@ class PortfolioState(msgspec.Struct, kw_only=True):
     tripped: bool = False
     trip_ts: float = 0.0  # wall-clock time of our kill switch (a later resume re-arms)
     trips: int = 0
+    wallet_ts: float = 0.0  # live: event time of the wallet reading applied last (0: none yet)
 
 
 ledger_topic = app.topic(
