@@ -7,12 +7,13 @@ sends what comes out, and writes the state back once per batch.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
 
+from memesnipe.core.asof import AsOfHistory, newest_lost
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.ids import order_id
 from memesnipe.core.perp_venue import PERP_VENUE_DOWN, VenueStatus, degrade_reason
@@ -42,6 +43,8 @@ DEPTH_HISTORY = 32
 SAFETY_HISTORY = 16
 """Safety-fact changes kept per mint for the as-of join (newest by event time)."""
 SAFETY_FIELDS = SAFETY_FACTS
+DEPTH: AsOfHistory[tuple[float, float]] = AsOfHistory("risk_gate.depth", itemgetter(0), DEPTH_HISTORY)
+"""The gate's depth history (``MintRiskState.depth_hist``, with ``depth_curves`` alongside)."""
 FactValue = SafetyValue
 
 
@@ -58,6 +61,11 @@ class SafetyChange(msgspec.Struct, array_like=True):
     rugcheck_danger: str | None = None
     bonding_curve_pct: float | None = None
     source: str = ""
+
+
+SAFETY: AsOfHistory[SafetyChange] = AsOfHistory("risk_gate.safety", attrgetter("ts"), SAFETY_HISTORY)
+"""The gate's safety-fact history (``MintRiskState.safety_hist``; evicted changes fold into
+``safety_base``)."""
 
 
 class MintRiskState(msgspec.Struct, kw_only=True):
@@ -147,7 +155,7 @@ class MintRiskState(msgspec.Struct, kw_only=True):
         ``ts' <= ts`` (``(None, 0.0, [])`` if the complete history has none), or None when the
         answer was evicted (the caller falls back to the latest consumed)."""
         hist = self.depth_hist
-        i = bisect_right(hist, ts, key=lambda e: e[0])
+        i = DEPTH.upto(hist, ts)
         if i > 0:
             t, usd = hist[i - 1]
             return usd, t, self.depth_curves[i - 1]
@@ -165,9 +173,8 @@ class MintRiskState(msgspec.Struct, kw_only=True):
         vals: dict[str, tuple[float, FactValue, str]] = {
             n: (t, v, src.get(n, "")) for n, (t, v) in self.safety_base.items()
         }
-        for ch in self.safety_hist:  # sorted by event time (ties: arrival order)
-            if ch.ts > ts:
-                break
+        hist = self.safety_hist
+        for ch in hist[: SAFETY.upto(hist, ts)]:  # sorted by event time (ties: arrival order)
             for n, v in carried_of(ch).items():
                 fold_fact(vals, n, ch.ts, v, ch.source)
         return (safety_facts_of(vals),)
@@ -189,14 +196,11 @@ def apply_depth(st: MintRiskState, ev: DepthEvent, keep: int = DEPTH_HISTORY) ->
         st.depth_usd = usd
         st.depth_ts = ts
         st.depth_levels = levels
-    hist = st.depth_hist
-    i = bisect_right(hist, ts, key=lambda e: e[0])
-    hist.insert(i, (ts, usd))
-    st.depth_curves.insert(i, levels)
-    while len(hist) > max(keep, 1):
-        lost = hist.pop(0)[0]
-        st.depth_curves.pop(0)
-        st.depth_lost_ts = lost if st.depth_lost_ts is None else max(st.depth_lost_ts, lost)
+    st.depth_curves.insert(DEPTH.insert(st.depth_hist, (ts, usd)), levels)
+    lost = DEPTH.evict(st.depth_hist, keep)
+    if lost:
+        del st.depth_curves[: len(lost)]
+        st.depth_lost_ts = newest_lost(st.depth_lost_ts, lost, DEPTH.ts_of)
 
 
 def apply_onchain(st: MintRiskState, ev: OnChainEvent, keep: int = SAFETY_HISTORY) -> None:
@@ -206,16 +210,13 @@ def apply_onchain(st: MintRiskState, ev: OnChainEvent, keep: int = SAFETY_HISTOR
     carried = carried_facts(ev)
     if not carried:
         return
-    hist = st.safety_hist
-    hist.insert(bisect_right(hist, ts, key=lambda c: c.ts), SafetyChange(ts, **carried, source=ev.source))
-    while len(hist) > max(keep, 1):
-        lost = hist.pop(0)
-        for n, v in carried_of(lost).items():
+    for lost in SAFETY.add(st.safety_hist, SafetyChange(ts, **carried, source=ev.source), keep):
+        for n, v in carried_of(lost).items():  # the evicted change folds into the base
             cur = st.safety_base.get(n)
             if cur is None or lost.ts >= cur[0]:
                 st.safety_base[n] = (lost.ts, v)
                 st.safety_base_src[n] = lost.source
-        st.safety_lost_ts = lost.ts if st.safety_lost_ts is None else max(st.safety_lost_ts, lost.ts)
+        st.safety_lost_ts = newest_lost(st.safety_lost_ts, [lost], SAFETY.ts_of)
     for name, val in carried.items():  # latest consumed, per fact (each fact keeps its own time)
         if ts >= st.fact_ts.get(name, st.safety_ts if getattr(st, name) is not None else -1e18):
             setattr(st, name, val)

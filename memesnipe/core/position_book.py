@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import Any
+from operator import attrgetter, itemgetter
 
 import msgspec
 
+from memesnipe.core.asof import AsOfHistory, newest_lost
 from memesnipe.core.exits import ExitDecision, ExitReason, ExitRules, check_exit
 from memesnipe.core.positions import (
     SIDE_EFFECT,
@@ -163,6 +162,15 @@ class DepthRecord(msgspec.Struct, array_like=True):
     liquidity_usd: float = 0.0
 
 
+MARKS: AsOfHistory[MarkRecord] = AsOfHistory(
+    "position_book.marks", attrgetter("ts_s"), MARK_HISTORY, MARK_HISTORY_S
+)
+DEPTHS: AsOfHistory[DepthRecord] = AsOfHistory(
+    "position_book.depth", attrgetter("ts_s"), MARK_HISTORY, MARK_HISTORY_S
+)
+RUGS: AsOfHistory[tuple[float, str]] = AsOfHistory("position_book.rugs", itemgetter(0), RUG_HISTORY)
+
+
 class ExitRequest(msgspec.Struct, array_like=True):
     """A strategy's exit that reached the risk gate before its entry order had filled: exit
     the position that order opens (or adds to) once its fill is booked, at the refused
@@ -249,10 +257,11 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         """The reason of the rug in force at event time ``now_s`` ("" = none): the latest rug
         signal at or before it, within its TTL. A rug later than ``now_s`` (consumed before a
         late input) does not count, as it would not have in event-time order."""
-        for ts, reason in reversed(self.rug_hist):
-            if ts <= now_s:
-                return reason if now_s - ts < policy.rug_ttl_s else ""
-        return ""
+        i = RUGS.upto(self.rug_hist, now_s)
+        if i == 0:
+            return ""
+        ts, reason = self.rug_hist[i - 1]
+        return reason if now_s - ts < policy.rug_ttl_s else ""
 
     # -- inputs -------------------------------------------------------------------------
     def apply_fill(
@@ -403,9 +412,8 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         policy: BookPolicy | None = None,
     ) -> None:
         """Remember a depth snapshot: exits stamp the depth as of their moment from these."""
-        for old in _keep_recent(self.depth_hist, DepthRecord(ts_s, levels, liquidity_usd), policy):
-            lost = old.ts_s
-            self.depth_lost_s = lost if self.depth_lost_s is None else max(self.depth_lost_s, lost)
+        lost = DEPTHS.add(self.depth_hist, DepthRecord(ts_s, levels, liquidity_usd), *_bounds(policy))
+        self.depth_lost_s = newest_lost(self.depth_lost_s, lost, DEPTHS.ts_of)
 
     def depth_stamp(self, t: float, *, inclusive: bool) -> DepthStamp | None:
         """The depth as of event time ``t``: the latest snapshot before it (``inclusive``: at or
@@ -415,13 +423,10 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         or the book has not followed the depth topic from its start)."""
         if not self.depth_complete:
             return None
-        for rec in reversed(self.depth_hist):
-            if rec.ts_s < t or (inclusive and rec.ts_s == t):
-                return DepthStamp(rec.levels, rec.liquidity_usd)
-        lost = self.depth_lost_s
-        if lost is not None and (lost < t or (inclusive and lost == t)):
-            return None
-        return DepthStamp()  # no snapshot before t was ever seen: no depth then
+        known, rec = DEPTHS.asof(self.depth_hist, t, self.depth_lost_s, inclusive)
+        if rec is not None:
+            return DepthStamp(rec.levels, rec.liquidity_usd)
+        return DepthStamp() if known else None  # known: no snapshot before t, so no depth then
 
     def _mark_position(
         self,
@@ -470,7 +475,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     # -- mark history (late fills) ----------------------------------------------------------
     def _record_mark(self, rec: MarkRecord, policy: BookPolicy | None = None) -> None:
-        for old in _keep_recent(self.mark_hist, rec, policy):
+        for old in MARKS.add(self.mark_hist, rec, *_bounds(policy)):
             self.marks_missing_s = max(self.marks_missing_s, old.ts_s)
             if old.clocked:
                 self.marks_clock_evicted_s = max(self.marks_clock_evicted_s, old.ts_s)
@@ -479,26 +484,19 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
         """The recorded marks with ``ts > t`` in order; None if one of them may be missing."""
         if self.marks_missing_s > t:
             return None
-        hist = self.mark_hist
-        i = len(hist)
-        while i > 0 and hist[i - 1].ts_s > t:
-            i -= 1
-        return hist[i:]
+        return MARKS.after(self.mark_hist, t)
 
     def _mark_asof(self, t: float) -> MarkRecord | None:
         """The last mark at or before event time ``t``; None if it may have been evicted."""
-        for rec in reversed(self.mark_hist):
-            if rec.ts_s <= t:
-                return rec
-        return None
+        i = MARKS.upto(self.mark_hist, t)
+        return self.mark_hist[i - 1] if i else None
 
     def _clock_asof(self, t: float) -> float:
         """The book's clock as it was when marks and signals up to event time ``t`` had been
         applied (what a fill at ``t`` arriving in event-time order would have seen)."""
         c = self.marks_clock_evicted_s if self.marks_clock_evicted_s <= t else 0.0
-        for rec in self.mark_hist:
-            if rec.ts_s > t:
-                break
+        hist = self.mark_hist
+        for rec in hist[: MARKS.upto(hist, t)]:
             if rec.clocked:
                 c = max(c, rec.ts_s)
         for ts, _ in self.rug_hist:
@@ -633,10 +631,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
     def apply_rug(self, reason: str, ts_s: float, source_id: str, policy: BookPolicy) -> list[ExitOrder]:
         """A rug signal for this token: remember it and force every long out now."""
         self.clock_s = max(self.clock_s, ts_s)
-        hist = self.rug_hist
-        hist.insert(bisect_right(hist, ts_s, key=itemgetter(0)), (ts_s, reason or "rug signal"))
-        if len(hist) > RUG_HISTORY:
-            del hist[: len(hist) - RUG_HISTORY]
+        RUGS.add(self.rug_hist, (ts_s, reason or "rug signal"))
         decision = ExitDecision(ExitReason.RUG, f"rug: {self.rug_asof(ts_s, policy)}")
         out = []
         for pos in self.positions.values():
@@ -693,24 +688,9 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
             del self.recent_fill_ids[: len(self.recent_fill_ids) - RECENT_FILL_IDS]
 
 
-def _keep_recent(hist: list[Any], rec: Any, policy: BookPolicy | None) -> list[Any]:
-    """Insert ``rec`` into ``hist`` (sorted by ``ts_s``, equal times in arrival order) and evict
-    from the oldest end what the policy's bounds no longer keep (count, and event-time span
-    behind the newest); returns the evicted records, oldest first."""
-    i = len(hist)
-    while i > 0 and hist[i - 1].ts_s > rec.ts_s:  # almost always appended at the end
-        i -= 1
-    hist.insert(i, rec)
-    keep, span = (
-        (MARK_HISTORY, MARK_HISTORY_S) if policy is None else (policy.mark_history, policy.mark_history_s)
-    )
-    floor = hist[-1].ts_s - span
-    n = 0
-    while n < len(hist) and (len(hist) - n > keep or hist[n].ts_s < floor):
-        n += 1
-    evicted = hist[:n]
-    del hist[:n]
-    return evicted
+def _bounds(policy: BookPolicy | None) -> tuple[int, float]:
+    """The mark and depth histories' bounds: count, and event-time span behind the newest."""
+    return (MARK_HISTORY, MARK_HISTORY_S) if policy is None else (policy.mark_history, policy.mark_history_s)
 
 
 _encoder = msgspec.msgpack.Encoder()

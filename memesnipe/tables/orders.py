@@ -14,12 +14,13 @@ Values are msgspec-encoded bytes (raw serializers), decoded only when a key is t
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 
 from memesnipe.app import app, settings
+from memesnipe.core.asof import AsOfHistory, newest_lost
 from memesnipe.streams.base import UtcDatetime
 from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.trading import DepthStamp, Intent, OrderState, Side, Venue
@@ -75,6 +76,10 @@ class DepthPoint(msgspec.Struct, array_like=True):
     liquidity_usd: float = 0.0
 
 
+PRICES: AsOfHistory[PricePoint] = AsOfHistory("router.price", attrgetter("ts"), PRICE_HISTORY)
+DEPTHS: AsOfHistory[DepthPoint] = AsOfHistory("router.depth", attrgetter("ts"), DEPTH_HISTORY)
+
+
 class MarketMark(msgspec.Struct, kw_only=True):
     """Last price and depth seen for a mint (event time), and their bounded histories.
 
@@ -115,8 +120,10 @@ class MarketMark(msgspec.Struct, kw_only=True):
     def apply_price(self, p: Any, keep: int = PRICE_HISTORY) -> bool:
         """Record a PriceEvent; True if it also became the latest mark (event time wins)."""
         t = p.ts.timestamp()
-        _insert(self.price_hist, PricePoint(t, p.price_sol, p.price_usd, p.decimals, p.liquidity_usd))
-        self.price_lost_ts = _lost(self.price_hist, self.price_lost_ts, keep)
+        lost = PRICES.add(
+            self.price_hist, PricePoint(t, p.price_sol, p.price_usd, p.decimals, p.liquidity_usd), keep
+        )
+        self.price_lost_ts = newest_lost(self.price_lost_ts, lost, PRICES.ts_of)
         if self.price_ts is not None and p.ts < self.price_ts:
             return False
         self.price_sol, self.price_usd, self.decimals, self.price_ts = (
@@ -133,8 +140,8 @@ class MarketMark(msgspec.Struct, kw_only=True):
         """Record a DepthEvent; True if it also became the latest depth (event time wins)."""
         t = d.ts.timestamp()
         levels = [(lv.size_usd, lv.impact_bps) for lv in d.levels]
-        _insert(self.depth_hist, DepthPoint(t, levels, d.liquidity_usd))
-        self.depth_lost_ts = _lost(self.depth_hist, self.depth_lost_ts, keep)
+        lost = DEPTHS.add(self.depth_hist, DepthPoint(t, levels, d.liquidity_usd), keep)
+        self.depth_lost_ts = newest_lost(self.depth_lost_ts, lost, DEPTHS.ts_of)
         if self.depth_ts is not None and d.ts < self.depth_ts:
             return False
         self.levels = levels
@@ -146,30 +153,11 @@ class MarketMark(msgspec.Struct, kw_only=True):
     def price_asof(self, ts: float) -> tuple[bool, PricePoint | None]:
         """``(True, latest price with ts' <= ts)``, ``(True, None)`` if the complete history has
         none, ``(False, None)`` if it was evicted (the caller falls back to the latest)."""
-        return _asof(self.price_hist, self.price_lost_ts, ts)
+        return PRICES.asof(self.price_hist, ts, self.price_lost_ts)
 
     def depth_asof(self, ts: float) -> tuple[bool, DepthPoint | None]:
         """As :meth:`price_asof`, for depth snapshots."""
-        return _asof(self.depth_hist, self.depth_lost_ts, ts)
-
-
-def _insert(hist: list[Any], point: Any) -> None:
-    hist.insert(bisect_right(hist, point.ts, key=lambda e: e.ts), point)
-
-
-def _lost(hist: list[Any], lost_ts: float | None, keep: int) -> float | None:
-    """Evict the oldest entries beyond ``keep``; the newest evicted event time so far."""
-    while len(hist) > max(keep, 1):
-        t = hist.pop(0).ts
-        lost_ts = t if lost_ts is None else max(lost_ts, t)
-    return lost_ts
-
-
-def _asof(hist: list[Any], lost_ts: float | None, ts: float) -> tuple[bool, Any]:
-    i = bisect_right(hist, ts, key=lambda e: e.ts)
-    if i > 0:
-        return True, hist[i - 1]
-    return lost_ts is None, None
+        return DEPTHS.asof(self.depth_hist, ts, self.depth_lost_ts)
 
 
 def load_record(raw: bytes | None) -> OrderRecord | None:
