@@ -43,34 +43,32 @@ lost; it then passes this gate as usual.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import Any
 
 from faust.types import EventT
 
-from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
+from memesnipe.agents.stage import Decoded, Effects, Send, Stage
 from memesnipe.app import app, settings
 from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
 from memesnipe.core.perp_venue import VenueStatus, read_status
 from memesnipe.core.risk import RiskLimits
 from memesnipe.core.strategies.engine import Item
 from memesnipe.logs import ids
-from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, ORDERS, PERP_VENUE_LIVE, REJECTIONS
+from memesnipe.metrics import ASOF_FALLBACKS, ORDERS, PERP_VENUE_LIVE, REJECTIONS
 from memesnipe.settings import Mode
 from memesnipe.streams.codec import encode
 from memesnipe.streams.market import DepthEvent, OnChainEvent
 from memesnipe.streams.trading import Order, OrderRejection, Signal
-from memesnipe.tables.partitioned import write_keys
 from memesnipe.tables.risk import RiskViews, declare_mint_table, decode_state, encode_state
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "risk_gate"
 INPUTS = {"signals": Signal, "depth": DepthEvent, "onchain": OnChainEvent}
+stage = Stage(CONSUMER, INPUTS)
 
 risk_mint = declare_mint_table()
 views = RiskViews(settings)
@@ -124,19 +122,6 @@ async def poll_perp_venue() -> None:
     await refresh_perp_venue(_venue)
 
 
-async def _decode(events: list[EventT]) -> list[tuple[EventT, str, Any]]:
-    """Decode each event by its topic; bad ones go to the dead-letter topic. Keeps offset order."""
-    by_topic: dict[str, list[EventT]] = {}
-    for ev in events:
-        by_topic.setdefault(_short[ev.message.topic], []).append(ev)
-    decoded: dict[int, tuple[EventT, str, Any]] = {}
-    for short, evs in by_topic.items():
-        batch: list[tuple[EventT, Any]] = await decode_batch(evs, INPUTS[short], CONSUMER)
-        for ev, msg in batch:
-            decoded[id(ev)] = (ev, short, msg)
-    return [decoded[id(ev)] for ev in events if id(ev) in decoded]
-
-
 @app.agent(source, name="risk_gate")
 async def risk_gate(stream: Any) -> None:
     for name in ("killswitch", "allocations", "positions", "orders", "fills", "order_updates"):
@@ -146,10 +131,7 @@ async def risk_gate(stream: Any) -> None:
     if settings.kafka.reorder_window_s > 0:
         await _run_reordered(stream)
         return
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
-        t0 = time.perf_counter()
-        await _process(await _decode(list(events)))
-        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+    await stage.run(stream, _handle)
 
 
 async def _run_reordered(stream: Any) -> None:
@@ -159,12 +141,11 @@ async def _run_reordered(stream: Any) -> None:
     held), so the as-of join never misses a fact only because its backlog was still being read."""
 
     async def decode(ev: Any) -> tuple[float, Any] | None:
-        short = _short[ev.message.topic]
-        ok: list[tuple[EventT, Any]] = await decode_batch([ev], INPUTS[short], CONSUMER)
-        return (ok[0][1].ts.timestamp(), ok[0][1]) if ok else None
+        msg = await stage.decode_one(ev)
+        return (msg.ts.timestamp(), msg) if msg is not None else None
 
     async def apply(items: list[Item]) -> None:
-        await _process([(it[5], _short[it[1]], it[4]) for it in items])
+        await stage.commit(await _handle([(it[5], _short[it[1]], it[4]) for it in items]))
 
     await run_reordered(
         stream,
@@ -176,19 +157,25 @@ async def _run_reordered(stream: Any) -> None:
     )
 
 
-async def _process(decoded: list[tuple[EventT, str, Any]]) -> None:
-    """Apply decoded inputs in order: facts into the mint's state, signals through the gate;
-    outputs sent and acknowledged by the broker before the states are written."""
-    states: dict[bytes, MintRiskState] = {}
-    changes: dict[bytes, tuple[EventT, bytes]] = {}
+async def _handle(decoded: list[Decoded]) -> Effects:
+    """The gate's processor on the mints' stored states; the mechanism sends, then writes."""
+    keys = {(ev.key if isinstance(ev.key, bytes) else msg.mint.encode()) for ev, _s, msg in decoded}
+    states = {k: decode_state(risk_mint.get(k)) for k in keys}
+    sends, changes = apply_gate(decoded, states)
+    return Effects(sends=sends, writes=[(risk_mint, changes)])
+
+
+def apply_gate(
+    decoded: list[Decoded], states: dict[bytes, MintRiskState]
+) -> tuple[list[Send], dict[bytes, tuple[EventT, bytes]]]:
+    """Apply decoded inputs in order to ``states`` (mint key -> state, changed in place): facts
+    into the mint's state, signals through the gate, each input at most once per offset. Returns
+    the outputs to send and the changed states (with the last event that changed each)."""
     touched: dict[bytes, EventT] = {}
-    sends = []
+    sends: list[Send] = []
     for ev, short, msg in decoded:
-        EVENTS_IN.labels(topic=short).inc()
         key = ev.key if isinstance(ev.key, bytes) else msg.mint.encode()
-        st = states.get(key)
-        if st is None:
-            st = states[key] = decode_state(risk_mint.get(key))
+        st = states[key]
         off = ev.message.offset
         if st.already_applied(short, off):
             continue
@@ -215,7 +202,7 @@ async def _process(decoded: list[tuple[EventT, str, Any]]) -> None:
                         mint=out.mint,
                     ),
                 )
-                sends.append(await topic("orders").send(key=key, value=encode(out)))
+                sends.append(("orders", key, encode(out)))
             elif isinstance(out, OrderRejection):
                 REJECTIONS.labels(rule=out.rule).inc()
                 log.info(
@@ -233,14 +220,10 @@ async def _process(decoded: list[tuple[EventT, str, Any]]) -> None:
                         mint=out.mint,
                     ),
                 )
-                sends.append(await topic("rejections").send(key=key, value=encode(out)))
+                sends.append(("rejections", key, encode(out)))
         st.mark_applied(short, off)
         touched[key] = ev
-    if sends:
-        await asyncio.gather(*sends)  # outputs durable before the state that says "done"
-    for key, ev in touched.items():
-        changes[key] = (ev, encode_state(states[key]))
-    await write_keys(risk_mint, changes)
+    return sends, {k: (ev, encode_state(states[k])) for k, ev in touched.items()}
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]
