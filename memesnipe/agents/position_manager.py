@@ -43,7 +43,6 @@ opened yet) is sent again, at most ``MAX_EXIT_RESENDS`` times per position.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -56,9 +55,10 @@ from typing import Any
 
 from faust.types import EventT
 
-from memesnipe.agents.batching import batches, dead_letter, decode_batch, source_id
+from memesnipe.agents.batching import dead_letter, source_id
 from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
+from memesnipe.agents.stage import Effects, Send, Stage, send_all
 from memesnipe.app import app, settings
 from memesnipe.core.exits import ExitDecision, ExitReason, ExitRules
 from memesnipe.core.position_book import (
@@ -88,7 +88,7 @@ from memesnipe.core.position_messages import (
 from memesnipe.core.positions import Position
 from memesnipe.core.trailing_stop import Direction
 from memesnipe.logs import ids
-from memesnipe.metrics import ASOF_FALLBACKS, BATCH_SECONDS, EVENTS_IN, PNL_REALIZED, SIGNALS
+from memesnipe.metrics import ASOF_FALLBACKS, EVENTS_IN, PNL_REALIZED, SIGNALS
 from memesnipe.streams.codec import DecodeError, decode_record, encode
 from memesnipe.streams.control import KillSwitch, StrategySpec
 from memesnipe.streams.market import DepthEvent, PriceEvent
@@ -100,7 +100,6 @@ from memesnipe.streams.trading import (
     Signal,
 )
 from memesnipe.tables.control import shared_kill_view
-from memesnipe.tables.partitioned import write_keys
 from memesnipe.tables.positions import position_books, position_exit_params
 
 log = logging.getLogger(__name__)
@@ -125,6 +124,10 @@ INPUTS: dict[str, type] = {
     "signals": Signal,
     "rejections": OrderRejection,
 }
+
+
+stage = Stage(CONSUMER, INPUTS)
+specs_stage = Stage(f"{CONSUMER}.specs", {"specs": StrategySpec}, latency=False)
 
 
 class RulesLookup:
@@ -177,7 +180,7 @@ def flatten_reason(kill: KillSwitch) -> str:
 class BatchResult:
     """What one batch produced: messages to send, books to write, inputs to dead-letter."""
 
-    sends: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # (topic short name, key, value)
+    sends: list[Send] = field(default_factory=list)  # (topic short name, key, value)
     changes: dict[bytes, tuple[EventT, bytes]] = field(default_factory=dict)
     dead: list[tuple[EventT, str]] = field(default_factory=list)
     realized: dict[str, int] = field(default_factory=dict)  # instance -> realized net PnL change
@@ -434,20 +437,10 @@ processor = PositionProcessor(
 )
 
 
-async def publish(sends: list[tuple[str, bytes, bytes]]) -> None:
-    """Send and wait until the broker has every message, before the books are written: a crash
-    between the two replays the batch into the same ids instead of losing an exit."""
-    futs = [await topic(name).send(key=k, value=v) for name, k, v in sends]
-    if futs:
-        await asyncio.gather(*futs)
-
-
 async def finish(res: BatchResult, events: Sequence[EventT]) -> None:
-    """Dead letters, then the outputs (acknowledged by the broker), then the books."""
-    for ev, reason in res.dead:
-        await dead_letter(ev, reason, CONSUMER)
-    await publish(res.sends)
-    await write_keys(position_books, res.changes)
+    """Dead letters, then the outputs (acknowledged by the broker), then the books the worker
+    still owns (``agents.stage``)."""
+    await stage.commit(Effects(dead=res.dead, sends=res.sends, writes=[(position_books, res.changes)]))
     for name in SOURCES:
         n = sum(1 for ev in events if SHORT_NAME.get(ev.message.topic) == name)
         if n:
@@ -463,10 +456,8 @@ async def manage_positions(stream: Any) -> None:
     if settings.kafka.reorder_window_s > 0:
         await _run_reordered(stream)
         return
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
-        t0 = time.perf_counter()
+    async for events in stage.batches(stream):
         await finish(processor.process(events), events)
-        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
 
 
 async def _run_reordered(stream: Any) -> None:
@@ -507,23 +498,22 @@ async def track_exit_params(stream: Any) -> None:
     """Each spec's ``params["exits"]`` into a GlobalTable every worker reads; bad ones are
     dead-lettered with the reason and the defaults stay in force for that strategy."""
     default = default_rules(settings.exits)
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        specs: list[tuple[EventT, StrategySpec]] = await decode_batch(
-            events, StrategySpec, f"{CONSUMER}.specs"
-        )
-        for ev, spec in specs:
+    async for events in specs_stage.batches(stream):
+        for ev, _short, spec in await specs_stage.decode(events):
             params = spec.params.get("exits") or {}
             try:
                 if not isinstance(params, dict):
                     raise ValueError(f"params['exits'] must be an object, got {type(params).__name__}")
                 default.with_overrides(params)
             except Exception as exc:  # a failing validator of any kind: defaults, dead letter
-                await dead_letter(ev, f"spec {spec.instance_id}: {exc}; default exits apply", CONSUMER)
+                await dead_letter(
+                    ev, f"spec {spec.instance_id}: {exc}; default exits apply", specs_stage.name
+                )
                 params = {}
             value = json.dumps(params, sort_keys=True).encode()
             key = spec.instance_id.encode()
             if position_exit_params.get(key) != value:
-                await write_keys(position_exit_params, {key: (ev, value)})
+                await specs_stage.write(position_exit_params, {key: (ev, value)})
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]
@@ -563,7 +553,7 @@ async def flatten_sweep() -> None:
         return
     books = [decode_book(v) for v in list(position_books.values()) if v]
     sigs = flatten_signals(books, kill)
-    await publish([("signals", s.mint.encode(), encode(s)) for s in sigs])
+    await send_all([("signals", s.mint.encode(), encode(s)) for s in sigs])
     for s in sigs:
         SIGNALS.labels(strategy=s.instance_id, intent="exit").inc()
     _swept.add(kill.ts.isoformat())
