@@ -3,7 +3,7 @@
 Sources, each feeding the pure keeper (core/watchlist.py):
 - the Solana websocket (``logsSubscribe`` of ``discovery.programs``, pump.fun by default), gaps
   backfilled over ``execution.rpc_url``: pump.fun create/create_v2, complete, migrate;
-  new Raydium (AMM v4, CPMM) and Meteora (DLMM, DAMM v2) pools when those programs are listed
+  new Raydium (AMM v4, CPMM), Meteora (DLMM, DAMM v2) and PumpSwap pools when those programs are listed
   (their logs say a pool was created; the creating transaction, fetched with getTransaction,
   says which: connectors/pools/); their NEW_MINT / NEW_POOL facts also go onto ``onchain``;
 - DexScreener latest token profiles and boosts (``discovery.dexscreener``);
@@ -45,7 +45,7 @@ from memesnipe.streams.watchlist import DiscoveryOrigin
 log = logging.getLogger(__name__)
 _RUG_KINDS = {OnChainKind.LP_REMOVE: "lp_remove", OnChainKind.DEV_SELL: "dev_sell"}
 _NEW_KINDS = {OnChainKind.NEW_MINT: DiscoveryOrigin.NEW_MINT, OnChainKind.NEW_POOL: DiscoveryOrigin.NEW_POOL}
-OWN_SOURCES = ("pump_fun:", "raydium_", "meteora_")
+OWN_SOURCES = ("pump_fun:", "pumpswap:", "raydium_", "meteora_")
 """Sources of the facts discovery itself publishes (already candidates when it published them)."""
 
 

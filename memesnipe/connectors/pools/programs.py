@@ -10,7 +10,7 @@ from memesnipe.connectors.meteora.pools import DAMM_V2_POOLS, DLMM_POOLS
 from memesnipe.connectors.pools.new_pool import Decoder
 from memesnipe.connectors.pools.state import PoolState
 from memesnipe.connectors.pump_fun.events import PUMP_AMM_PROGRAM
-from memesnipe.connectors.pump_fun.pool import pumpswap_state
+from memesnipe.connectors.pump_fun.pool import pumpswap_created_in_logs, pumpswap_new_pool, pumpswap_state
 from memesnipe.connectors.raydium.pools import (
     AMM_V4_PROGRAM,
     CPMM_PROGRAM,
@@ -37,10 +37,11 @@ CREATION: dict[str, PoolProgram] = {
         PoolProgram(CPMM_PROGRAM, cpmm_init_in_logs, cpmm_new_pool),
         PoolProgram(DLMM_POOLS.program, DLMM_POOLS.in_logs, DLMM_POOLS.new_pool),
         PoolProgram(DAMM_V2_POOLS.program, DAMM_V2_POOLS.in_logs, DAMM_V2_POOLS.new_pool),
+        PoolProgram(PUMP_AMM_PROGRAM, pumpswap_created_in_logs, pumpswap_new_pool),
     )
 }
-"""Program id -> its pool creation (new Raydium and Meteora pools; PumpSwap's come from pump.fun's
-migration event)."""
+"""Program id -> its pool creation: new Raydium and Meteora pools, and PumpSwap pools opened
+directly (pump.fun's migrations are also known from pump.fun's own migration event)."""
 
 DECODERS: dict[str, Decoder] = {p: c.decode for p, c in CREATION.items()}
 
