@@ -10,29 +10,28 @@ to the submitter, which sends the signed transaction and fills from the landed o
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 
 from faust.types import EventT
 
-from memesnipe.agents.batching import batches, dead_letter, decode_batch
 from memesnipe.agents.channels import topic
-from memesnipe.agents.router import send_updates, transition
-from memesnipe.app import app, settings
+from memesnipe.agents.router import transition, update_sends
+from memesnipe.agents.stage import Decoded, Effects, Stage
+from memesnipe.app import app
 from memesnipe.core.order_lifecycle import is_terminal, path_to
 from memesnipe.core.order_plan import Plan, fill_from_plan
 from memesnipe.core.paper_fill import PaperFillError
 from memesnipe.logs import ids
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, FILLS
+from memesnipe.metrics import FILLS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import OrderState, OrderUpdate
 from memesnipe.tables.orders import OrderRecord, dump, load_record, order_lifecycle
-from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
 
+stage = Stage("fills", {"exec_results": ExecutionResult})
 RESULT_TARGET = {
     ExecutionStatus.REFUSED: OrderState.REJECTED,
     ExecutionStatus.FAILED: OrderState.FAILED,
@@ -117,29 +116,32 @@ def paper_result(rec: OrderRecord, res: ExecutionResult) -> tuple[list[OrderUpda
 
 @app.agent(topic("exec_results"))
 async def paper_fills(stream: Any) -> None:
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
-        t0 = time.perf_counter()
-        EVENTS_IN.labels(topic="exec_results").inc(len(events))
-        decoded: list[tuple[EventT, ExecutionResult]] = await decode_batch(events, ExecutionResult, "fills")
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        records: dict[bytes, OrderRecord] = {}
-        for ev, res in decoded:
-            key = res.order_id.encode()
-            rec = records.get(key) or load_record(order_lifecycle.get(key))
-            if rec is None:
-                await dead_letter(ev, f"no order record for {res.order_id} (unknown request)", "fills")
-                continue
-            if not rec.paper:
-                continue  # the submitter owns live orders
-            updates, fill = paper_result(rec, res)
-            if not updates and fill is None:
-                continue
-            log_outcome(rec, res, fill)
-            await send_updates(rec.mint, list(updates))
-            if fill is not None:
-                await topic("fills").send(key=rec.mint.encode(), value=encode(fill))
-                FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
-            records[key] = rec
-            changes[key] = (ev, dump(rec))
-        await write_keys(order_lifecycle, changes)
-        BATCH_SECONDS.labels(stage="fills").observe(time.perf_counter() - t0)
+    await stage.run(stream, _handle)
+
+
+async def _handle(decoded: list[Decoded]) -> Effects:
+    """Each signer result applied to its paper order's record; a result for an unknown order
+    is dead-lettered; live orders are the submitter's."""
+    fx = Effects(dead=[], sends=[])
+    changes: dict[bytes, tuple[EventT, bytes]] = {}
+    records: dict[bytes, OrderRecord] = {}
+    for ev, _short, res in decoded:
+        key = res.order_id.encode()
+        rec = records.get(key) or load_record(order_lifecycle.get(key))
+        if rec is None:
+            fx.dead.append((ev, f"no order record for {res.order_id} (unknown request)"))
+            continue
+        if not rec.paper:
+            continue  # the submitter owns live orders
+        updates, fill = paper_result(rec, res)
+        if not updates and fill is None:
+            continue
+        log_outcome(rec, res, fill)
+        fx.sends += update_sends(rec.mint, list(updates))
+        if fill is not None:
+            fx.sends.append(("fills", rec.mint.encode(), encode(fill)))
+            FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
+        records[key] = rec
+        changes[key] = (ev, dump(rec))
+    fx.writes.append((order_lifecycle, changes))
+    return fx

@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from faust.types import EventT
 
-from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import topic
 from memesnipe.agents.routing import RouteFailed, Router, build_router
+from memesnipe.agents.stage import Effects, Send, Stage
 from memesnipe.app import app, settings
 from memesnipe.core.order_lifecycle import next_state
 from memesnipe.logs import ids
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, ORDERS
+from memesnipe.metrics import ORDERS
 from memesnipe.streams.auth import sign_request
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import decode, encode
@@ -45,12 +44,14 @@ from memesnipe.tables.orders import (
     order_lifecycle,
     router_market,
 )
-from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
 kill_view = shared_kill_view(settings)
 
 _router: Router | None = None
+stage = Stage("router", {"orders": Order})
+price_stage = Stage("router.price", {"price": PriceEvent}, latency=False)
+depth_stage = Stage("router.depth", {"depth": DepthEvent}, latency=False)
 
 
 def get_router() -> Router:
@@ -109,11 +110,10 @@ def new_record(order: Order, paper: bool) -> OrderRecord:
     )
 
 
-async def send_updates(mint: str, updates: list[OrderUpdate | None]) -> None:
+def update_sends(mint: str, updates: list[OrderUpdate | None]) -> list[Send]:
+    """The order updates to publish, keyed by mint (the order's partition)."""
     key = mint.encode()
-    for u in updates:
-        if u is not None:
-            await topic("order_updates").send(key=key, value=encode(u))
+    return [("order_updates", key, encode(u)) for u in updates if u is not None]
 
 
 def _ids(order: Order, **more: Any) -> dict[str, Any]:
@@ -144,10 +144,8 @@ async def route_orders(stream: Any) -> None:
     router = get_router()
     await topic("killswitch").maybe_declare()
     await kill_view.ensure_started()  # no order is judged before the kill switch is known
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
-        t0 = time.perf_counter()
-        EVENTS_IN.labels(topic="orders").inc(len(events))
-        decoded: list[tuple[EventT, Order]] = await decode_batch(events, Order, "router")
+    async for events in stage.batches(stream):
+        decoded: list[tuple[EventT, Order]] = [(ev, o) for ev, _s, o in await stage.decode(events)]
         changes: dict[bytes, tuple[EventT, bytes]] = {}
         todo: list[tuple[EventT, Order, OrderRecord, list[OrderUpdate | None]]] = []
         for ev, order in decoded:
@@ -189,17 +187,17 @@ async def route_orders(stream: Any) -> None:
                     extra=_ids(order, request_id=out.request_id),
                 )
             ups.append(update)
+        sends: list[Send] = []
         for ev, order, rec, updates in todo:
             # Outputs first, state second: after a crash in between the order is routed again,
             # with the same request id, which the signer refuses to sign twice.
-            await send_updates(order.mint, updates)
+            sends += update_sends(order.mint, updates)
             request = requests.get(order.order_id)
             if request is not None:
                 signed = msgspec.structs.replace(request, hmac=sign_request(request, settings.hmac_secret))
-                await topic("exec_requests").send(key=order.mint.encode(), value=encode(signed))
+                sends.append(("exec_requests", order.mint.encode(), encode(signed)))
             changes[order.order_id.encode()] = (ev, dump(rec))
-        await write_keys(order_lifecycle, changes)
-        BATCH_SECONDS.labels(stage="router").observe(time.perf_counter() - t0)
+        await stage.commit(Effects(sends=sends, writes=[(order_lifecycle, changes)]))
 
 
 _marks: DecodedCache[MarketMark] = DecodedCache("router_market", lambda raw: decode(raw, MarketMark))
@@ -208,7 +206,7 @@ routing path decodes its own copy, which an await in a live route must not see c
 
 
 async def _fold_marks(
-    inputs: list[tuple[EventT, bytes, Any]], apply: Callable[[MarketMark, Any], Any]
+    mark_stage: Stage, inputs: list[tuple[EventT, bytes, Any]], apply: Callable[[MarketMark, Any], Any]
 ) -> None:
     """Fold market events into their mints' marks and write each changed mark once."""
     marks: dict[bytes, MarketMark] = {}
@@ -228,25 +226,29 @@ async def _fold_marks(
     except BaseException:
         _marks.clear()  # a cached mark may be half-applied and not written
         raise
-    await write_keys(router_market, changes)
+    await mark_stage.write(router_market, changes)
 
 
 @app.agent(topic("price"))
 async def track_prices(stream: Any) -> None:
     """Price marks per mint for the paper model: every event into the bounded event-time history
     (the as-of join), the newest by event time as the latest mark."""
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        decoded: list[tuple[EventT, PriceEvent]] = await decode_batch(events, PriceEvent, "router.price")
-        await _fold_marks([(ev, p.mint.encode(), p) for ev, p in decoded], MarketMark.apply_price)
+    async for events in price_stage.batches(stream):
+        decoded = await price_stage.decode(events)
+        await _fold_marks(
+            price_stage, [(ev, p.mint.encode(), p) for ev, _s, p in decoded], MarketMark.apply_price
+        )
 
 
 @app.agent(topic("depth"))
 async def track_depth(stream: Any) -> None:
     """Depth snapshots per mint: every event into the bounded event-time history (the as-of
     join), the newest by event time as the latest depth."""
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        decoded: list[tuple[EventT, DepthEvent]] = await decode_batch(events, DepthEvent, "router.depth")
-        await _fold_marks([(ev, d.mint.encode(), d) for ev, d in decoded], MarketMark.apply_depth)
+    async for events in depth_stage.batches(stream):
+        decoded = await depth_stage.decode(events)
+        await _fold_marks(
+            depth_stage, [(ev, d.mint.encode(), d) for ev, _s, d in decoded], MarketMark.apply_depth
+        )
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import time
 from datetime import datetime
 from typing import Any
 
@@ -21,26 +20,26 @@ import msgspec
 from faust.types import EventT
 from solders.transaction import VersionedTransaction
 
-from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import topic
 from memesnipe.agents.fills import advance, log_outcome
-from memesnipe.agents.router import get_router, send_updates
+from memesnipe.agents.router import get_router, update_sends
+from memesnipe.agents.stage import Decoded, Effects, Stage
 from memesnipe.agents.submission import Outcome, Submission, Submitter
 from memesnipe.app import app, settings
 from memesnipe.connectors.errors import ProviderError
 from memesnipe.core.landed import LandedAmounts
 from memesnipe.core.order_lifecycle import is_terminal
 from memesnipe.core.order_plan import Plan, fill_from_plan
-from memesnipe.metrics import BATCH_SECONDS, FILLS, FILLS_PENDING, REALISED_SLIPPAGE_BPS
+from memesnipe.metrics import FILLS, FILLS_PENDING, REALISED_SLIPPAGE_BPS
 from memesnipe.settings import Mode
 from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import Fill, OrderState, OrderUpdate, Side, Venue
 from memesnipe.tables.orders import OrderRecord, dump, load_record, order_lifecycle
-from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
+stage = Stage("submitter", {"exec_results": ExecutionResult})
 OUTCOME_STATUS = {
     OrderState.LANDED: ExecutionStatus.LANDED,
     OrderState.FAILED: ExecutionStatus.FAILED,
@@ -268,30 +267,32 @@ def blockhash_of(signed_tx_b64: str) -> str:
 
 @app.agent(topic("exec_results"))
 async def submit_results(stream: Any) -> None:
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.latency_within_s):
-        t0 = time.perf_counter()
-        decoded: list[tuple[EventT, ExecutionResult]] = await decode_batch(
-            events, ExecutionResult, "submitter"
-        )
-        changes: dict[bytes, tuple[EventT, bytes]] = {}
-        records: dict[bytes, OrderRecord] = {}
-        for ev, res in decoded:
-            key = res.order_id.encode()
-            rec = records.get(key) or load_record(order_lifecycle.get(key))
-            if rec is None or rec.paper:
-                continue
-            updates, fill = await apply_live(rec, res)
-            if not updates and fill is None:
-                continue
-            log_outcome(rec, res, fill, "submitter")
-            await send_updates(rec.mint, list(updates))
-            if fill is not None:
-                await topic("fills").send(key=rec.mint.encode(), value=encode(fill))
-                FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
-            records[key] = rec
-            changes[key] = (ev, dump(rec))
-        await write_keys(order_lifecycle, changes)
-        BATCH_SECONDS.labels(stage="submitter").observe(time.perf_counter() - t0)
+    await stage.run(stream, _handle)
+
+
+async def _handle(decoded: list[Decoded]) -> Effects:
+    """Each signer or poll result applied to its live order's record (paper ones are the fills
+    agent's); the mechanism sends the updates and fills, then writes the records."""
+    fx = Effects()
+    changes: dict[bytes, tuple[EventT, bytes]] = {}
+    records: dict[bytes, OrderRecord] = {}
+    for ev, _short, res in decoded:
+        key = res.order_id.encode()
+        rec = records.get(key) or load_record(order_lifecycle.get(key))
+        if rec is None or rec.paper:
+            continue
+        updates, fill = await apply_live(rec, res)
+        if not updates and fill is None:
+            continue
+        log_outcome(rec, res, fill, "submitter")
+        fx.sends += update_sends(rec.mint, list(updates))
+        if fill is not None:
+            fx.sends.append(("fills", rec.mint.encode(), encode(fill)))
+            FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
+        records[key] = rec
+        changes[key] = (ev, dump(rec))
+    fx.writes.append((order_lifecycle, changes))
+    return fx
 
 
 def due(
