@@ -26,24 +26,23 @@ from aiokafka import TopicPartition
 from faust.types import EventT
 
 from memesnipe import metrics
-from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names, topic
+from memesnipe.agents.stage import Stage
 from memesnipe.app import app, settings
 from memesnipe.core.allocator import SharpeAllocator, StrategyStats, pick_returns
 from memesnipe.core.ledger import StrategyLedger
 from memesnipe.core.sharpe import rolling_sharpe
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import StrategyAllocation, StrategySpec
 from memesnipe.streams.ledger import LedgerMark
 from memesnipe.tables.ledger import LEDGER_TOPIC, dump, ledger_strategy, ledger_topic, load_strategy
-from memesnipe.tables.partitioned import write_keys
 from memesnipe.tables.views import GlobalView, bootstrap_servers, checked_latest_by_key
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "allocator"
+stage = Stage(CONSUMER, {"ledger": LedgerMark}, latency=False)
 R = settings.risk
 ALLOCATOR = SharpeAllocator(
     max_weight=R.max_strategy_weight,
@@ -160,10 +159,8 @@ async def allocator(stream: Any) -> None:
     await specs.view.start()
     await specs.view.wait_ready(120)
     _state["started"] = True
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        t0 = time.perf_counter()
-        EVENTS_IN.labels(topic="ledger").inc(len(events))
-        decoded: list[tuple[EventT, LedgerMark]] = await decode_batch(events, LedgerMark, CONSUMER)
+    async for events in stage.batches(stream):
+        decoded: list[tuple[EventT, LedgerMark]] = [(ev, m) for ev, _s, m in await stage.decode(events)]
         if not decoded:
             continue
         ledgers = _all_ledgers()
@@ -190,10 +187,9 @@ async def allocator(stream: Any) -> None:
             for inst, led in ledgers.items():
                 if led.advance(clock, R.capital_lamports, R.sharpe_window):
                     changed[inst.encode()] = last_ev
-        await write_keys(ledger_strategy, {k: (ev, dump(ledgers[k.decode()])) for k, ev in changed.items()})
+        await stage.write(ledger_strategy, {k: (ev, dump(ledgers[k.decode()])) for k, ev in changed.items()})
         if closed:
             await publish(ledgers, f"period {clock} opened")
-        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]

@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from faust.types import EventT
 
 from memesnipe import metrics
-from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import topic
+from memesnipe.agents.stage import Stage
 from memesnipe.app import app, settings
 from memesnipe.core.control import KILL_KEY_BYTES
 from memesnipe.core.ledger import MintPnl
 from memesnipe.core.portfolio import Portfolio
 from memesnipe.settings import Mode
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
 from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch
@@ -43,11 +41,11 @@ from memesnipe.tables.ledger import (
     portfolio,
 )
 from memesnipe.tables.wallet import WalletView
-from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "portfolio_monitor"
+stage = Stage(CONSUMER, {"ledger": LedgerMark}, latency=False)
 R = settings.risk
 kill_view = shared_kill_view(settings)
 wallet_view = WalletView.from_settings(settings) if settings.mode is Mode.LIVE else None
@@ -125,10 +123,8 @@ async def portfolio_monitor(stream: Any) -> None:
     await kill_view.ensure_started(120)
     if wallet_view is not None:
         _wallet_task.add(asyncio.ensure_future(_follow_wallet(wallet_view)))
-    async for events in batches(stream, settings.kafka.batch_size, settings.kafka.batch_within_s):
-        t0 = time.perf_counter()
-        EVENTS_IN.labels(topic="ledger").inc(len(events))
-        decoded: list[tuple[EventT, LedgerMark]] = await decode_batch(events, LedgerMark, CONSUMER)
+    async for events in stage.batches(stream):
+        decoded: list[tuple[EventT, LedgerMark]] = [(ev, m) for ev, _s, m in await stage.decode(events)]
         if not decoded:
             continue
         st = load_portfolio(portfolio.get(PORTFOLIO_KEY))
@@ -148,8 +144,7 @@ async def portfolio_monitor(stream: Any) -> None:
         st.hwm, st.equity, st.tripped = pf.hwm, pf.equity, pf.tripped
         metrics.PORTFOLIO_EQUITY.set(pf.equity)
         metrics.PORTFOLIO_DRAWDOWN.set(pf.drawdown)
-        await write_keys(portfolio, {PORTFOLIO_KEY: (decoded[-1][0], dump(st))})
-        BATCH_SECONDS.labels(stage=CONSUMER).observe(time.perf_counter() - t0)
+        await stage.write(portfolio, {PORTFOLIO_KEY: (decoded[-1][0], dump(st))})
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]
