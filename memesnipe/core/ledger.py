@@ -4,7 +4,8 @@ per-period returns the allocator's Sharpe is computed on (pure, event time).
 Two levels, matching the two Faust stages that keep them:
 
 - :class:`PositionPnl` (per strategy instance and mint, in the mint's partition): average-cost
-  accounting from fills (BUY/SHORT open, SELL/COVER reduce) and marks from price events.
+  accounting (``core.positions.reduce_at_average_cost``) from fills (BUY/SHORT open,
+  SELL/COVER reduce) and marks from price events.
   ``realized`` is cumulative for the (instance, mint) pair and never resets, net of every
   cost; ``unrealized`` is the open quantity at the latest mark against its basis.
 - :class:`StrategyLedger` (per instance, in the single-partition ledger stage): the latest
@@ -22,6 +23,7 @@ import math
 
 import msgspec
 
+from memesnipe.core.positions import reduce_at_average_cost
 from memesnipe.streams.base import LAMPORTS_PER_SOL
 
 OPEN_SIDES = {"buy": "long", "short": "short"}
@@ -61,13 +63,11 @@ class PositionPnl(msgspec.Struct, kw_only=True):
             self.qty += qty
             self.basis += notional
         elif side in REDUCE_SIDES:
-            q = min(qty, self.qty)
-            if q > 0:
-                released = self.basis * q // self.qty
-                pnl = notional * q // qty - released
-                self.realized += pnl if self.direction == "long" else -pnl
-                self.qty -= q
-                self.basis -= released
+            r = reduce_at_average_cost(self.qty, self.basis, 0, qty, notional, long=self.direction == "long")
+            if r.qty > 0:
+                self.realized += r.gross
+                self.qty -= r.qty
+                self.basis -= r.basis
             if self.qty == 0:
                 self.basis = 0
                 self.direction = ""

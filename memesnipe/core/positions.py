@@ -218,6 +218,41 @@ def validate_fill(fill: FillLike) -> None:
         raise FillError(f"fill {fill.fill_id}: price_sol must be > 0 for a fill of {fill.qty_tokens} tokens")
 
 
+@dataclass(frozen=True, slots=True)
+class Reduction:
+    """What reducing an open quantity at average cost releases and realizes (lamports)."""
+
+    qty: int  # tokens closed: at most the open quantity
+    excess: int  # tokens reduced beyond the open quantity (a fill whose opening we never saw)
+    basis: int  # basis released with the closed tokens
+    costs: int  # open (entry) costs released with them
+    gross: int  # realized gross PnL of the closed tokens: proceeds vs released basis
+
+
+def reduce_at_average_cost(
+    held: int, basis: int, open_costs: int, qty: int, notional: int, *, long: bool
+) -> Reduction:
+    """Average-cost accounting of one reducing fill of ``qty`` tokens for ``notional`` lamports
+    against ``held`` tokens carrying ``basis`` and ``open_costs``: the one place it is written
+    (the position manager's positions, the ledger's and the analytics' books all call it).
+
+    The closed share releases basis and costs pro rata (rounded down; a full close releases
+    all, so nothing is left behind); only the matched share of the proceeds counts. Gross PnL is
+    proceeds minus released basis for a long, released basis minus the cover's cost for a short.
+    """
+    closed = min(qty, held)
+    excess = qty - closed
+    if held > 0 and closed == held:
+        released_basis, released_costs = basis, open_costs
+    elif held > 0:
+        released_basis, released_costs = basis * closed // held, open_costs * closed // held
+    else:
+        released_basis = released_costs = 0
+    proceeds = notional if excess == 0 or qty == 0 else notional * closed // qty
+    gross = proceeds - released_basis if long else released_basis - proceeds
+    return Reduction(closed, excess, released_basis, released_costs, gross)
+
+
 def new_position(fill: FillLike, direction: Direction) -> Position:
     """An empty position opened by ``fill`` (apply the fill next)."""
     return Position(
@@ -256,25 +291,19 @@ def apply_fill(pos: Position, fill: FillLike) -> FillEffect:
         return FillEffect(action, q, 0, 0)
 
     # reduce
-    q = fill.qty_tokens
-    held = pos.qty
-    closed_qty = min(q, held)
-    excess = q - closed_qty
-    if held > 0 and closed_qty == held:
-        released_basis = pos.basis_lamports
-        released_costs = pos.open_costs_lamports
-    elif held > 0:
-        released_basis = pos.basis_lamports * closed_qty // held
-        released_costs = pos.open_costs_lamports * closed_qty // held
-    else:
-        released_basis = released_costs = 0
-    # proceeds for the tokens we actually held (the rest is reported as excess)
-    proceeds = fill.notional_lamports if excess == 0 or q == 0 else fill.notional_lamports * closed_qty // q
-    gross = proceeds - released_basis if pos.direction is Direction.LONG else released_basis - proceeds
-    costs = released_costs + cost
+    r = reduce_at_average_cost(
+        pos.qty,
+        pos.basis_lamports,
+        pos.open_costs_lamports,
+        fill.qty_tokens,
+        fill.notional_lamports,
+        long=pos.direction is Direction.LONG,
+    )
+    closed_qty, excess, gross = r.qty, r.excess, r.gross
+    costs = r.costs + cost
     pos.qty -= closed_qty
-    pos.basis_lamports -= released_basis
-    pos.open_costs_lamports -= released_costs
+    pos.basis_lamports -= r.basis
+    pos.open_costs_lamports -= r.costs
     pos.realized_gross_lamports += gross
     pos.realized_costs_lamports += costs
     closed = pos.qty == 0

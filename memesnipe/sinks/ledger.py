@@ -4,7 +4,8 @@ Method (documented for the report, the cockpit and Grafana):
 - A *book* is long (buy opens, sell closes: Jupiter spot) or short (short opens, cover
   closes: Drift perps). Each book keeps its open quantity, its cost basis (lamports paid for
   a long, received for a short) and the entry costs not yet assigned to a closed trade.
-- A closing fill is a *trade*. It closes ``q = min(fill qty, open qty)`` at the average cost:
+- A closing fill is a *trade*. It closes ``q = min(fill qty, open qty)`` at the average cost
+  (``core.positions.reduce_at_average_cost``, integer lamports as the position manager's):
   gross = proceeds of q - basis of q (long) or basis of q - price paid for q (short); the
   trade's costs = its own costs + the closed share of the entry costs; net = gross - costs.
   A close larger than the open quantity realizes only the matched part (the excess is
@@ -26,14 +27,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from memesnipe.core.positions import reduce_at_average_cost
+
 LONG_OPEN, LONG_CLOSE, SHORT_OPEN, SHORT_CLOSE = "buy", "sell", "short", "cover"
 
 
 @dataclass
 class Book:
+    """An open quantity with its basis and entry costs, in integer lamports (as a position)."""
+
     qty: int = 0
-    basis: float = 0.0
-    entry_costs: float = 0.0
+    basis: int = 0
+    entry_costs: int = 0
 
 
 @dataclass
@@ -146,27 +151,24 @@ class Ledger:
             book = self.books[(inst, mint, book_name)] = Book()
         if side in (LONG_OPEN, SHORT_OPEN):
             book.qty += qty
-            book.basis += notional
-            book.entry_costs += cost
+            book.basis += round(notional)
+            book.entry_costs += round(cost)
             return None
         if side not in (LONG_CLOSE, SHORT_CLOSE):
             raise ValueError(f"fill {fill_id!r}: unknown side {side!r}")
-        closed = min(qty, book.qty)
-        st.unmatched_qty += qty - closed
-        if closed <= 0:
+        r = reduce_at_average_cost(
+            book.qty, book.basis, book.entry_costs, qty, round(notional), long=side == LONG_CLOSE
+        )
+        st.unmatched_qty += r.excess
+        if r.qty <= 0:
             return None
-        frac = closed / book.qty
-        basis_out, entry_cost_out = book.basis * frac, book.entry_costs * frac
-        matched_notional = notional * closed / qty
-        gross = matched_notional - basis_out if side == LONG_CLOSE else basis_out - matched_notional
-        trade_costs = entry_cost_out + cost
+        gross = r.gross
+        trade_costs = r.costs + cost
         net = gross - trade_costs
-        book.qty -= closed
-        book.basis -= basis_out
-        book.entry_costs -= entry_cost_out
-        if book.qty == 0:
-            book.basis = book.entry_costs = 0.0
-        invested = basis_out + entry_cost_out
+        book.qty -= r.qty
+        book.basis -= r.basis
+        book.entry_costs -= r.costs
+        invested = r.basis + r.costs
         trade = Trade(inst, mint, ts, gross, trade_costs, net, net / invested if invested > 0 else 0.0)
         st.trades += 1
         st.wins += net > 0

@@ -10,7 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memesnipe.sinks.ledger import Ledger, daily_sharpe, max_drawdown, sharpe
+from memesnipe.core.ledger import PositionPnl
+from memesnipe.core.positions import Position, apply_fill, new_position
+from memesnipe.core.trailing_stop import Direction
+from memesnipe.sinks.ledger import Book, Ledger, daily_sharpe, max_drawdown, sharpe
 from memesnipe.streams import Side
 from tests.sinks.factories import SOL, T0, fill
 
@@ -50,7 +53,7 @@ def test_a_partial_close_uses_the_average_cost_and_its_share_of_entry_costs() ->
     assert trade is not None
     assert trade.gross == pytest.approx(SOL - 1.5 * SOL)  # sold at 1.0, average cost 1.5
     assert trade.costs == pytest.approx(2000 + 500)  # half of the 4000 entry costs + the exit's own
-    book = led.books[("momo-1", "MintA", "long")]
+    book = led.books.get(("momo-1", "MintA", "long"), Book())
     assert (
         book.qty == 1000
         and book.basis == pytest.approx(1.5 * SOL)
@@ -129,7 +132,7 @@ def test_costs_are_conserved_and_a_flat_book_realizes_proceeds_minus_basis(ops: 
         else:
             closed = min(qty, open_qty)
             orphan_costs += fee if closed == 0 else 0
-            sold_matched += notional * closed / qty
+            sold_matched += notional * closed // qty  # integer lamports, as a position's
             open_qty -= closed
         led.apply(row(f))
     book = led.books.get(("momo-1", "MintA", "long"))
@@ -169,3 +172,52 @@ def test_daily_sharpe_uses_the_last_equity_of_each_day() -> None:
     expected = sharpe([0.02, -0.02, 0.03], 365)
     assert daily_sharpe(pts, 100.0) == pytest.approx(expected, rel=1e-6)
     assert daily_sharpe(pts[:2], 100.0) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(1, 5_000), st.integers(1, 10 * SOL), st.integers(0, 10**7)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_analytics_the_ledger_and_the_positions_book_the_same_pnl(ops: list[Any]) -> None:
+    """One average-cost rule (``core.positions.reduce_at_average_cost``): the analytics ledger,
+    the ledger stage's ``PositionPnl`` and the position manager's ``Position`` realize the same
+    lamports from the same fills (sells with nothing open are skipped: only the analytics book
+    those, as unmatched)."""
+    led, pnl = Ledger(), PositionPnl()
+    pos: Position | None = None
+    gross = costs = net = 0  # over the positions, closed and open
+    for i, (is_buy, qty, notional, fee) in enumerate(ops):
+        if not is_buy and (pos is None or not pos.is_open):
+            continue
+        f = fill(
+            i, Side.BUY if is_buy else Side.SELL, qty=qty, notional=notional, swap_fee=fee, priority=0, tip=0
+        )
+        led.apply(row(f))
+        pnl.apply_fill(f.side.value, f.qty_tokens, f.notional_lamports, f.cost_lamports, 0.0)
+        if pos is None:
+            pos = new_position(f, Direction.LONG)
+        apply_fill(pos, f)
+        if not pos.is_open:
+            gross += pos.realized_gross_lamports
+            costs += pos.realized_costs_lamports
+            net += pos.realized_net_lamports
+            pos = None
+    book = led.books.get(("momo-1", "MintA", "long"), Book())
+    if pos is not None:
+        gross += pos.realized_gross_lamports
+        costs += pos.realized_costs_lamports
+        net += pos.realized_net_lamports - pos.open_costs_lamports
+        assert (book.qty, book.basis, book.entry_costs) == (
+            pos.qty,
+            pos.basis_lamports,
+            pos.open_costs_lamports,
+        )
+    else:
+        assert (book.qty, book.basis, book.entry_costs) == (0, 0, 0)
+    assert led.realized_gross == gross
+    assert sum(t.costs for t in led.trades) == costs
+    assert pnl.realized == net  # realized net of every cost, open costs included
