@@ -1,6 +1,7 @@
 """``memesnipe reconcile``: the books (positions topic) against the wallet on chain, on a schedule
 and after every fill; each reading goes to the ``reconciliations`` topic, a mismatch that holds
-over two readings is logged as an error and counted (memesnipe_reconcile_mismatches).
+over two readings is logged as an error and counted (memesnipe_reconcile_mismatches) and adopted
+into the books (adoption fills, reconciler/service.py).
 ``--once`` reads the positions topic to its end, reconciles once, prints it and exits 1 on a
 mismatch (no waiting for a second reading)."""
 
@@ -21,7 +22,9 @@ async def _once(settings: Settings, wallet: str) -> int:
     from memesnipe.reconciler.service import Reconciler
 
     rpc = SolanaRpcClient(settings.execution.rpc_url)
-    rec = Reconciler(settings, rpc, wallet, tolerance=settings.execution.reconcile_tolerance, confirmations=1)
+    rec = Reconciler(
+        settings, rpc, wallet, tolerance=settings.execution.reconcile_tolerance, confirmations=1, adopt=False
+    )  # one look: reports, never adopts on a single reading
     topic = settings.kafka.topic_prefix + "positions"
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()

@@ -5,10 +5,11 @@ fill that landed on chain while its position update is still on its way.
 
 The books then adopt the chain's numbers: for a persisted mismatch on a mint with no order in
 flight (order_updates: sent, signed, submitted, or landed with its fill still to come) and no
-adoption still to be applied, it sends the adoption fills (``core.reconcile.adoptions``) on
-``fills`` before the record that lists them; the position manager and the ledger book them like
-any fill. Cash: each record carries the wallet's SOL and its value (``equity_lamports``), which
-live equity, drawdown and the kill switch use (agents/portfolio_monitor).
+fill (an adoption's included) the books do not show yet, it sends the adoption fills
+(``core.reconcile.adoptions``) on ``fills`` before the record that lists them; the position
+manager and the ledger book them like any fill. Cash: each record carries the wallet's SOL and
+its value (``equity_lamports``), which live equity, drawdown and the kill switch use
+(agents/portfolio_monitor, tables/wallet.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from memesnipe import metrics
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.core.reconcile import (
-    ADOPTION_REASON,
     Holding,
     adoption_fill,
     adoptions,
@@ -69,6 +69,7 @@ class Reconciler:
     done: dict[str, None] = field(default_factory=dict)  # finished order ids (insertion-ordered)
     pending: dict[tuple[str, str], float] = field(default_factory=dict)  # adoption ts, not yet booked
     outbox: list[Fill] = field(default_factory=list)  # adoption fills to send before the record
+    pending_s: float = 600.0  # how long a fill not yet shown by the books holds its mint back
 
     def apply(self, value: bytes | None) -> None:
         """One positions record. A record it cannot read, whatever the exception, is skipped and
@@ -96,18 +97,18 @@ class Reconciler:
             del self.done[next(iter(self.done))]
 
     def apply_fill(self, value: bytes | None) -> None:
-        """A fill ends its order's flight; an adoption fill is pending until the books show it
-        (so a restarted reconciler does not adopt the same difference again)."""
+        """A fill ends its order's flight, and its position is pending until the books show it
+        (a position update reflecting a fill at or after its time): the chain moved, the books
+        not yet. Adoption fills too, so a restarted reconciler does not adopt a difference twice."""
         try:
             f = _fills.decode(value or b"")
         except Exception:  # the worker's stages dead-letter it
             return
         self._finish(f.order_id)
-        if f.reason.startswith(ADOPTION_REASON):
-            key, ts = (f.instance_id, f.mint), f.ts.timestamp()
-            p = self.positions.get(key)
-            if p is None or p.fill_ts is None or p.fill_ts.timestamp() < ts:
-                self.pending[key] = max(self.pending.get(key, 0.0), ts)
+        key, ts = (f.instance_id, f.mint), f.ts.timestamp()
+        p = self.positions.get(key)
+        if p is None or p.fill_ts is None or p.fill_ts.timestamp() < ts:
+            self.pending[key] = max(self.pending.get(key, 0.0), ts)
 
     def apply_update(self, key: bytes | None, value: bytes | None) -> None:
         """An order's transition (keyed by its mint): in flight until it ended or was filled."""
@@ -122,7 +123,10 @@ class Reconciler:
 
     def _adopt(self, bad: list[Holding], reading: str) -> tuple[list[AdoptionRow], list[str]]:
         """Adoption fills (into ``outbox``) for the persisted mismatches adoptable now."""
-        busy = set(self.in_flight.values()) | {m for (_i, m) in self.pending}
+        now_s = utcnow().timestamp()
+        # a fill the books never show (refused and dead-lettered) stops holding its mint back
+        waiting = {m for (_i, m), ts in self.pending.items() if now_s - ts < self.pending_s}
+        busy = set(self.in_flight.values()) | waiting
         ready = [h for h in bad if h.mint not in busy]
         why = [f"{h.mint}: an order or an adoption is in flight" for h in bad if h.mint in busy]
         if not self.adopt:

@@ -167,3 +167,53 @@ async def test_no_adoption_while_an_order_of_the_mint_is_in_flight_nor_twice(net
         assert isinstance(sent, Fill)
     finally:
         await rpc.aclose()
+
+
+async def test_a_fill_the_books_do_not_show_yet_holds_its_mint_back_until_shown_or_too_old(
+    net: LocalNet,
+) -> None:
+    """The entry landed and its fill is out (the order is no longer in flight) but the position
+    manager has not published the position: the chain holds tokens the books lack. No adoption
+    until the books show the fill; a fill they never show (refused) stops holding back after
+    ``pending_s``."""
+    from datetime import timedelta
+
+    from memesnipe.settings import load_settings
+    from memesnipe.streams.base import utcnow
+    from memesnipe.streams.trading import Fill, Intent, Side
+
+    me, mint = Keypair().pubkey(), Pubkey.new_unique()
+    with net.node.lock:
+        chain = net.node.chain
+        chain.fund(me, 10**9)
+        chain.add_pool(mint, decimals=6, sol_reserve=10**12, token_reserve=10**15)
+        chain.set_token_account(get_associated_token_address(me, mint), mint, me, 900)
+    rpc = SolanaRpcClient(net.rpc.url, rate_per_s=1000)
+    rec = Reconciler(load_settings(), rpc, str(me))
+    entry = Fill(
+        fill_id="f" * 32, order_id="f" * 32, instance_id="a", family="f", mint=str(mint), ts=utcnow(),
+        side=Side.BUY, intent=Intent.ENTRY, qty_tokens=400, notional_lamports=400, price_sol=1.0, paper=False,
+    )  # fmt: skip
+    try:
+        rec.apply(encode(pos("a", str(mint), 500)))  # an older position of the same instance
+        rec.apply_fill(encode(entry))  # the books (500) lack the fill's 400 for now
+        await rec.reconcile("fill")
+        held = await rec.reconcile("schedule")
+        assert [(h.books, h.chain) for h in held.mismatches] == [(500, 900)] and held.adopted == ()
+        shown = msgspec.structs.replace(pos("a", str(mint), 900, seq=1), fill_ts=entry.ts)
+        rec.apply(encode(shown))
+        assert rec.pending == {} and (await rec.reconcile("schedule")).mismatches == ()
+        # a fill the books never show: held back while recent, adoptable once older than pending_s
+        late = msgspec.structs.replace(
+            entry, fill_id="g" * 32, order_id="g" * 32, ts=entry.ts + timedelta(seconds=1)
+        )
+        rec.apply_fill(encode(late))
+        with net.node.lock:
+            chain.set_token_account(get_associated_token_address(me, mint), mint, me, 1_000)
+        await rec.reconcile("fill")
+        assert (await rec.reconcile("schedule")).adopted == ()
+        rec.pending = {k: ts - rec.pending_s - 60 for k, ts in rec.pending.items()}  # as if much later
+        ((delta, inst),) = [(a.delta, a.instance_id) for a in (await rec.reconcile("schedule")).adopted]
+        assert (delta, inst) == (100, "a")
+    finally:
+        await rpc.aclose()
