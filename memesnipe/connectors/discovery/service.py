@@ -33,6 +33,7 @@ from memesnipe.connectors.pools.programs import DECODERS, creations_in_logs
 from memesnipe.connectors.pools.transaction import TransactionShapeError
 from memesnipe.connectors.pump_fun.parse import parse_logs
 from memesnipe.connectors.runner import Connector, Fetched, csv_list
+from memesnipe.connectors.sol_usd import SolUsdFollower
 from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.connectors.solana_ws.client import LogsItem, SolanaWsClient, Subscription
 from memesnipe.connectors.watchlist import WatchlistFollower
@@ -118,6 +119,7 @@ class DiscoveryConnector(Connector):
             if d.dexscreener
             else None
         )
+        self.sol_follower = SolUsdFollower(settings)  # a new pool's opening liquidity in USD
         self.published = 0
 
     async def fetch(self) -> list[Fetched]:
@@ -153,13 +155,16 @@ class DiscoveryConnector(Connector):
             log.warning("discovery: transaction %s: %s", item.signature, exc)
             return []
         fallback = item.block_time or datetime.now(UTC)
+        sol = await self.sol_follower.current()
         out = []
         for p in pools:
             c = p.candidate(fallback)
-            ev = p.event(fallback)
+            ev = p.event(fallback, sol.at(p.ts or fallback))
             if c is not None:
                 self.watchlist.candidate(c)
             if ev is not None:
+                if ev.pool_liquidity_usd is not None:  # admission by liquidity need not wait
+                    self.watchlist.price(ev.mint, ev.ts, ev.pool_liquidity_usd, 0.0)
                 out.append(ev)
         return out
 
@@ -256,6 +261,7 @@ class DiscoveryConnector(Connector):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def aclose(self) -> None:
+        await self.sol_follower.aclose()
         await self.rpc.aclose()
         if self.dex is not None:
             await self.dex.aclose()

@@ -21,6 +21,7 @@ from memesnipe.streams.watchlist import DiscoveryOrigin
 USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
 QUOTE_MINTS = frozenset({SOL_MINT, USDC_MINT, USDT_MINT})
+QUOTE_DECIMALS = {SOL_MINT: 9, USDC_MINT: 6, USDT_MINT: 6}
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,17 @@ class NewPool:
             tq[0], ts, DiscoveryOrigin.NEW_POOL, self.source, ts, pool=self.pool, signature=self.signature
         )
 
-    def event(self, fallback: datetime) -> OnChainEvent | None:
+    def event(self, fallback: datetime, sol_usd: float | None = None) -> OnChainEvent | None:
+        """The NEW_POOL fact; its ``pool_liquidity_usd`` = 2 x the quote deposit when the
+        program told the deposit and the quote's USD price is known (SOL: ``sol_usd``)."""
         tq = self.token()
         if tq is None:
             return None
         token_side_a = tq[0] == self.mint_a
         tokens = self.amount_a if token_side_a else self.amount_b
         quote = self.amount_b if token_side_a else self.amount_a
+        px = sol_usd if tq[1] == SOL_MINT else 1.0
+        liq = None if quote is None or px is None else round(2 * quote / 10 ** QUOTE_DECIMALS[tq[1]] * px, 2)
         return OnChainEvent(
             mint=tq[0],
             ts=self.ts or fallback,
@@ -72,6 +77,7 @@ class NewPool:
             wallet=self.creator,
             amount_tokens=float(tokens or 0),
             amount_lamports=int(quote or 0) if tq[1] == SOL_MINT else 0,
+            pool_liquidity_usd=liq,
         )
 
 

@@ -141,6 +141,7 @@ async def test_a_new_raydium_pool_is_admitted_with_its_pool_and_its_reserves_bec
     ]
     (entry,) = [e for e in entries if e.status is WatchStatus.ACTIVE]
     assert (entry.mint, entry.pool, entry.origins) == (TOKEN, POOL, [DiscoveryOrigin.NEW_POOL])
+    assert entry.liquidity_usd == pytest.approx(2 * 19.01 * 200.0)  # known from its creation
 
     onchain = [
         decode(r.value, OnChainEvent) for r in await consume(env.bootstrap, env.topic("onchain"), min_count=2)
@@ -154,6 +155,7 @@ async def test_a_new_raydium_pool_is_admitted_with_its_pool_and_its_reserves_bec
     assert (
         new_pool.amount_lamports == PC and new_pool.wallet == "9m5gT3nYWeCLCJ7sHBmCP46KuMJptmYQsdxsZj7NgBZc"
     )
+    assert new_pool.pool_liquidity_usd == pytest.approx(2 * 19.01 * 200.0)  # its opening deposit
     assert facts, "the pools connector published no SAFETY fact"
     fact = facts[0]
     assert (fact.mint, fact.source) == (TOKEN, "raydium_amm_v4:pool")

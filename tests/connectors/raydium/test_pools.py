@@ -101,6 +101,9 @@ def test_the_token_is_the_non_sol_side_whichever_order_the_pool_has() -> None:
     assert ev.kind is OnChainKind.NEW_POOL and ev.mint == p.mint_b
     assert ev.amount_lamports == 79_005_361_670  # the SOL deposit (coin side here)
     assert ev.amount_tokens == 206_900_000_000_000
+    assert ev.pool_liquidity_usd is None  # no SOL price given: no USD
+    priced = p.event(NOW, sol_usd=200.0)
+    assert priced is not None and priced.pool_liquidity_usd == round(2 * 79.00536167 * 200.0, 2)
 
 
 def test_the_pool_becomes_a_new_pool_candidate_with_its_pool_address() -> None:
