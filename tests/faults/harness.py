@@ -23,8 +23,6 @@ from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
 from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.control import StrategyAllocation
@@ -34,6 +32,8 @@ from memesnipe.streams.trading import Fill, Intent, Order, OrderRejection, Posit
 from tests.faults.broker import PrivateBroker
 from tests.integration.pipeline import NON_BINDING_GLOBAL_LIMITS, prepare, simulated_events
 from tests.support.kafka import IsolatedEnv, Process, free_port
+from tests.support.settle import WORKER_INPUTS
+from tests.support.settle import settle as settled
 
 PREFIX = "faults."
 APP_ID = "faults"
@@ -338,63 +338,19 @@ class Injector:
 # Waiting for the end
 
 
-MARKET_TOPICS = ("price", "social", "depth", "bridge", "funding", "sol_price", "onchain")
 GROUP_INPUTS = {
     # topics each group must have consumed to the end (a worker left without partitions too)
-    APP_ID: (*MARKET_TOPICS, "signals", "orders", "exec_results", "fills", "rejections"),
+    APP_ID: WORKER_INPUTS,
     f"{APP_ID}-signer": ("exec_requests",),
     f"{APP_ID}-analytics": ("signals", "orders", "fills", "positions"),
 }
 
 
-async def _lags(env: IsolatedEnv, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> dict[str, int]:
-    """Records not yet committed per consumer group, over every partition of the topics it
-    commits and of the topics it must consume."""
-    out: dict[str, int] = {}
-    for group, inputs in GROUP_INPUTS.items():
-        committed = await admin.list_consumer_group_offsets(group)
-        topics = {tp.topic for tp in committed if tp.topic.startswith(PREFIX)} | {
-            env.topic(t) for t in inputs
-        }
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        ends = await consumer.end_offsets(tps) if tps else {}
-        out[group] = sum(
-            max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items()
-        )
-    return out
-
-
 async def settle(env: IsolatedEnv, *, idle_s: float, timeout_s: float) -> dict[str, int]:
     """Wait until no topic of the run grows for ``idle_s`` and the workers, the signer and the
     sink have committed everything they consume."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=env.bootstrap, enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap)
-    await consumer.start()
-    await admin.start()
-    try:
-        topics = sorted(t for t in await consumer.topics() if t.startswith(PREFIX))
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        last: dict[TopicPartition, int] = {}
-        since = time.monotonic()
-        deadline = since + timeout_s
-        lags: dict[str, int] = {}
-        while time.monotonic() < deadline:
-            await asyncio.sleep(1.0)
-            ends = await consumer.end_offsets(tps)
-            if ends != last:
-                last, since = ends, time.monotonic()
-                continue
-            try:
-                lags = await _lags(env, consumer, admin)
-            except KafkaError as exc:  # a coordinator moving or loading: ask again
-                log(f"lags: {exc!r}")
-                continue
-            if time.monotonic() - since >= idle_s and not any(lags.values()):
-                return lags
-        raise TimeoutError(f"the pipeline did not settle within {timeout_s:.0f}s (lags {lags})")
-    finally:
-        await consumer.stop()
-        await admin.close()
+    groups = {g: [env.topic(t) for t in inputs] for g, inputs in GROUP_INPUTS.items()}
+    return await settled(env.bootstrap, groups, topics_prefix=PREFIX, idle_s=idle_s, timeout_s=timeout_s)
 
 
 # ---------------------------------------------------------------------------------------------

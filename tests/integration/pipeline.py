@@ -15,6 +15,7 @@ from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.market import MarketEvent
 from memesnipe.streams.trading import Fill, Order, OrderRejection, Signal
 from tests.support.kafka import IsolatedEnv, Process, consume, create_topics, start_worker
+from tests.support.settle import WORKER_INPUTS, settle
 
 START = datetime(2026, 4, 6, 0, 0, tzinfo=UTC)
 
@@ -50,9 +51,16 @@ class Outputs:
     raw: dict[str, list[Any]]
 
 
-async def collect(env: IsolatedEnv, *, min_fills: int = 1, timeout_s: float = 120.0) -> Outputs:
-    """Wait until fills stop arriving, then read every output topic from the beginning."""
-    await consume(env.bootstrap, env.topic("fills"), min_count=min_fills, timeout_s=timeout_s, idle_s=8.0)
+async def collect(
+    env: IsolatedEnv, *, min_fills: int = 1, timeout_s: float = 120.0, group: str = ""
+) -> Outputs:
+    """Wait for ``min_fills`` fills and until the worker's consumer group (default: the env's
+    app id) has committed all its inputs and no topic grows, then read every output topic from
+    the beginning. (Fills stopping is not the end: on a loaded machine the strategy runner may
+    still be working through the market events after the last fill.)"""
+    await consume(env.bootstrap, env.topic("fills"), min_count=min_fills, timeout_s=timeout_s, idle_s=2.0)
+    worker_group = {group or env.app_id: [env.topic(t) for t in WORKER_INPUTS]}
+    await settle(env.bootstrap, worker_group, topics_prefix=env.prefix, idle_s=5.0, timeout_s=timeout_s)
     raw = {}
     for t in ("signals", "orders", "rejections", "fills"):
         raw[t] = await consume(env.bootstrap, env.topic(t), timeout_s=30.0, idle_s=2.0)

@@ -96,7 +96,7 @@ async def test_backtest_and_the_replay_command_give_the_same_signals_and_fills(i
     try:
         replay.wait_for("copied", timeout_s=120)
         out = dataclasses.replace(env, prefix=env.prefix + "replay-par.")
-        got = await collect(out, min_fills=len(expected.fills))
+        got = await collect(out, min_fills=len(expected.fills), group=f"{env.app_id}-replay-par")
     finally:
         replay.stop()
     assert "done" in replay.output()  # SIGTERM stopped it (and its children) cleanly
