@@ -6,7 +6,9 @@ Per pool and cycle: getAccountInfo(pool, base64) -> the owner program's layout
 (:data:`~memesnipe.connectors.pools.programs.STATE`) -> getMultipleAccounts(jsonParsed) of its two
 vaults and LP mint. SOL-quoted pools are priced with the ``sol_price`` topic's SOL/USD of the
 same moment (no SOL price: the LP fact alone). A pool whose account or vaults do not read as
-documented is dead-lettered with the reason; the other pools go on.
+documented is dead-lettered with the reason; the other pools go on. A pool of a program whose
+layout we do not read (Meteora's, for now) is skipped, logged once: nothing wrong with it.
+Polled every ``connectors.safety_interval_s``, like the other safety facts.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def pool_state(pool: str, account: Any) -> PoolState:
         raise ParseError(PROVIDER, f"pool {pool}: {exc}") from None
 
 
+def _owner(account: Any) -> str | None:
+    value = account.get("value") if isinstance(account, dict) else None
+    owner = value.get("owner") if isinstance(value, dict) else None
+    return owner if isinstance(owner, str) else None
+
+
 class PoolReservesConnector(Connector):
     name = "pools"
     topic = "onchain"
@@ -68,6 +76,7 @@ class PoolReservesConnector(Connector):
         self.follower = follower or WatchlistFollower(settings)
         self.sol_follower = sol or SolUsdFollower(settings)
         self.sol = SolUsd()
+        self.unsupported: dict[str, str] = {}  # pool -> its owner program, skipped
 
     async def pools(self) -> dict[str, str]:
         """mint -> pool of the watchlist's ACTIVE entries that have one."""
@@ -80,8 +89,15 @@ class PoolReservesConnector(Connector):
         b64 = {"encoding": "base64", "commitment": "confirmed"}
         parsed = {"encoding": "jsonParsed", "commitment": "confirmed"}
         for mint, pool in (await self.pools()).items():
+            if pool in self.unsupported:
+                continue
             try:
                 account = await self.client.call("getAccountInfo", [pool, b64])
+                owner = _owner(account)
+                if owner is not None and owner not in STATE:
+                    self.unsupported[pool] = owner
+                    log.info("pools %s (%s): owner %s, a layout we do not read; skipped", pool, mint, owner)
+                    continue
                 try:
                     st = pool_state(pool, account)
                 except ParseError:

@@ -136,3 +136,57 @@ def test_without_a_recent_sol_price_the_lp_fact_still_goes_out() -> None:
     conn.sol.price = None
     (ev,) = conn.parse(item(base64_account(AMM_V4_PROGRAM, amm_info(4 * 10**9)), VAULTS))
     assert ev.pool_liquidity_usd is None and ev.lp_locked_pct == 75.0
+
+
+@pytest.mark.integration
+async def test_pools_of_a_program_we_do_not_read_are_skipped_not_dead_lettered(isolated_env: Any) -> None:
+    from memesnipe.connectors.meteora.pools import DLMM_PROGRAM
+    from memesnipe.connectors.publisher import Publisher
+    from memesnipe.streams.watchlist import DiscoveryOrigin, WatchlistEntry, WatchStatus
+    from tests.support.kafka import create_topics
+
+    await create_topics(isolated_env, ["watchlist", "sol_price"])
+    settings = isolated_env.settings()
+    dlmm_mint, dlmm_pair = (
+        "DLMMmint1111111111111111111111111111111111",
+        "LbPair11111111111111111111111111111111111111",
+    )
+    async with Publisher(settings) as pub:
+        for mint, pool in ((TOKEN, POOL), (dlmm_mint, dlmm_pair)):
+            entry = WatchlistEntry(
+                mint=mint,
+                ts=NOW,
+                status=WatchStatus.ACTIVE,
+                origins=[DiscoveryOrigin.NEW_POOL],
+                first_seen=NOW,
+                pool=pool,
+            )
+            await pub.publish("watchlist", mint, entry)
+        await pub.flush()
+    asked: list[str] = []
+
+    def rpc(req: httpx.Request) -> httpx.Response:
+        body = json.loads(req.content)
+        asked.append(f"{body['method']}:{body['params'][0]}")
+        if body["method"] == "getAccountInfo":
+            owner, data = (
+                (AMM_V4_PROGRAM, amm_info(4 * 10**9))
+                if body["params"][0] == POOL
+                else (DLMM_PROGRAM, bytes(900))
+            )
+            result: Any = base64_account(owner, data)
+        else:
+            result = VAULTS
+        return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"], "result": result})
+
+    conn = PoolReservesConnector(settings, transport=httpx.MockTransport(rpc))
+    try:
+        first = await conn.fetch()
+        second = await conn.fetch()
+    finally:
+        await conn.aclose()
+    assert [f.key for f in first] == [TOKEN] and [f.key for f in second] == [TOKEN]
+    assert asked.count(f"getAccountInfo:{dlmm_pair}") == 1  # learnt once, then not asked again
+    assert conn.unsupported == {dlmm_pair: DLMM_PROGRAM}
+    (ev,) = conn.parse(first[0])
+    assert ev.mint == TOKEN and ev.lp_locked_pct == 75.0
