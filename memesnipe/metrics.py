@@ -181,3 +181,30 @@ WALLET_EQUITY = Gauge(
     "memesnipe_wallet_equity_lamports",
     "Live: the wallet's value at the last reconciliation (SOL + tokens at the books' mark)",
 )
+
+# Bounds of per-key state (#13): each bounded collection reports its size, each as-of history
+# its evictions. The stages call these (e.g. once per batch, for the keys they wrote).
+STATE_ENTRIES = Gauge(
+    "memesnipe_state_entries",
+    "Entries in a bounded per-key state: the largest value written lately, or the table's records",
+    ["state"],
+)
+ASOF_EVICTIONS = Gauge(
+    "memesnipe_asof_evictions",
+    "Entries evicted from an as-of history since the process started (core.asof)",
+    ["history"],
+)
+
+
+def report_state_size(state: str, entries: int) -> None:
+    """Set the size of one bounded state, e.g. ``report_state_size("position_book", book.entries())``
+    or ``report_state_size("order_lifecycle", tables.orders.lifecycle_size())``."""
+    STATE_ENTRIES.labels(state=state).set(entries)
+
+
+def report_asof_evictions() -> None:
+    """Publish every as-of history's eviction count (``core.asof.registry``)."""
+    from memesnipe.core.asof import registry
+
+    for name, history in registry.items():
+        ASOF_EVICTIONS.labels(history=name).set(history.evicted)

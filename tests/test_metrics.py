@@ -24,3 +24,18 @@ def test_metric_names_follow_prometheus_conventions():
     counters = [m for m in REGISTRY.collect() if m.name.startswith("memesnipe_") and m.type == "counter"]
     for m in counters:  # prometheus_client adds _total to counter samples
         assert all(s.name.endswith(("_total", "_created")) for s in m.samples)
+
+
+def test_state_sizes_and_asof_evictions_are_reported():
+    from operator import itemgetter
+
+    from memesnipe.core.asof import AsOfHistory
+
+    h = AsOfHistory("test.metrics", itemgetter(0), keep=1)
+    xs: list[tuple[float]] = []
+    for t in (1.0, 2.0, 3.0):
+        h.add(xs, (t,))
+    metrics.report_asof_evictions()
+    assert metrics.ASOF_EVICTIONS.labels(history="test.metrics")._value.get() == 2
+    metrics.report_state_size("position_book", 17)
+    assert metrics.STATE_ENTRIES.labels(state="position_book")._value.get() == 17

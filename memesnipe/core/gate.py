@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from memesnipe.core.asof import AsOfHistory, newest_lost
+from memesnipe.core.bounded import remember
 from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.ids import order_id
 from memesnipe.core.perp_venue import PERP_VENUE_DOWN, VenueStatus, degrade_reason
@@ -42,6 +43,10 @@ DEPTH_HISTORY = 32
 """Depth snapshots kept per mint for the as-of join (newest by event time)."""
 SAFETY_HISTORY = 16
 """Safety-fact changes kept per mint for the as-of join (newest by event time)."""
+PERP_INDEX_KEEP = 64
+"""Strategy instances whose Drift market is remembered per mint (``MintRiskState.perp_index``,
+the least recently used forgotten). Only a fallback: a cover takes its market from the held
+position first; an instance is forgotten only after 64 others shorted the same token since."""
 SAFETY_FIELDS = SAFETY_FACTS
 DEPTH: AsOfHistory[tuple[float, float]] = AsOfHistory("risk_gate.depth", itemgetter(0), DEPTH_HISTORY)
 """The gate's depth history (``MintRiskState.depth_hist``, with ``depth_curves`` alongside)."""
@@ -100,7 +105,7 @@ class MintRiskState(msgspec.Struct, kw_only=True):
     lp_locked_pct: float | None = None
     top10_holder_pct: float | None = None
     safety_ts: float = 0.0
-    perp_index: dict[str, int] = {}  # instance_id -> Drift market of its short on this mint
+    perp_index: dict[str, int] = {}  # instance_id -> Drift market of its short (PERP_INDEX_KEEP)
     depth_hist: list[tuple[float, float]] = []
     depth_lost_ts: float | None = None
     safety_hist: list[SafetyChange] = []
@@ -135,6 +140,16 @@ class MintRiskState(msgspec.Struct, kw_only=True):
             if base:
                 self.safety_base = base
                 self.safety_lost_ts = self.safety_ts
+
+    def entries(self) -> int:
+        """Entries of this mint's bounded collections (for the state-size metric)."""
+        return (
+            len(self.seen)
+            + len(self.perp_index)
+            + len(self.depth_hist)
+            + len(self.safety_hist)
+            + len(self.safety_base)
+        )
 
     def already_applied(self, topic: str, offset: int) -> bool:
         return offset <= self.offsets.get(topic, -1)
@@ -307,7 +322,7 @@ class RiskGate:
             )
         assert decision.venue is not None
         if sig.side is Side.SHORT and perp is not None:
-            st.perp_index[sig.instance_id] = perp
+            remember(st.perp_index, sig.instance_id, perp, PERP_INDEX_KEEP)
         order = Order(
             order_id=oid,
             signal_id=sig.signal_id,

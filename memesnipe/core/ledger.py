@@ -23,6 +23,7 @@ import math
 
 import msgspec
 
+from memesnipe.core.bounded import remember
 from memesnipe.core.positions import reduce_at_average_cost
 from memesnipe.streams.base import LAMPORTS_PER_SOL
 
@@ -92,8 +93,27 @@ class MintPnl(msgspec.Struct, array_like=True):
     seq: int
 
 
+MINTS_KEEP = 256
+"""Mints a strategy's ledger keeps with their latest mark, per book (own, shadow); beyond it the
+least recently marked flat mint (no unrealized PnL) is retired (see :class:`StrategyLedger`)."""
+RETIRED_KEEP = 4096
+"""Retired mints whose last mark is remembered, per book (the least recently retired forgotten)."""
+
+
 class StrategyLedger(msgspec.Struct, kw_only=True):
-    """One strategy's PnL by mint and its closed per-period returns."""
+    """One strategy's PnL by mint and its closed per-period returns.
+
+    Bounded: ``mints`` (and ``shadow_mints``) hold at most ``MINTS_KEEP`` entries, most recently
+    marked last. Beyond that, the least recently marked *flat* mint is retired: its PnL (all
+    realized) moves into ``retired_pnl`` and its last mark into ``retired`` (at most
+    ``RETIRED_KEEP``), so the sums do not change. A mark of a retired mint is judged against
+    that last mark: a stale or re-sent one (``seq`` not higher; the ledger stage re-sends
+    the same ``seq`` after a crash) is ignored, a newer one brings the mint back (its realized
+    PnL is cumulative, so the retired amount is taken out again). Open mints are never retired.
+    The one case the bound gives up: a mint marked again after ``RETIRED_KEEP`` other mints
+    retired since it would count its earlier realized PnL twice; memecoin strategies rarely
+    return to a token, and never after thousands of others.
+    """
 
     mints: dict[str, MintPnl] = {}
     period: int = -1  # index of the open period (ts // period_s); -1 before the first mark
@@ -103,15 +123,20 @@ class StrategyLedger(msgspec.Struct, kw_only=True):
     shadow_mints: dict[str, MintPnl] = {}
     shadow_close_pnl: int = 0
     shadow_returns: list[float] = []
+    retired_pnl: int = 0
+    retired: dict[str, MintPnl] = {}
+    shadow_retired_pnl: int = 0
+    shadow_retired: dict[str, MintPnl] = {}
 
     @property
     def shadow_pnl(self) -> int:
         """Own PnL plus the shadow book's: what the strategy would have made unallocated too."""
-        return self.pnl + sum(p.realized + p.unrealized for p in self.shadow_mints.values())
+        shadow = sum(p.realized + p.unrealized for p in self.shadow_mints.values())
+        return self.pnl + shadow + self.shadow_retired_pnl
 
     @property
     def realized(self) -> int:
-        return sum(p.realized for p in self.mints.values())
+        return sum(p.realized for p in self.mints.values()) + self.retired_pnl
 
     @property
     def unrealized(self) -> int:
@@ -119,7 +144,11 @@ class StrategyLedger(msgspec.Struct, kw_only=True):
 
     @property
     def pnl(self) -> int:
-        return sum(p.realized + p.unrealized for p in self.mints.values())
+        return sum(p.realized + p.unrealized for p in self.mints.values()) + self.retired_pnl
+
+    def entries(self) -> int:
+        """Entries of the bounded maps (for the state-size metric)."""
+        return len(self.mints) + len(self.shadow_mints) + len(self.retired) + len(self.shadow_retired)
 
     def advance(self, period: int, capital: int, keep: int) -> int:
         """Close every period before ``period``; returns how many closed."""
@@ -156,13 +185,37 @@ class StrategyLedger(msgspec.Struct, kw_only=True):
         capital: int,
         keep: int,
         shadow: bool = False,
+        mints_keep: int = MINTS_KEEP,
     ) -> bool:
         """Apply one mark (closing periods first); False for a stale or duplicate mark.
         ``shadow``: a mark of the shadow book (``core.shadow``), kept apart from the own PnL."""
         self.advance(int(ts // period_s), capital, keep)
-        book = self.shadow_mints if shadow else self.mints
-        cur = book.get(mint)
-        if cur is not None and seq <= cur.seq:
+        book, retired = (self.shadow_mints, self.shadow_retired) if shadow else (self.mints, self.retired)
+        cur = book.pop(mint, None)
+        if cur is None and (old := retired.get(mint)) is not None:
+            if seq <= old.seq:
+                return False  # a stale or re-sent mark of a retired mint
+            del retired[mint]
+            self._add_retired(shadow, -(old.realized + old.unrealized))
+        elif cur is not None and seq <= cur.seq:
+            book[mint] = cur  # unchanged (re-inserted: the order is by last mark)
             return False
         book[mint] = MintPnl(realized, unrealized, seq)
+        if len(book) > mints_keep:
+            self._retire(book, retired, shadow)
         return True
+
+    def _retire(self, book: dict[str, MintPnl], retired: dict[str, MintPnl], shadow: bool) -> None:
+        """Retire the least recently marked flat mint (none if every one is open)."""
+        mint = next((k for k, p in book.items() if p.unrealized == 0), None)
+        if mint is None:
+            return
+        p = book.pop(mint)
+        self._add_retired(shadow, p.realized + p.unrealized)
+        remember(retired, mint, p, RETIRED_KEEP)
+
+    def _add_retired(self, shadow: bool, pnl: int) -> None:
+        if shadow:
+            self.shadow_retired_pnl += pnl
+        else:
+            self.retired_pnl += pnl

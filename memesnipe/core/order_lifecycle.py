@@ -11,6 +11,9 @@ replayed input cannot move an order twice. Anything else is refused with
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from memesnipe.streams.trading import OrderState
 
 TERMINAL: frozenset[OrderState] = frozenset(
@@ -92,3 +95,31 @@ def path_to(current: OrderState, target: OrderState) -> list[OrderState]:
                 nxt.append([*path, s])
         frontier = nxt
     raise IllegalTransition(current, target)
+
+
+TERMINAL_RETENTION_S = 8 * 86_400.0
+"""How long the record of a terminal order stays in ``order_lifecycle`` after its last change.
+
+The record is the router's replay guard: an order whose id has a record is never routed again.
+So a record may go only once its order id can no longer come back. An order id comes back only
+by re-reading a record that carries it: the order itself (the orders topic, redelivered after a
+crash or a rebalance, or re-read after an offset reset or a replay), or the signal it was decided
+from (the signals topic; ids derive from the signal, ``core.ids.order_id``). Both topics keep a
+record for their ``retention.ms`` (Kafka's default: 7 days; memesnipe sets none), so a record
+kept one day longer than that outlives every copy of its id. Orders that are not terminal are
+never swept (they are still moving). A shorter topic retention allows a shorter setting; a longer
+one (or a replay from the recorder's Parquet files into the live topics) needs a longer one."""
+
+
+def expired_terminal(
+    records: Iterable[tuple[str, OrderState, datetime]],
+    now: datetime,
+    retention_s: float = TERMINAL_RETENTION_S,
+) -> list[str]:
+    """The ids, among ``(order_id, state, updated_at)``, of terminal orders unchanged for longer
+    than ``retention_s``: their records can be deleted (see :data:`TERMINAL_RETENTION_S`)."""
+    return [
+        oid
+        for oid, state, updated in records
+        if state in TERMINAL and (now - updated).total_seconds() > retention_s
+    ]

@@ -39,6 +39,7 @@ from operator import attrgetter, itemgetter
 import msgspec
 
 from memesnipe.core.asof import AsOfHistory, newest_lost
+from memesnipe.core.bounded import remember
 from memesnipe.core.exits import ExitDecision, ExitReason, ExitRules, check_exit
 from memesnipe.core.positions import (
     SIDE_EFFECT,
@@ -71,6 +72,11 @@ MARK_HISTORY_S = 600.0
 that (in event time, relative to the marks already consumed) falls back to no replay. Live,
 fills trail marks by seconds; a max-speed replay compresses hours into seconds, so a replay sets
 ``exits.mark_history_s`` to its span (docs/EVENT_TIME.md)."""
+PERP_MARKETS_KEEP = 64
+"""Strategy instances whose Drift market is remembered per mint (``MintBook.perp_markets``, the
+least recently used forgotten). A short's position keeps its own market once opened; this only
+bridges a short entry signal to its fill, so an instance is forgotten only if 64 others shorted
+the token in between."""
 RUG_HISTORY = 8
 """Rug signals remembered per mint (the newest by event time), so a late input sees the rug as
 of its own event time."""
@@ -215,7 +221,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
     recent_fill_ids: list[str] = []
     rug_reason: str = ""  # legacy (books stored before rug_hist): migrated on load
     rug_ts_s: float = 0.0
-    perp_markets: dict[str, int] = {}  # instance_id -> Drift perp market of its short entries
+    perp_markets: dict[str, int] = {}  # instance_id -> Drift market of its shorts (PERP_MARKETS_KEEP)
     clock_s: float = 0.0  # latest event time of the token's market inputs (marks, signals)
     mark_hist: list[MarkRecord] = []  # recent marks by event time (see MARK_HISTORY*)
     marks_missing_s: float = -1.0
@@ -241,6 +247,19 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
             if not self.rug_hist:
                 self.rug_hist = [(self.rug_ts_s, self.rug_reason)]
             self.rug_reason, self.rug_ts_s = "", 0.0
+
+    def entries(self) -> int:
+        """Entries of this book's bounded collections (for the state-size metric)."""
+        return (
+            len(self.positions)
+            + len(self.recent_fill_ids)
+            + len(self.perp_markets)
+            + len(self.mark_hist)
+            + len(self.depth_hist)
+            + len(self.rug_hist)
+            + len(self.exit_after_fill)
+            + len(self.exit_resends)
+        )
 
     # -- exactly-once bookkeeping -------------------------------------------------------
     def is_applied(self, topic: str, offset: int) -> bool:
@@ -562,7 +581,7 @@ class MintBook(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     def note_perp_market(self, instance_id: str, perp_market_index: int) -> None:
         """Remember the Drift market of a short entry signal (fills do not carry it)."""
-        self.perp_markets[instance_id] = perp_market_index
+        remember(self.perp_markets, instance_id, perp_market_index, PERP_MARKETS_KEEP)
         pos = self.positions.get(position_key(instance_id, Direction.SHORT))
         if pos is not None and pos.perp_market_index is None:
             pos.perp_market_index = perp_market_index

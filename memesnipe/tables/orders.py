@@ -14,6 +14,7 @@ Values are msgspec-encoded bytes (raw serializers), decoded only when a key is t
 
 from __future__ import annotations
 
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -21,6 +22,7 @@ import msgspec
 
 from memesnipe.app import app, settings
 from memesnipe.core.asof import AsOfHistory, newest_lost
+from memesnipe.core.order_lifecycle import TERMINAL_RETENTION_S, expired_terminal
 from memesnipe.streams.base import UtcDatetime
 from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.trading import DepthStamp, Intent, OrderState, Side, Venue
@@ -50,6 +52,16 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     history: list[str] = []
     order_ts: UtcDatetime | None = None  # the order's event time: a paper fill happens "then"
     depth: DepthStamp | None = None  # the order's depth stamp, carried into its paper fill
+
+    def __post_init__(self) -> None:
+        # One entry per state change and a state never repeats, so the lifecycle's longest
+        # path bounds the history already; the cap guards against a writer that appends more.
+        if len(self.history) > HISTORY_KEEP:
+            self.history = [self.history[0], *self.history[-(HISTORY_KEEP - 1) :]]
+
+
+HISTORY_KEEP = 16
+"""Entries kept in ``OrderRecord.history`` (the first, then the newest), applied on load."""
 
 
 PRICE_HISTORY = 64
@@ -158,6 +170,22 @@ class MarketMark(msgspec.Struct, kw_only=True):
     def depth_asof(self, ts: float) -> tuple[bool, DepthPoint | None]:
         """As :meth:`price_asof`, for depth snapshots."""
         return DEPTHS.asof(self.depth_hist, ts, self.depth_lost_ts)
+
+
+def expired_records(now: datetime, retention_s: float = TERMINAL_RETENTION_S) -> list[bytes]:
+    """Keys of this worker's ``order_lifecycle`` records of terminal orders older than the
+    retention (``core.order_lifecycle.TERMINAL_RETENTION_S`` says why that is safe): the caller
+    deletes them through its stage (a table write), e.g. from the submitter's periodic sweep."""
+    recs = [r for r in (load_record(raw) for raw in list(order_lifecycle.values())) if r is not None]
+    return [
+        oid.encode()
+        for oid in expired_terminal(((r.order_id, r.state, r.updated_at) for r in recs), now, retention_s)
+    ]
+
+
+def lifecycle_size() -> int:
+    """Records held in this worker's partitions of ``order_lifecycle`` (for the size metric)."""
+    return len(order_lifecycle)
 
 
 def load_record(raw: bytes | None) -> OrderRecord | None:

@@ -66,3 +66,38 @@ def test_returns_equal_pnl_increments_over_capital_and_keep_bounds_history() -> 
     led.advance(50, CAP, 20)
     expected = np.diff(np.concatenate([[0], pnl])) / CAP
     assert led.returns == pytest.approx(expected[-20:].tolist(), rel=1e-12)
+
+
+def mark(led: StrategyLedger, mint: str, realized: int, unrealized: int, seq: int, **kw: object) -> bool:
+    return led.apply(mint, realized, unrealized, seq, 10.0, period_s=3600, capital=10**9, keep=8, **kw)  # type: ignore[arg-type]
+
+
+def test_the_ledger_keeps_a_bounded_number_of_mints_without_changing_its_pnl() -> None:
+    led = StrategyLedger()
+    for i in range(10):
+        assert mark(led, f"m{i}", realized=100 * i, unrealized=0, seq=1, mints_keep=4)
+    mark(led, "open", realized=-5, unrealized=70, seq=1, mints_keep=4)
+    assert len(led.mints) == 4 and "open" in led.mints  # an open mint is never retired
+    assert led.pnl == sum(100 * i for i in range(10)) - 5 + 70
+    assert led.realized == sum(100 * i for i in range(10)) - 5
+    assert led.entries() == len(led.mints) + len(led.retired)
+
+
+def test_a_retired_mints_resent_mark_is_ignored_and_a_newer_one_brings_it_back() -> None:
+    led = StrategyLedger()
+    for i in range(4):
+        mark(led, f"m{i}", realized=1_000, unrealized=0, seq=5, mints_keep=2)
+    assert "m0" in led.retired and "m0" not in led.mints
+    assert not mark(led, "m0", realized=1_000, unrealized=0, seq=5, mints_keep=2)  # re-sent after a crash
+    assert led.pnl == 4_000
+    assert mark(led, "m0", realized=1_500, unrealized=200, seq=6, mints_keep=2)  # cumulative realized
+    assert led.pnl == 3 * 1_000 + 1_500 + 200
+    assert "m0" in led.mints and "m0" not in led.retired
+
+
+def test_the_shadow_book_is_bounded_apart_from_the_own_book() -> None:
+    led = StrategyLedger()
+    for i in range(5):
+        mark(led, f"s{i}", realized=10, unrealized=0, seq=1, mints_keep=2, shadow=True)
+    assert len(led.shadow_mints) == 2 and led.pnl == 0
+    assert led.shadow_pnl == 50

@@ -65,3 +65,23 @@ def test_stale_detects_late_messages():
     assert is_stale(S.SUBMITTED, S.SIGNED)
     assert is_stale(S.LANDED, S.SUBMITTED)
     assert not is_stale(S.SIGNED, S.SUBMITTED)
+
+
+def test_only_terminal_orders_past_the_retention_may_be_deleted():
+    from datetime import UTC, datetime, timedelta
+
+    from memesnipe.core.order_lifecycle import TERMINAL_RETENTION_S, expired_terminal
+
+    now = datetime(2026, 1, 10, tzinfo=UTC)
+    old = now - timedelta(seconds=TERMINAL_RETENTION_S + 1)
+    recent = now - timedelta(seconds=TERMINAL_RETENTION_S - 1)
+    records = [
+        ("landed-old", S.LANDED, old),
+        ("rejected-old", S.REJECTED, old),
+        ("landed-recent", S.LANDED, recent),
+        ("submitted-old", S.SUBMITTED, old),  # still moving: never swept however old
+        ("routed-old", S.ROUTED, old),
+    ]
+    assert expired_terminal(records, now) == ["landed-old", "rejected-old"]
+    # the retention outlives Kafka's default topic retention (7 days): no copy of the id is left
+    assert TERMINAL_RETENTION_S > 7 * 86_400
