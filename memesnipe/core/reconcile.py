@@ -27,13 +27,15 @@ SPOT_SIDES = frozenset({Side.BUY, Side.SELL})
 
 
 def latest_positions(updates: Iterable[PositionUpdate]) -> dict[tuple[str, str], PositionUpdate]:
-    """The latest update per (instance, mint): by ``seq`` (the position manager's own order),
-    then by event time for updates without one."""
+    """The latest update per (instance, mint), in the order read (one mint's updates share a
+    partition, so that is the position manager's order): a position reopened after a close
+    starts its ``seq`` again and wins; within one position, by ``seq`` then event time, so a
+    replayed older update of it changes nothing."""
     out: dict[tuple[str, str], PositionUpdate] = {}
     for u in updates:
         key = (u.instance_id, u.mint)
         prev = out.get(key)
-        if prev is None or (u.seq, u.ts) >= (prev.seq, prev.ts):
+        if prev is None or u.position_id != prev.position_id or (u.seq, u.ts) >= (prev.seq, prev.ts):
             out[key] = u
     return out
 

@@ -42,6 +42,16 @@ def test_the_latest_update_wins_by_sequence_then_time() -> None:
     assert latest_positions(ups)[("a", "M")].qty_tokens == 7
 
 
+def test_a_position_reopened_after_a_close_wins_though_its_sequence_starts_again() -> None:
+    import msgspec
+
+    closed = msgspec.structs.replace(pos("a", "M", 0, seq=3, open_=False, dt=5), position_id="p1")
+    reopened = msgspec.structs.replace(pos("a", "M", 40, seq=1, dt=4), position_id="p2")
+    assert latest_positions([closed, reopened])[("a", "M")].qty_tokens == 40
+    replayed = msgspec.structs.replace(pos("a", "M", 30, seq=0, dt=9), position_id="p2")
+    assert latest_positions([closed, reopened, replayed])[("a", "M")].qty_tokens == 40
+
+
 def test_books_hold_open_spot_longs_summed_over_instances() -> None:
     latest = latest_positions(
         [
