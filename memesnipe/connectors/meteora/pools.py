@@ -14,7 +14,11 @@ Sources:
   @ a3d3827f (2026-06-03), ``programs/cp-amm/src/instructions/initialize_pool/*.rs``: the account
   structs of ``initialize_pool``, ``initialize_customizable_pool`` and
   ``initialize_pool_with_dynamic_config`` (the repository publishes no IDL file; discriminators
-  follow Anchor's rule, sha256("global:<name>")[:8]).
+  follow Anchor's rule, sha256("global:<name>")[:8]). Its ``Pool`` account (``state/pool.rs``,
+  zero-copy, 8 + 1104 bytes; ``PoolFeesStruct`` is 160): mints at 168/200, vaults at 232/264,
+  ``liquidity`` u128 at 360, protocol fees owed at 392/400, ``sqrt_price`` (Q64.64) at 456,
+  ``permanent_lock_liquidity`` u128 at 552, ``token_a_amount``/``token_b_amount`` at 680/688 and
+  ``layout_version`` at 696 (version 0 does not track those two amounts).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from memesnipe.connectors.pools.anchor import instruction_discriminator, log_name
 from memesnipe.connectors.pools.logs import program_logs
 from memesnipe.connectors.pools.new_pool import NewPool
+from memesnipe.connectors.pools.state import PoolState, account_discriminator, key, need, u64, u128
 from memesnipe.connectors.pools.transaction import Instruction
 
 DLMM_PROGRAM = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -73,3 +78,20 @@ class _AnchorPools:
 
 DLMM_POOLS = _AnchorPools(DLMM_PROGRAM, DLMM, DLMM_INITS)
 DAMM_V2_POOLS = _AnchorPools(DAMM_V2_PROGRAM, DAMM_V2, DAMM_V2_INITS)
+
+
+DAMM_V2_POOL_SIZE = 8 + 1104
+
+
+def damm_v2_state(pool: str, data: bytes) -> PoolState:
+    need(data, DAMM_V2_POOL_SIZE, f"{DAMM_V2} Pool {pool}", account_discriminator("Pool"))
+    liquidity, locked = u128(data, 360), u128(data, 552)
+    tracked = data[696] >= 1
+    return PoolState(
+        DAMM_V2, pool,
+        mint_a=key(data, 168), mint_b=key(data, 200), vault_a=key(data, 232), vault_b=key(data, 264),
+        fees_a=u64(data, 392), fees_b=u64(data, 400),
+        reserve_a=u64(data, 680) if tracked else None, reserve_b=u64(data, 688) if tracked else None,
+        sqrt_price_x64=u128(data, 456),
+        locked_liquidity_pct=round(min(100.0, 100.0 * locked / liquidity), 4) if liquidity > 0 else None,
+    )  # fmt: skip

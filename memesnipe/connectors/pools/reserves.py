@@ -4,15 +4,18 @@ Inputs are the pool's state (:mod:`state`, decoded from the pool account) and a 
 ``jsonParsed`` reading of [vault a, vault b, LP mint] (https://solana.com/docs/rpc/http/getmultipleaccounts;
 token accounts as ``parsed.info.tokenAmount``, the mint as ``parsed.info.supply``/``decimals``).
 
-- Reserves: a vault's balance minus the fees the program holds in it for someone else.
-- ``pool_liquidity_usd`` = 2 x the quote side's reserve in USD (a constant-product pool holds equal
-  value on both sides); SOL is priced at SOL/USD of the same moment (None when unknown: no fact
-  rather than a wrong one), USDC/USDT at 1.
+- Reserves: the program's own reserve count when it keeps one (Meteora DAMM v2), else a vault's
+  balance minus the fees the program holds in it for someone else.
+- ``pool_liquidity_usd``: a constant-product pool holds equal value on both sides, so 2 x the
+  quote side's reserve; a concentrated pool (its price in its state) is its quote reserve plus its
+  token reserve at the pool's price. SOL is priced at SOL/USD of the same moment (None when
+  unknown: no fact rather than a wrong one), USDC/USDT at 1.
 - ``lp_locked_pct`` = the share of the LP the program issued that no holder can redeem: issued
   (``lp_supply`` in the pool's state) minus what the LP mint still has in circulation (burned LP
   leaves the mint's supply, and Raydium's never-minted initial lock is in the issued count), in %.
   LP held in a locker program is still in circulation: this fact counts burns only (RugCheck's
-  ``lpLockedPct`` counts lockers too).
+  ``lpLockedPct`` counts lockers too). A pool without an LP mint (DAMM v2: positions) reports
+  the share of its liquidity permanently locked, from its state.
 
 The result is one SAFETY fact message per pool reading, source ``<dex>:pool``, at the reading's time.
 """
@@ -102,6 +105,27 @@ def quote_usd(mint: str, sol_usd: float | None) -> float | None:
     return 1.0 if mint in USD_STABLES else None
 
 
+def _reserve(own: int | None, bal: TokenBalance | None, fees: int) -> int | None:
+    if own is not None:
+        return own
+    return None if bal is None else max(0, bal.amount - fees)
+
+
+def _quote_value(s: PoolState, r: PoolReading, a_quote: bool) -> float | None:
+    """The pool's value in raw units of its quote side; None when a reading is missing."""
+    ra, rb = _reserve(s.reserve_a, r.vault_a, s.fees_a), _reserve(s.reserve_b, r.vault_b, s.fees_b)
+    quote_raw = ra if a_quote else rb
+    if quote_raw is None:
+        return None
+    if s.sqrt_price_x64 is None:
+        return 2.0 * quote_raw  # constant product: equal value on both sides
+    token_raw = rb if a_quote else ra
+    if token_raw is None or s.sqrt_price_x64 <= 0:
+        return None
+    price_b_per_a = (s.sqrt_price_x64 / 2**64) ** 2
+    return quote_raw + (token_raw / price_b_per_a if a_quote else token_raw * price_b_per_a)
+
+
 def pool_event(r: PoolReading, ts: datetime, sol_usd: float | None) -> OnChainEvent | None:
     """The SAFETY fact message of one reading; None when the pool names no single token."""
     s = r.state
@@ -109,18 +133,19 @@ def pool_event(r: PoolReading, ts: datetime, sol_usd: float | None) -> OnChainEv
     if a_quote == b_quote:
         return None
     token = s.mint_b if a_quote else s.mint_a
-    quote_bal, quote_fees = (r.vault_a, s.fees_a) if a_quote else (r.vault_b, s.fees_b)
+    quote_bal = r.vault_a if a_quote else r.vault_b
     liq = None
-    if quote_bal is not None:
+    value = _quote_value(s, r, a_quote)
+    if quote_bal is not None and value is not None:
         px = quote_usd(quote_bal.mint, sol_usd)
         if px is not None:
-            reserve = max(0, quote_bal.amount - quote_fees) / 10**quote_bal.decimals
-            liq = round(2.0 * reserve * px, 2)
+            liq = round(value / 10**quote_bal.decimals * px, 2)
+    locked = s.locked_liquidity_pct
     return OnChainEvent(
         mint=token,
         ts=ts,
         source=f"{s.dex}:pool",
         kind=OnChainKind.SAFETY,
         pool_liquidity_usd=liq,
-        lp_locked_pct=lp_burned_pct(s.lp_supply, r.lp_supply_now),
+        lp_locked_pct=locked if locked is not None else lp_burned_pct(s.lp_supply, r.lp_supply_now),
     )

@@ -27,6 +27,13 @@ class PoolState:
     lp_supply: int | None = None  # LP the program has issued (burns by holders do not lower it)
     fees_a: int = 0  # held in vault_a but owed as fees
     fees_b: int = 0
+    # concentrated pools: the program's own reserve count (else vault - fees), the price of a in
+    # b in raw units as a Q64.64 square root (else the pool holds equal value on both sides), and
+    # the share of liquidity locked for good (these pools have no LP mint to compare with)
+    reserve_a: int | None = None
+    reserve_b: int | None = None
+    sqrt_price_x64: int | None = None
+    locked_liquidity_pct: float | None = None
 
 
 def account_discriminator(name: str) -> bytes:
@@ -40,6 +47,10 @@ def key(data: bytes, offset: int) -> str:
 
 def u64(data: bytes, offset: int) -> int:
     return int(struct.unpack_from("<Q", data, offset)[0])
+
+
+def u128(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 16], "little")
 
 
 def need(data: bytes, size: int, what: str, disc: bytes | None = None) -> None:

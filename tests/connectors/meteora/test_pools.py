@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,13 +17,19 @@ from memesnipe.connectors.meteora.pools import (
     DLMM_INITS,
     DLMM_POOLS,
     DLMM_PROGRAM,
+    damm_v2_state,
 )
 from memesnipe.connectors.pools.anchor import instruction_discriminator
 from memesnipe.connectors.pools.new_pool import new_pools
 from memesnipe.connectors.pools.programs import DECODERS, creations_in_logs
+from memesnipe.connectors.pools.reserves import pool_event, reading
+from memesnipe.connectors.pools.state import PoolLayoutError, account_discriminator
 from memesnipe.connectors.pools.transaction import Instruction
+from memesnipe.connectors.solana_rpc.schemas import MultipleAccountsResult
 from memesnipe.streams.base import SOL_MINT
 from tests.connectors.pools.encoding import b58encode as _b58
+from tests.connectors.pools.layout import offsets, pack
+from tests.connectors.pools.rpc_shapes import multiple, token_account
 
 FIX = Path(__file__).parents[2] / "fixtures" / "meteora"
 DLMM_IDL = json.loads((FIX / "dlmm_idl_init.json").read_text())
@@ -86,3 +95,59 @@ def test_anchor_logs_say_a_pair_was_created_only_from_the_program_itself() -> No
 
 def ix_disc() -> bytes:
     return instruction_discriminator("initialize_lb_pair")  # valid tag, too few accounts
+
+
+# --- DAMM v2 pool state: reserves, price and permanently locked liquidity ------------------
+
+TOKEN = "B4qKiQd97nBgME2c6GwRwYWRCCuw7WzqmxzCHaQMpump"
+VA, VB = "4ECdmvNnYV69mz2znBmzLUGueaKsSbJL3a7svwtiGJbB", "7apsA8t7nqLFJi5uMQtoijt4x1FxY85s4jjyj4zcQwDY"
+NOW = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+
+
+def damm_layout() -> dict[str, tuple[int, str]]:
+    sizes = {m.group(1): int(m.group(2)) for a in DAMM_SRC["const_asserts"]
+             if (m := re.match(r"const_assert_eq!\((\w+)::INIT_SPACE, (\d+)\);", a))}  # fmt: skip
+    nested = {"PoolFeesStruct": sizes["PoolFeesStruct"], "RewardInfo": sizes["RewardInfo"],
+              "PoolMetrics": DAMM_SRC["pool_metrics_fields"], "NUM_REWARDS": 2}  # fmt: skip
+    lay = offsets(DAMM_SRC["pool_fields"], nested, start=8)
+    assert lay["<size>"][0] == 8 + sizes["Pool"]  # the layout adds up to the source's own assert
+    return lay
+
+
+def damm_pool(**values: object) -> bytes:
+    base = {"token_a_mint": TOKEN, "token_b_mint": SOL_MINT, "token_a_vault": VA, "token_b_vault": VB}
+    return pack(damm_layout(), {**base, **values}, prefix=account_discriminator("Pool"))
+
+
+# a token at 0.0001 SOL: raw b per raw a = 0.0001 x 10^9 / 10^6 = 0.1, as a Q64.64 square root
+SQRT_PRICE = int(math.sqrt(0.1) * 2**64)
+
+
+def vaults(a: int, b: int) -> MultipleAccountsResult:
+    return MultipleAccountsResult.model_validate(
+        multiple(token_account(TOKEN, a, 6), token_account(SOL_MINT, b, 9))
+    )
+
+
+def test_damm_v2_pool_liquidity_values_its_token_side_at_the_pools_price_and_reads_its_locked_share() -> None:
+    data = damm_pool(liquidity=8 * 10**20, permanent_lock_liquidity=6 * 10**20, sqrt_price=SQRT_PRICE,
+                     token_a_amount=10**12, token_b_amount=100 * 10**9, layout_version=1)  # fmt: skip
+    st = damm_v2_state("pool", data)
+    assert (st.mint_a, st.mint_b, st.vault_a, st.vault_b, st.lp_mint) == (TOKEN, SOL_MINT, VA, VB, "")
+    assert st.locked_liquidity_pct == 75.0
+    # vaults hold more (LP fees owed to positions): the pool's own reserve count is what it trades on
+    ev = pool_event(reading(st, vaults(2 * 10**12, 150 * 10**9)), NOW, sol_usd=200.0)
+    assert ev is not None and ev.source == "meteora_damm_v2:pool" and ev.mint == TOKEN
+    assert ev.pool_liquidity_usd == pytest.approx((100 + 10**6 * 0.0001) * 200.0)  # 100 SOL + 1M tokens
+    assert ev.lp_locked_pct == 75.0
+
+
+def test_a_damm_v2_pool_of_layout_0_is_valued_from_its_vaults_net_of_protocol_fees() -> None:
+    data = damm_pool(liquidity=10**20, sqrt_price=SQRT_PRICE, protocol_b_fee=10**9, layout_version=0,
+                     token_a_amount=123, token_b_amount=456)  # fmt: skip
+    st = damm_v2_state("pool", data)
+    assert (st.reserve_a, st.reserve_b, st.locked_liquidity_pct) == (None, None, 0.0)
+    ev = pool_event(reading(st, vaults(10**12, 101 * 10**9)), NOW, sol_usd=200.0)
+    assert ev is not None and ev.pool_liquidity_usd == pytest.approx(200 * 200.0)
+    with pytest.raises(PoolLayoutError, match="discriminator"):
+        damm_v2_state("pool", bytes(8) + data[8:])

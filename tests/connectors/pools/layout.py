@@ -14,23 +14,28 @@ from solders.pubkey import Pubkey
 _SCALAR = {"u8": 1, "bool": 1, "u16": 2, "u64": 8, "i64": 8, "u128": 16, "Pubkey": 32, "pubkey": 32}
 
 
-def size_of(kind: str, nested: Mapping[str, Sequence[Sequence[str]]]) -> int:
+Nested = Mapping[str, Any]
+"""Type name -> its field list, or its size in bytes (from a ``const_assert`` of the source),
+or, for an array length constant, its value."""
+
+
+def size_of(kind: str, nested: Nested) -> int:
     if kind in _SCALAR:
         return _SCALAR[kind]
-    m = re.fullmatch(r"\[(\w+); (\d+)\]", kind)
+    m = re.fullmatch(r"\[(\w+); (\w+)\]", kind)
     if m:
-        return _SCALAR[m.group(1)] * int(m.group(2))
-    return sum(size_of(k, nested) for _, k in nested[kind])
+        n = m.group(2)
+        return size_of(m.group(1), nested) * (int(n) if n.isdigit() else int(nested[n]))
+    spec = nested[kind]
+    return spec if isinstance(spec, int) else sum(size_of(k, nested) for _, k in spec)
 
 
-def offsets(
-    fields: Sequence[Sequence[str]], nested: Mapping[str, Sequence[Sequence[str]]], start: int = 0
-) -> dict[str, tuple[int, str]]:
+def offsets(fields: Sequence[Sequence[str]], nested: Nested, start: int = 0) -> dict[str, tuple[int, str]]:
     """field name (nested ones too) -> (offset, kind)."""
     out: dict[str, tuple[int, str]] = {}
     pos = start
     for name, kind in fields:
-        if kind in nested:
+        if kind in nested and not isinstance(nested[kind], int):
             out.update(offsets(nested[kind], nested, pos))
         out[name] = (pos, kind)
         pos += size_of(kind, nested)
@@ -50,6 +55,8 @@ def pack(layout: Mapping[str, tuple[int, str]], values: Mapping[str, Any], prefi
             struct.pack_into("<H", buf, off, value)
         elif kind == "u64":
             struct.pack_into("<Q", buf, off, value)
+        elif kind == "u128":
+            buf[off : off + 16] = int(value).to_bytes(16, "little")
         else:
             raise AssertionError(kind)
     return bytes(buf)
