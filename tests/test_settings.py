@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -120,3 +123,17 @@ def test_the_router_reads_the_signers_public_key_from_settings_only(monkeypatch,
     monkeypatch.setenv("MEMESNIPE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MEMESNIPE_SIGNER__PUBKEY", WALLET)  # the old spelling, through settings
     assert signer_pubkey(load_settings()) == WALLET
+
+
+def test_no_module_reads_a_memesnipe_variable_past_the_settings() -> None:
+    """Every MEMESNIPE_ variable goes through the models (validated, documented, in .env.example)."""
+    read = re.compile(r"os\.(?:environ\.get|getenv)\(\s*[\"']MEMESNIPE_|os\.environ\[\s*[\"']MEMESNIPE_")
+    root = Path(__file__).resolve().parents[1] / "memesnipe"
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py")
+        if path.name != "settings.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if read.search(line)
+    ]
+    assert not offenders, offenders
