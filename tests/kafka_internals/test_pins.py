@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import tomllib
 import uuid
-import weakref
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -86,7 +85,6 @@ def test_as_current_event_is_what_faust_reads_as_the_current_event() -> None:
     with events.as_current_event(ev):  # type: ignore[arg-type]
         assert current_event() is ev, _recheck("faust-streaming")
     assert current_event() is None
-    weakref.ref(ev)
 
 
 @pytest.fixture
