@@ -106,8 +106,10 @@ async def run_reordered(
             log.info("%s: dropped %d held events of partitions no longer assigned", stage, dropped)
         if live:
             await apply(live)
+            assigned = app.consumer.assignment()  # a partition revoked meanwhile is not acked here
             for it in live:
-                gate.done((it[1], it[2]), it[3])
+                if (it[1], it[2]) in assigned:
+                    gate.done((it[1], it[2]), it[3])
         for ev in gate.ackable():
             await stream.ack(ev)
         held_gauge.set(len(buf))

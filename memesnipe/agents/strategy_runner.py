@@ -34,6 +34,7 @@ import faust
 from memesnipe.agents.batching import dead_letter, decode_event
 from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
+from memesnipe.agents.stage import Stage
 from memesnipe.app import app, settings
 from memesnipe.core.strategies import SpecError, StrategyEngine
 from memesnipe.core.strategies.engine import Item, order_batch
@@ -43,12 +44,12 @@ from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, SIGNALS
 from memesnipe.streams.codec import DecodeError, encode
 from memesnipe.streams.market import MARKET_EVENT_TYPES
 from memesnipe.streams.topics import MARKET_TOPICS
-from memesnipe.tables.partitioned import write_keys
 from memesnipe.tables.strategy_state import dump_state, load_state, market_context, strategy_state
 from memesnipe.tables.views import GlobalView, bootstrap_servers
 
 log = logging.getLogger(__name__)
 
+stage = Stage("strategy_runner", {t: MARKET_EVENT_TYPES[t] for t in MARKET_TOPICS})
 engine = StrategyEngine()
 """This worker's running strategies (process-local, fed by the specs view)."""
 
@@ -130,10 +131,10 @@ async def _apply(items: list[Item], signals_topic: Any) -> None:
     writes = []
     if res.states:
         states = {k.encode(): (ref, dump_state(st)) for k, (ref, st) in res.states.items()}
-        writes.append(write_keys(strategy_state, states))
+        writes.append(stage.write(strategy_state, states))
     if res.contexts:
         contexts = {k.encode(): (ref, dump_state(c)) for k, (ref, c) in res.contexts.items()}
-        writes.append(write_keys(market_context, contexts))
+        writes.append(stage.write(market_context, contexts))
     await asyncio.gather(*writes)  # both changelogs durable before the batch is acknowledged
 
 
@@ -175,6 +176,7 @@ async def strategy_runner(stream: faust.StreamT) -> None:
         for short, n in counts.items():
             EVENTS_IN.labels(topic=short).inc(n)
         await _apply(order_batch(items), signals_topic)
+        stage.forget_revoked(events)  # revoked while the batch ran: not acknowledged here
         if stale:
             log.info("strategy runner: skipped %d events of partitions no longer assigned", stale)
         observe(time.perf_counter() - t0)
