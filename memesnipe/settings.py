@@ -400,8 +400,10 @@ JITO_TIP_ACCOUNTS = (
 
 
 class JupiterSettings(Group):
-    """Jupiter swap routing (router agent). The swap is built ourselves from /build (or the
-    deprecated /swap-instructions) so the Jito tip and the signer's policy apply."""
+    """Jupiter: its key and host for every Jupiter call, swap routing (router agent) and the price
+    and depth connectors (``connect jupiter_price``, ``connect depth``). The swap is built
+    ourselves from /build (or the deprecated /swap-instructions) so the Jito tip and the signer's
+    policy apply."""
 
     base_url: str = Field(
         "https://api.jup.ag", description="api.jup.ag host; paths /swap/v2/build, /swap/v1/quote"
@@ -497,7 +499,8 @@ class DriftSettings(Group):
 
 
 class ExecutionSettings(Group):
-    """Routing, fees, submission and the live-mode preflight."""
+    """Routing, fees, submission and the live-mode preflight; ``rpc_url`` is the one Solana RPC
+    endpoint of the platform (the signer's cross-check keeps its own, ``signer.rpc_url``)."""
 
     rpc_url: str = Field(
         "https://api.mainnet-beta.solana.com",
