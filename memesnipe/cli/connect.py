@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from memesnipe.connectors.registry import SOURCES
 
 if TYPE_CHECKING:
+    from memesnipe.connectors.runner import RunStats
     from memesnipe.settings import Settings
 
 log = logging.getLogger("memesnipe.connect")
@@ -38,23 +39,26 @@ async def _run(settings: Settings, sources: list[str], cycles: int | None, if_co
     async with Publisher(settings) as pub:
         if cycles is not None:  # a bounded run of the polled sources (tests, smoke checks)
             for name, c in p.started.items():
-                bounded = await run_connector(c, pub, stop=stop, max_cycles=cycles)
-                log.info("connector %s: %d cycles, %d events", name, bounded.cycles, bounded.events)
+                _log_stats(name, await run_connector(c, pub, stop=stop, max_cycles=cycles))
             return 0
         for name, c in p.started.items():
             log.info("connector %s started (every %.1fs)", name, c.interval_s)
         results = await run_all(p, pub, stop)
     for name, stats in results.items():
         if stats is not None:
-            log.info(
-                "connector %s stopped: %d cycles, %d events, %d dead letters, %d failed fetches",
-                name,
-                stats.cycles,
-                stats.events,
-                stats.dead_letters,
-                stats.fetch_errors,
-            )
+            _log_stats(name, stats)
     return 0
+
+
+def _log_stats(name: str, stats: RunStats) -> None:
+    log.info(
+        "connector %s stopped: %d cycles, %d events, %d dead letters, %d failed fetches",
+        name,
+        stats.cycles,
+        stats.events,
+        stats.dead_letters,
+        stats.fetch_errors,
+    )
 
 
 def _main(args: argparse.Namespace) -> int:
