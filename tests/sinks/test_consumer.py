@@ -33,4 +33,3 @@ def test_topic_pattern_matches_only_this_prefixes_topics() -> None:
     assert pat.match("memesnipe.fills") and pat.match("memesnipe.sol_price")
     assert not pat.match("memesnipeXfills")  # the dot is literal
     assert not pat.match("other.fills") and not pat.match("memesnipe.fills-changelog")
-

@@ -38,4 +38,3 @@ def test_each_new_answer_is_reported_and_the_panel_is_unknown_until_read_to_the_
     ]
     panel = kill_view_state(c.status)
     assert panel.known and panel.active and "tombstone" in panel.reason
-
