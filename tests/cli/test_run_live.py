@@ -4,11 +4,23 @@ child running them all, following discovery's watchlist on its own /metrics port
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from memesnipe.cli.main import build_parser
 from memesnipe.cli.run_live import start_live_data
 from memesnipe.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def no_keys_from_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Which sources start depends on the keys set: none from this shell or a .env file."""
+    for k in list(os.environ):
+        if k.startswith("MEMESNIPE_"):
+            monkeypatch.delenv(k)
+    monkeypatch.chdir(tmp_path)
 
 
 class Recorder:

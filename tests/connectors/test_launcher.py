@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from memesnipe.connectors.launcher import (
     NOT_IN_LIVE_DATA,
@@ -24,6 +26,15 @@ from memesnipe.streams.market import MarketEvent, PriceEvent
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 POPDOG = "EATGZHJViJsk7nEKkrdJicwNbfpkJfAtmrEmrjXR8NBj"
+
+
+@pytest.fixture(autouse=True)
+def no_keys_from_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Which sources start depends on the keys set: none from this shell or a .env file."""
+    for k in list(os.environ):
+        if k.startswith("MEMESNIPE_"):
+            monkeypatch.delenv(k)
+    monkeypatch.chdir(tmp_path)
 
 
 def test_without_keys_the_keyless_sources_start_and_each_keyed_one_is_skipped_naming_its_setting() -> None:
