@@ -74,8 +74,13 @@ def _event(order: Order) -> BridgeEvent | None:
     solana_side = take if inflow else give
     usd = _usd(order)
     tx = order.createEventTransactionHash.stringValue if order.createEventTransactionHash else ""
+    try:
+        mint = solana_mint(solana_side.tokenAddress.stringValue)
+    except ParseError as exc:
+        why = str(exc).removeprefix(f"{exc.provider}: ")
+        raise ParseError(PROVIDER, f"order {order.orderId.stringValue}: {why}") from None
     return BridgeEvent(
-        mint=solana_mint(solana_side.tokenAddress.stringValue),
+        mint=mint,
         ts=epoch_s(order.creationTimestamp),
         source=PROVIDER,
         amount_usd=usd if inflow else -usd,

@@ -54,6 +54,13 @@ def test_a_hex_solana_address_is_converted_and_garbage_raises() -> None:
         "0x" + bytes(Pubkey.from_string(BONK)).hex()
     )
     assert parse_orders(p)[0].mint == BONK
+    garbage = orders()
+    garbage["orders"][0]["takeOfferWithMetadata"]["tokenAddress"]["stringValue"] = "0xnot-an-address"
+    with pytest.raises(
+        ParseError,
+        match=r"^debridge: order 0x000e2bf0\w+: tokenAddress '0xnot-an-address' is not a Solana address$",
+    ):
+        parse_orders(garbage)
     bad = orders()
     bad["orders"][0]["giveOfferWithMetadata"]["finalAmount"]["stringValue"] = "many"
     with pytest.raises(ParseError, match="amount"):
