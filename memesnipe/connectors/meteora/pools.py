@@ -19,10 +19,16 @@ Sources:
   ``liquidity`` u128 at 360, protocol fees owed at 392/400, ``sqrt_price`` (Q64.64) at 456,
   ``permanent_lock_liquidity`` u128 at 552, ``token_a_amount``/``token_b_amount`` at 680/688 and
   ``layout_version`` at 696 (version 0 does not track those two amounts).
+- DLMM ``LbPair`` (IDL type, bytemuck repr(C); discriminator [33,11,49,98,181,101,177,13]):
+  ``active_id`` i32 at 76, ``bin_step`` u16 at 80, token x/y mints at 88/120, reserves x/y at
+  152/184, protocol fees owed x/y at 216/224; the active bin's price of x in y (raw units) is
+  (1 + bin_step / 10 000) ^ active_id. Liquidity sits in bins (positions, no LP mint, no locked
+  share in the pair's state): the pair gives liquidity only.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping, Sequence
 
 from memesnipe.connectors.pools.anchor import instruction_discriminator, log_name
@@ -92,6 +98,22 @@ def damm_v2_state(pool: str, data: bytes) -> PoolState:
         mint_a=key(data, 168), mint_b=key(data, 200), vault_a=key(data, 232), vault_b=key(data, 264),
         fees_a=u64(data, 392), fees_b=u64(data, 400),
         reserve_a=u64(data, 680) if tracked else None, reserve_b=u64(data, 688) if tracked else None,
-        sqrt_price_x64=u128(data, 456),
+        price_b_per_a=(u128(data, 456) / 2**64) ** 2,  # sqrt_price is Q64.64
         locked_liquidity_pct=round(min(100.0, 100.0 * locked / liquidity), 4) if liquidity > 0 else None,
+    )  # fmt: skip
+
+
+LB_PAIR_DISCRIMINATOR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
+_LB_PAIR_MIN = 232
+
+
+def dlmm_state(pool: str, data: bytes) -> PoolState:
+    need(data, _LB_PAIR_MIN, f"{DLMM} LbPair {pool}", LB_PAIR_DISCRIMINATOR)
+    (active_id,) = struct.unpack_from("<i", data, 76)
+    (bin_step,) = struct.unpack_from("<H", data, 80)
+    return PoolState(
+        DLMM, pool,
+        mint_a=key(data, 88), mint_b=key(data, 120), vault_a=key(data, 152), vault_b=key(data, 184),
+        fees_a=u64(data, 216), fees_b=u64(data, 224),
+        price_b_per_a=(1 + bin_step / 10_000) ** active_id,
     )  # fmt: skip

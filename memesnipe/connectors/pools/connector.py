@@ -7,7 +7,7 @@ Per pool and cycle: getAccountInfo(pool, base64) -> the owner program's layout
 vaults and LP mint. SOL-quoted pools are priced with the ``sol_price`` topic's SOL/USD of the
 same moment (no SOL price: the LP fact alone). A pool whose account or vaults do not read as
 documented is dead-lettered with the reason; the other pools go on. A pool of a program whose
-layout we do not read (Meteora DLMM, for now) is skipped, logged once: nothing wrong with it.
+layout we do not read is skipped, logged once: nothing wrong with it.
 Polled every ``connectors.safety_interval_s``, like the other safety facts.
 """
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from memesnipe.connectors.meteora.pools import DAMM_V2_POOLS, DLMM_POOLS, damm_v2_state
+from memesnipe.connectors.meteora.pools import DAMM_V2_POOLS, DLMM_POOLS, damm_v2_state, dlmm_state
 from memesnipe.connectors.pools.new_pool import Decoder
 from memesnipe.connectors.pools.state import PoolState
 from memesnipe.connectors.pump_fun.events import PUMP_AMM_PROGRAM
@@ -50,6 +50,7 @@ STATE: dict[str, Callable[[str, bytes], PoolState]] = {
     CPMM_PROGRAM: cpmm_state,
     PUMP_AMM_PROGRAM: pumpswap_state,
     DAMM_V2_POOLS.program: damm_v2_state,
+    DLMM_POOLS.program: dlmm_state,
 }
 """Owner program -> its pool-account decoder (the pools whose reserves and LP we read)."""
 

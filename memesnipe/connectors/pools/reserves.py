@@ -117,13 +117,12 @@ def _quote_value(s: PoolState, r: PoolReading, a_quote: bool) -> float | None:
     quote_raw = ra if a_quote else rb
     if quote_raw is None:
         return None
-    if s.sqrt_price_x64 is None:
+    if s.price_b_per_a is None:
         return 2.0 * quote_raw  # constant product: equal value on both sides
     token_raw = rb if a_quote else ra
-    if token_raw is None or s.sqrt_price_x64 <= 0:
+    if token_raw is None or not s.price_b_per_a > 0:
         return None
-    price_b_per_a = (s.sqrt_price_x64 / 2**64) ** 2
-    return quote_raw + (token_raw / price_b_per_a if a_quote else token_raw * price_b_per_a)
+    return quote_raw + (token_raw / s.price_b_per_a if a_quote else token_raw * s.price_b_per_a)
 
 
 def pool_event(r: PoolReading, ts: datetime, sol_usd: float | None) -> OnChainEvent | None:

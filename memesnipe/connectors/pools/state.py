@@ -27,12 +27,12 @@ class PoolState:
     lp_supply: int | None = None  # LP the program has issued (burns by holders do not lower it)
     fees_a: int = 0  # held in vault_a but owed as fees
     fees_b: int = 0
-    # concentrated pools: the program's own reserve count (else vault - fees), the price of a in
-    # b in raw units as a Q64.64 square root (else the pool holds equal value on both sides), and
-    # the share of liquidity locked for good (these pools have no LP mint to compare with)
+    # concentrated pools: the program's own reserve count (else vault - fees), the pool's price of
+    # a in b in raw units (else the pool holds equal value on both sides), and the share of
+    # liquidity locked for good (these pools have no LP mint to compare with)
     reserve_a: int | None = None
     reserve_b: int | None = None
-    sqrt_price_x64: int | None = None
+    price_b_per_a: float | None = None
     locked_liquidity_pct: float | None = None
 
 

@@ -18,6 +18,7 @@ from memesnipe.connectors.meteora.pools import (
     DLMM_POOLS,
     DLMM_PROGRAM,
     damm_v2_state,
+    dlmm_state,
 )
 from memesnipe.connectors.pools.anchor import instruction_discriminator
 from memesnipe.connectors.pools.new_pool import new_pools
@@ -28,7 +29,7 @@ from memesnipe.connectors.pools.transaction import Instruction
 from memesnipe.connectors.solana_rpc.schemas import MultipleAccountsResult
 from memesnipe.streams.base import SOL_MINT
 from tests.connectors.pools.encoding import b58encode as _b58
-from tests.connectors.pools.layout import offsets, pack
+from tests.connectors.pools.layout import idl_fields, offsets, pack
 from tests.connectors.pools.rpc_shapes import multiple, token_account
 
 FIX = Path(__file__).parents[2] / "fixtures" / "meteora"
@@ -151,3 +152,21 @@ def test_a_damm_v2_pool_of_layout_0_is_valued_from_its_vaults_net_of_protocol_fe
     assert ev is not None and ev.pool_liquidity_usd == pytest.approx(200 * 200.0)
     with pytest.raises(PoolLayoutError, match="discriminator"):
         damm_v2_state("pool", bytes(8) + data[8:])
+
+
+def test_a_dlmm_pair_is_valued_at_its_active_bins_price_net_of_protocol_fees() -> None:
+    (acct,) = DLMM_IDL["accounts"]
+    nested = {t["name"]: idl_fields(t) for t in DLMM_IDL["types"] if t["name"] != "LbPair"}
+    lay = offsets(idl_fields(next(t for t in DLMM_IDL["types"] if t["name"] == "LbPair")), nested, start=8)
+    # bin step 25 (0.25 %), active bin -921: x (the token, 6 dp) at ~0.1 raw y per raw x = 0.0001 SOL
+    values = {"token_x_mint": TOKEN, "token_y_mint": SOL_MINT, "reserve_x": VA, "reserve_y": VB,
+              "active_id": -921, "bin_step": 25, "amount_x": 0, "amount_y": 2 * 10**9}  # fmt: skip
+    st = dlmm_state("pair", pack(lay, values, prefix=bytes(acct["discriminator"])))
+    assert (st.mint_a, st.mint_b, st.vault_a, st.vault_b, st.fees_b) == (TOKEN, SOL_MINT, VA, VB, 2 * 10**9)
+    price = 1.0025**-921
+    assert st.price_b_per_a == pytest.approx(price) and price == pytest.approx(0.1, rel=0.01)
+    ev = pool_event(reading(st, vaults(10**12, 52 * 10**9)), NOW, sol_usd=200.0)
+    assert ev is not None and ev.source == "meteora_dlmm:pool" and ev.lp_locked_pct is None
+    assert ev.pool_liquidity_usd == pytest.approx((50 + 10**12 * price / 1e9) * 200.0)
+    with pytest.raises(PoolLayoutError, match="discriminator"):
+        dlmm_state("pair", bytes(232))

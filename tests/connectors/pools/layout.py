@@ -11,7 +11,18 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-_SCALAR = {"u8": 1, "bool": 1, "u16": 2, "u64": 8, "i64": 8, "u128": 16, "Pubkey": 32, "pubkey": 32}
+_SCALAR = {
+    "u8": 1,
+    "bool": 1,
+    "u16": 2,
+    "u32": 4,
+    "i32": 4,
+    "u64": 8,
+    "i64": 8,
+    "u128": 16,
+    "Pubkey": 32,
+    "pubkey": 32,
+}
 
 
 Nested = Mapping[str, Any]
@@ -53,6 +64,8 @@ def pack(layout: Mapping[str, tuple[int, str]], values: Mapping[str, Any], prefi
             buf[off] = int(value)
         elif kind == "u16":
             struct.pack_into("<H", buf, off, value)
+        elif kind == "i32":
+            struct.pack_into("<i", buf, off, value)
         elif kind == "u64":
             struct.pack_into("<Q", buf, off, value)
         elif kind == "u128":
@@ -62,6 +75,16 @@ def pack(layout: Mapping[str, tuple[int, str]], values: Mapping[str, Any], prefi
     return bytes(buf)
 
 
+def idl_kind(t: Any) -> str:
+    """An Anchor IDL field type -> this module's kind string."""
+    if isinstance(t, str):
+        return t
+    if "defined" in t:
+        return str(t["defined"]["name"])
+    inner, n = t["array"]
+    return f"[{idl_kind(inner)}; {n}]"
+
+
 def idl_fields(idl_type: Mapping[str, Any]) -> list[list[str]]:
     """An Anchor IDL struct type -> [[name, kind], ...]."""
-    return [[f["name"], f["type"]] for f in idl_type["type"]["fields"]]
+    return [[f["name"], idl_kind(f["type"])] for f in idl_type["type"]["fields"]]

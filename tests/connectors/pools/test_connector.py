@@ -31,6 +31,7 @@ POOL = "Hb5nPV8QeyAcom4tMPEZKbpKVEXBQeQgnU7pPQbb1FyG"
 VA, VB = "4ECdmvNnYV69mz2znBmzLUGueaKsSbJL3a7svwtiGJbB", "7apsA8t7nqLFJi5uMQtoijt4x1FxY85s4jjyj4zcQwDY"
 LP = "HPk8g4SRRdBBFuuNim7yad51z9NMuhhLhJEQUBJwEVT3"
 NOW = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+WHIRLPOOLS = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"  # Orca's pool program: a layout we do not read
 
 
 def amm_info(lp_amount: int) -> bytes:
@@ -140,19 +141,18 @@ def test_without_a_recent_sol_price_the_lp_fact_still_goes_out() -> None:
 
 @pytest.mark.integration
 async def test_pools_of_a_program_we_do_not_read_are_skipped_not_dead_lettered(isolated_env: Any) -> None:
-    from memesnipe.connectors.meteora.pools import DLMM_PROGRAM
     from memesnipe.connectors.publisher import Publisher
     from memesnipe.streams.watchlist import DiscoveryOrigin, WatchlistEntry, WatchStatus
     from tests.support.kafka import create_topics
 
     await create_topics(isolated_env, ["watchlist", "sol_price"])
     settings = isolated_env.settings()
-    dlmm_mint, dlmm_pair = (
-        "DLMMmint1111111111111111111111111111111111",
+    other_mint, other_pool = (
+        "Othermint111111111111111111111111111111111",
         "LbPair11111111111111111111111111111111111111",
     )
     async with Publisher(settings) as pub:
-        for mint, pool in ((TOKEN, POOL), (dlmm_mint, dlmm_pair)):
+        for mint, pool in ((TOKEN, POOL), (other_mint, other_pool)):
             entry = WatchlistEntry(
                 mint=mint,
                 ts=NOW,
@@ -172,7 +172,7 @@ async def test_pools_of_a_program_we_do_not_read_are_skipped_not_dead_lettered(i
             owner, data = (
                 (AMM_V4_PROGRAM, amm_info(4 * 10**9))
                 if body["params"][0] == POOL
-                else (DLMM_PROGRAM, bytes(900))
+                else (WHIRLPOOLS, bytes(900))
             )
             result: Any = base64_account(owner, data)
         else:
@@ -186,7 +186,7 @@ async def test_pools_of_a_program_we_do_not_read_are_skipped_not_dead_lettered(i
     finally:
         await conn.aclose()
     assert [f.key for f in first] == [TOKEN] and [f.key for f in second] == [TOKEN]
-    assert asked.count(f"getAccountInfo:{dlmm_pair}") == 1  # learnt once, then not asked again
-    assert conn.unsupported == {dlmm_pair: DLMM_PROGRAM}
+    assert asked.count(f"getAccountInfo:{other_pool}") == 1  # learnt once, then not asked again
+    assert conn.unsupported == {other_pool: WHIRLPOOLS}
     (ev,) = conn.parse(first[0])
     assert ev.mint == TOKEN and ev.lp_locked_pct == 75.0
