@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import msgspec
 
 from memesnipe.connectors.dexscreener.client import DexScreenerClient
 from memesnipe.connectors.dexscreener.parse import parse_discoveries
@@ -135,7 +136,16 @@ class DiscoveryConnector(Connector):
             log.warning("discovery: undecodable pump.fun event: %s", bad)
         for c in found.candidates:
             self.watchlist.candidate(c)
-        return found.events
+        return [self._opening_liquidity(ev) for ev in found.events]
+
+    def _opening_liquidity(self, ev: OnChainEvent) -> OnChainEvent:
+        """A migration's NEW_POOL: the PumpSwap pool opens with its SOL and equal value of tokens."""
+        px = self.sol_follower.sol.at(ev.ts)
+        if ev.kind is not OnChainKind.NEW_POOL or ev.amount_lamports <= 0 or px is None:
+            return ev
+        liq = round(2 * ev.amount_lamports / 1e9 * px, 2)
+        self.watchlist.price(ev.mint, ev.ts, liq, 0.0)
+        return msgspec.structs.replace(ev, pool_liquidity_usd=liq)
 
     async def on_pool_logs(self, item: LogsItem) -> list[OnChainEvent]:
         """A transaction whose logs show a Raydium/Meteora pool creation: fetch it, read the pools."""
@@ -172,6 +182,7 @@ class DiscoveryConnector(Connector):
         assert self.ws is not None
         async for item in self.ws.stream():
             if isinstance(item, LogsItem):
+                await self.sol_follower.current()  # refreshed at most every 2 s
                 for ev in [*self.on_logs(item), *await self.on_pool_logs(item)]:
                     await sink.publish_event(ev)
 
