@@ -10,14 +10,27 @@ the one whose mint authority is still live is refused with that reason."""
 from __future__ import annotations
 
 import collections
+import time
 
 import pytest
 
 from memesnipe.core.strategies.defaults import DEFAULT_PARAMS
 from tests.integration.live_scenario import BAD, FAMILY_MINT, GOOD, scenario
 from tests.integration.pipeline import collect, prepare, produce_events, start_signer, workers
+from tests.support.kafka import IsolatedEnv, consume
 
 pytestmark = pytest.mark.integration
+
+
+async def until_decided(env: IsolatedEnv, mint: str, timeout_s: float = 180.0) -> None:
+    """Wait until the risk gate has decided an entry on ``mint`` (an order or a rejection)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for topic in ("orders", "rejections"):
+            recs = await consume(env.bootstrap, env.topic(topic), timeout_s=5.0, idle_s=1.0)
+            if any(r.key == mint.encode() for r in recs):
+                return
+    raise AssertionError(f"no decision on {mint} within {timeout_s:.0f} s")
 
 
 def test_the_scenario_built_from_real_payloads_is_complete() -> None:
@@ -41,6 +54,7 @@ async def test_every_family_signals_a_good_token_trades_and_a_bad_fact_is_refuse
     procs = [*workers(env, 1), start_signer(env)]
     try:
         await produce_events(env, scenario())
+        await until_decided(env, BAD)  # the last token of the scenario: everything before is out
         out = await collect(env, min_fills=1)
     finally:
         for p in procs:
