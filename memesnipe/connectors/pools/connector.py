@@ -3,11 +3,11 @@ Raydium pool), its liquidity from the pool's reserves and its LP burned share fr
 own state, as a SAFETY fact message (source ``<dex>:pool``) on the onchain topic.
 
 Per pool and cycle: getAccountInfo(pool, base64) -> the owner program's layout
-(:data:`~memesnipe.connectors.pools.programs.STATE`) -> getMultipleAccounts(jsonParsed) of its two
-vaults and LP mint. SOL-quoted pools are priced with the ``sol_price`` topic's SOL/USD of the
-same moment (no SOL price: the LP fact alone). A pool whose account or vaults do not read as
-documented is dead-lettered with the reason; the other pools go on. A pool of a program whose
-layout we do not read is skipped, logged once: nothing wrong with it.
+(:data:`~memesnipe.connectors.pools.programs.STATE`) -> getMultipleAccounts(jsonParsed) of its
+two vaults, LP mint and known LP locker vaults. SOL-quoted pools are priced with the ``sol_price``
+topic's SOL/USD of the same moment (no SOL price: the LP fact alone). A pool whose account or
+vaults do not read as documented is dead-lettered with the reason; the other pools go on. A pool
+of a program whose layout we do not read is skipped, logged once: nothing wrong with it.
 Polled every ``connectors.safety_interval_s``, like the other safety facts.
 """
 
@@ -22,7 +22,7 @@ import httpx
 
 from memesnipe.connectors.errors import ParseError, ProviderError
 from memesnipe.connectors.pools.programs import STATE
-from memesnipe.connectors.pools.reserves import ReserveReadingError, pool_event, reading
+from memesnipe.connectors.pools.reserves import ReserveReadingError, accounts_to_read, pool_event, reading
 from memesnipe.connectors.pools.state import PoolLayoutError, PoolState
 from memesnipe.connectors.runner import Connector, Fetched, now_utc, validate
 from memesnipe.connectors.sol_usd import SolUsd, SolUsdFollower
@@ -103,8 +103,7 @@ class PoolReservesConnector(Connector):
                 except ParseError:
                     vaults = None  # parse dead-letters it with the reason
                 else:
-                    keys = [st.vault_a, st.vault_b] + ([st.lp_mint] if st.lp_mint else [])
-                    vaults = await self.client.call("getMultipleAccounts", [keys, parsed])
+                    vaults = await self.client.call("getMultipleAccounts", [accounts_to_read(st), parsed])
             except ProviderError as exc:  # one pool's failure must not starve the others
                 log.warning("pools %s (%s): %s", pool, mint, exc)
                 continue

@@ -12,10 +12,10 @@ token accounts as ``parsed.info.tokenAmount``, the mint as ``parsed.info.supply`
   unknown: no fact rather than a wrong one), USDC/USDT at 1.
 - ``lp_locked_pct`` = the share of the LP the program issued that no holder can redeem: issued
   (``lp_supply`` in the pool's state) minus what the LP mint still has in circulation (burned LP
-  leaves the mint's supply, and Raydium's never-minted initial lock is in the issued count), in %.
-  LP held in a locker program is still in circulation: this fact counts burns only (RugCheck's
-  ``lpLockedPct`` counts lockers too). A pool without an LP mint (DAMM v2: positions) reports
-  the share of its liquidity permanently locked, from its state.
+  leaves the mint's supply, and Raydium's never-minted initial lock is in the issued count), plus
+  the LP in the pool's known locker vaults (Raydium's Burn & Earn for CPMM), in %. Other lockers'
+  LP counts as circulating (RugCheck's ``lpLockedPct`` knows more lockers). A pool without an LP
+  mint (DAMM v2: positions) reports the share of its liquidity permanently locked, from its state.
 
 The result is one SAFETY fact message per pool reading, source ``<dex>:pool``, at the reading's time.
 """
@@ -51,6 +51,7 @@ class PoolReading:
     vault_a: TokenBalance | None
     vault_b: TokenBalance | None
     lp_supply_now: int | None  # the LP mint's circulating supply
+    lp_in_lockers: int = 0  # of which held in the pool's known locker vaults
 
 
 def _parsed(acct: AccountValue | None) -> ParsedData | None:
@@ -73,7 +74,8 @@ def _balance(acct: AccountValue | None, vault: str, expect_mint: str) -> TokenBa
 
 
 def reading(state: PoolState, accounts: MultipleAccountsResult) -> PoolReading:
-    """``accounts`` = getMultipleAccounts(jsonParsed) of [vault_a, vault_b, lp_mint] (LP mint optional)."""
+    """``accounts`` = getMultipleAccounts(jsonParsed) of [vault_a, vault_b, lp_mint, *lp_lockers]
+    (:func:`accounts_to_read`); the LP mint and lockers are optional."""
     vals = list(accounts.value)
     if len(vals) < 2:
         raise ReserveReadingError(f"expected the two vaults (and the LP mint), got {len(vals)} accounts")
@@ -85,18 +87,30 @@ def reading(state: PoolState, accounts: MultipleAccountsResult) -> PoolReading:
                 lp_now = int(p.parsed.info["supply"])
             except (KeyError, TypeError, ValueError):
                 raise ReserveReadingError(f"LP mint {state.lp_mint}: no supply") from None
+    locked = 0
+    for addr, acct in zip(state.lp_lockers, vals[3:], strict=False):
+        bal = _balance(acct, addr, state.lp_mint)  # no account: nothing locked there
+        locked += bal.amount if bal is not None else 0
     return PoolReading(
         state,
         _balance(vals[0], state.vault_a, state.mint_a),
         _balance(vals[1], state.vault_b, state.mint_b),
         lp_now,
+        locked,
     )
 
 
-def lp_burned_pct(issued: int | None, circulating: int | None) -> float | None:
+def accounts_to_read(state: PoolState) -> list[str]:
+    """What :func:`reading` expects, in order."""
+    return [state.vault_a, state.vault_b, *([state.lp_mint, *state.lp_lockers] if state.lp_mint else [])]
+
+
+def lp_burned_pct(issued: int | None, circulating: int | None, locked: int = 0) -> float | None:
+    """Share of the issued LP that is burned (out of circulation) or in a locker, in %."""
     if issued is None or circulating is None or issued <= 0:
         return None
-    return round(min(100.0, max(0.0, 100.0 * (1.0 - circulating / issued))), 4)
+    free = max(0, circulating - locked)
+    return round(min(100.0, max(0.0, 100.0 * (1.0 - free / issued))), 4)
 
 
 def quote_usd(mint: str, sol_usd: float | None) -> float | None:
@@ -140,11 +154,13 @@ def pool_event(r: PoolReading, ts: datetime, sol_usd: float | None) -> OnChainEv
         if px is not None:
             liq = round(value / 10**quote_bal.decimals * px, 2)
     locked = s.locked_liquidity_pct
+    if locked is None:
+        locked = lp_burned_pct(s.lp_supply, r.lp_supply_now, r.lp_in_lockers)
     return OnChainEvent(
         mint=token,
         ts=ts,
         source=f"{s.dex}:pool",
         kind=OnChainKind.SAFETY,
         pool_liquidity_usd=liq,
-        lp_locked_pct=locked if locked is not None else lp_burned_pct(s.lp_supply, r.lp_supply_now),
+        lp_locked_pct=locked,
     )

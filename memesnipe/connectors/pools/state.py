@@ -25,6 +25,7 @@ class PoolState:
     vault_b: str
     lp_mint: str = ""
     lp_supply: int | None = None  # LP the program has issued (burns by holders do not lower it)
+    lp_lockers: tuple[str, ...] = ()  # token accounts whose LP is locked for good (a locker's vault)
     fees_a: int = 0  # held in vault_a but owed as fees
     fees_b: int = 0
     # concentrated pools: the program's own reserve count (else vault - fees), the pool's price of
@@ -34,6 +35,16 @@ class PoolState:
     reserve_b: int | None = None
     price_b_per_a: float | None = None
     locked_liquidity_pct: float | None = None
+
+
+TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+ASSOCIATED_TOKEN_PROGRAM = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"
+
+
+def associated_token_account(owner: str, mint: str, token_program: str = TOKEN_PROGRAM) -> str:
+    """The owner's associated token account of ``mint`` (the ATA program's PDA)."""
+    seeds = [bytes(Pubkey.from_string(k)) for k in (owner, token_program, mint)]
+    return str(Pubkey.find_program_address(seeds, Pubkey.from_string(ASSOCIATED_TOKEN_PROGRAM))[0])
 
 
 def account_discriminator(name: str) -> bytes:

@@ -16,6 +16,11 @@ Sources (read at these commits; the tests check against excerpts in tests/fixtur
   zero-copy packed: vaults at 72/104, LP mint 136, mints 168/200, ``lp_supply`` at 333, protocol/
   fund fees at 341..373, creator fees at 397/405; ``lp_supply`` counts the 100 LP locked at
   creation, and a holder's SPL burn lowers the mint's supply but not ``lp_supply``).
+- CPMM LP locked with Raydium's Burn & Earn (LockrWmn6K5twhz3y9w1dQERbmgSaRkfnTeTKbpofwE): the
+  locked LP sits in the associated token account of its authority ``LOCK_CPMM_AUTH``
+  (3f7GcQFG397GAaEnv51zR6tsTVihYRydnydDD1cXekxH = PDA of "lock_cp_authority_seed"), per
+  github.com/raydium-io/raydium-sdk-V2 @ 124c625e (2026-07-02), ``src/common/programId.ts`` and
+  ``src/raydium/cpmm/instruction.ts`` (``lockLpVault = getATAAddress(lockAuthProgram, lpMint)``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from solders.pubkey import Pubkey
 from memesnipe.connectors.pools.anchor import instruction_discriminator, log_name
 from memesnipe.connectors.pools.logs import program_logs
 from memesnipe.connectors.pools.new_pool import NewPool
-from memesnipe.connectors.pools.state import PoolState, account_discriminator, key, need, u64
+from memesnipe.connectors.pools.state import (
+    PoolState,
+    account_discriminator,
+    associated_token_account,
+    key,
+    need,
+    u64,
+)
 from memesnipe.connectors.pools.transaction import Instruction
 
 AMM_V4_PROGRAM = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
@@ -110,6 +122,7 @@ CPMM_INITS = {
 _CPMM_BY_DISC = {instruction_discriminator(n): (n, idx) for n, idx in CPMM_INITS.items()}
 CPMM_INIT_LOGS = frozenset(f"Instruction: {log_name(n)}" for n in CPMM_INITS)
 POOL_STATE_SIZE = 637
+LOCK_CPMM_AUTH = "3f7GcQFG397GAaEnv51zR6tsTVihYRydnydDD1cXekxH"
 
 
 def cpmm_new_pool(ix: Instruction) -> NewPool | None:
@@ -133,10 +146,12 @@ def cpmm_init_in_logs(logs: Sequence[str]) -> bool:
 
 def cpmm_state(pool: str, data: bytes) -> PoolState:
     need(data, POOL_STATE_SIZE, f"{CPMM} PoolState {pool}", account_discriminator("PoolState"))
+    lp_mint = key(data, 136)
     return PoolState(
         CPMM, pool,
         mint_a=key(data, 168), mint_b=key(data, 200), vault_a=key(data, 72), vault_b=key(data, 104),
-        lp_mint=key(data, 136), lp_supply=u64(data, 333),
+        lp_mint=lp_mint, lp_supply=u64(data, 333),
+        lp_lockers=(associated_token_account(LOCK_CPMM_AUTH, lp_mint),),
         fees_a=u64(data, 341) + u64(data, 357) + u64(data, 397),
         fees_b=u64(data, 349) + u64(data, 365) + u64(data, 405),
     )  # fmt: skip

@@ -198,3 +198,52 @@ def test_cpmm_creation_is_recognised_in_its_own_logs_only() -> None:
     assert cpmm_init_in_logs(framed)
     assert not cpmm_init_in_logs([framed[0], "Program log: Instruction: SwapBaseInput", framed[2]])
     assert not cpmm_init_in_logs(["Program Other111 invoke [1]", framed[1], "Program Other111 success"])
+
+
+def test_cpmm_lp_in_raydiums_burn_and_earn_locker_counts_as_locked() -> None:
+    from solders.pubkey import Pubkey
+
+    from memesnipe.connectors.pools.reserves import accounts_to_read, pool_event, reading
+    from memesnipe.connectors.pools.state import associated_token_account
+    from memesnipe.connectors.raydium.pools import LOCK_CPMM_AUTH
+    from memesnipe.connectors.solana_rpc.schemas import MultipleAccountsResult
+    from tests.connectors.pools.rpc_shapes import mint_account, multiple, token_account
+
+    # the locker's authority is the PDA the SDK names, and our ATA derivation is the chain's:
+    # the real initialize2 sent the creator's LP to exactly this address (its account 20)
+    locker = Pubkey.from_string("LockrWmn6K5twhz3y9w1dQERbmgSaRkfnTeTKbpofwE")
+    assert str(Pubkey.find_program_address([b"lock_cp_authority_seed"], locker)[0]) == LOCK_CPMM_AUTH
+    ix = next(
+        i for i in tx(0)["transaction"]["message"]["instructions"] if i.get("programId") == AMM_V4_PROGRAM
+    )
+    assert associated_token_account(ix["accounts"][17], ix["accounts"][7]) == ix["accounts"][20]
+
+    lay = offsets(SRC["cpmm_pool_state_fields"], {}, start=8)
+    lp_mint, token = (
+        "HPk8g4SRRdBBFuuNim7yad51z9NMuhhLhJEQUBJwEVT3",
+        "B4qKiQd97nBgME2c6GwRwYWRCCuw7WzqmxzCHaQMpump",
+    )
+    values = {
+        "token_0_mint": SOL_MINT,
+        "token_1_mint": token,
+        "lp_mint": lp_mint,
+        "lp_supply": 1_000_000,
+        "token_0_vault": "4ECdmvNnYV69mz2znBmzLUGueaKsSbJL3a7svwtiGJbB",
+        "token_1_vault": "7apsA8t7nqLFJi5uMQtoijt4x1FxY85s4jjyj4zcQwDY",
+    }
+    data = pack(lay, values, prefix=account_discriminator("PoolState"))
+    st = cpmm_state("pool", data)
+    vault = associated_token_account(LOCK_CPMM_AUTH, lp_mint)
+    assert st.lp_lockers == (vault,) and accounts_to_read(st)[2:] == [lp_mint, vault]
+
+    def fact(locker_account: dict | None) -> float | None:
+        accts = multiple(token_account(SOL_MINT, 10**9, 9), token_account(token, 10**12, 6),
+                         mint_account(600_000, 9), locker_account)  # fmt: skip
+        ev = pool_event(reading(st, MultipleAccountsResult.model_validate(accts)), NOW, 200.0)
+        assert ev is not None
+        return ev.lp_locked_pct
+
+    assert fact(None) == 40.0  # 400k of 1M burned, no locker account
+    assert fact(token_account(lp_mint, 500_000, 9)) == 90.0  # + 500k in Burn & Earn
+    with pytest.raises(ValueError, match="holds"):
+        fact(token_account(token, 500_000, 6))  # a "locker" of another mint is not our locker
