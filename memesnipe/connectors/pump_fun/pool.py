@@ -4,6 +4,9 @@ pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA): discriminator [241,154,109,4,17,17
 Borsh pool_bump u8, index u16, creator, base_mint, quote_mint, lp_mint, pool_base_token_account,
 pool_quote_token_account (pubkeys), lp_supply u64, then later-appended fields we do not read.
 PumpSwap pays its protocol and creator fees out of the swap, so the vaults hold only liquidity.
+``lp_supply`` is "the total supply of the lp_mint without burns and lock-ups" (docs/PUMP_SWAP_README.md),
+so LP burned = lp_supply - the mint's supply; pump.fun burns the LP it gets on migration
+(docs/PUMP_PROGRAM_README.md): a migrated pool reads 100 %.
 
 ``create_pool`` (same IDL: discriminator [233,146,209,142,207,104,64,188]; accounts 0 pool,
 2 creator, 3 base mint, 4 quote mint, 5 LP mint, 9/10 pool base/quote token accounts; args index

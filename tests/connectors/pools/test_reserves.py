@@ -90,21 +90,27 @@ def test_lp_burned_share_is_bounded_and_unknown_without_an_issued_count() -> Non
     assert lp_burned_pct(10, 12) == 0.0  # more in circulation than issued: never negative
 
 
-def test_pumpswap_pool_is_read_at_the_idl_layouts_offsets() -> None:
+def test_the_documented_pumpswap_pool_is_read_at_the_idl_layouts_offsets() -> None:
+    """PumpSwap's README example Pool account (its decoded fields), laid out by the IDL."""
     (acct,) = PUMP_AMM["accounts"]
     (ty,) = PUMP_AMM["types"]
     assert bytes(acct["discriminator"]) == POOL_DISCRIMINATOR
     lay = offsets(idl_fields(ty), {}, start=8)
-    values = {
-        "base_mint": TOKEN, "quote_mint": SOL_MINT, "lp_mint": STATE.lp_mint,
-        "pool_base_token_account": STATE.vault_a, "pool_quote_token_account": STATE.vault_b,
-        "lp_supply": 4_193_388_427_197, "pool_bump": 254, "index": 0,
-    }  # fmt: skip
+    doc = json.loads((FIX / "pump_fun" / "pumpswap_pool_doc_example.json").read_text())["account"]
+    values = {k: int(v["data"]) if v["type"] in ("u8", "u16", "u64") else v["data"] for k, v in doc.items()}
     data = pack(lay, values, prefix=POOL_DISCRIMINATOR)
-    st = pumpswap_state("pool", data)
+    st = pumpswap_state("GseMAnNDvntR5uFePZ51yZBXzNSn7GdFPkfHwfr6d77J", data)
     assert (st.mint_a, st.mint_b, st.vault_a, st.vault_b, st.lp_mint, st.lp_supply) == (
-        TOKEN, SOL_MINT, STATE.vault_a, STATE.vault_b, STATE.lp_mint, 4_193_388_427_197,
+        "7LSsEoJGhLeZzGvDofTdNg7M3JttxQqGWNLo6vWMpump", SOL_MINT,
+        "5jMpkf4JF4noHftLgNKyPNh6roVfPSGSjuEk3U4eLKRa", "43DVcZR4kQFjh4Xm2i3DcneRxNjZp7HMud8yDrJWrDr8",
+        "6dpnPD6UWDw5hbJEuPQwnCCMba1JYwHANKuL6GQ6otAH", 4_193_388_284_800,
     )  # fmt: skip
     assert (st.fees_a, st.fees_b) == (0, 0)
+    # pump.fun burns the LP it receives on migration (docs/PUMP_PROGRAM_README.md): LP mint supply 0
+    r = reading(st, MultipleAccountsResult.model_validate(multiple(
+        token_account(st.mint_a, 206_900_000_000_000, 6), token_account(SOL_MINT, 84_990_000_000, 9),
+        mint_account(0, 9))))  # fmt: skip
+    ev = pool_event(r, TS, 200.0)
+    assert ev is not None and ev.lp_locked_pct == 100.0 and ev.source == "pumpswap:pool"
     with pytest.raises(PoolLayoutError, match="discriminator"):
         pumpswap_state("pool", bytes(8) + data[8:])
