@@ -1,7 +1,8 @@
 """``memesnipe connect bridge``: bridge flows of Solana tokens from two sources, each transfer once.
 
-Wormholescan (Wormhole's token bridge: Solana tokens going home or leaving) and deBridge's DLN
-(cross-chain swaps into or out of any Solana mint) are polled each cycle, newest first; the ids
+Wormholescan (Wormhole's token bridge: Solana tokens, foreign ones as their wrapped mints) and
+deBridge's DLN (cross-chain swaps into or out of any Solana mint) are polled each cycle, newest
+first; the ids
 already published are remembered (bounded memory). One source failing does not stop the other
 (it is counted and logged; the cycle fails only when every source did). Only transfers of
 watched mints are published when MEMESNIPE_CONNECTORS__MINTS is set, else all.

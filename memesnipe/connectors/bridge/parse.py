@@ -2,10 +2,11 @@
 
 An operation is an inflow when its standardized properties send a token to Wormhole chain 1
 (Solana), an outflow when they send one from it (published with a negative ``amount_usd``; the
-strategies count only inflows). The event's mint is the Solana mint only when the token *is* a
-Solana token (``tokenChain`` 1, e.g. a memecoin bridged back home or leaving); a foreign token
-arrives as a wrapped mint that must be derived from the token bridge program and is skipped
-here (deBridge, the second source, names the Solana mint of any token). ``amount_usd`` is
+strategies count only inflows). The event's mint is the token's own when it *is* a Solana token
+(``tokenChain`` 1, e.g. a memecoin bridged back home or leaving); a foreign token lives on
+Solana as the token bridge's wrapped mint, the program address of ``["wrapped", tokenChain (u16
+big-endian), tokenAddress (32 bytes, left-padded)]`` under the token bridge program (Wormhole's
+SDK ``deriveWrappedMintKey``; WETH from Ethereum gives Portal's ``7vfCX...voxs``). ``amount_usd`` is
 Wormholescan's ``data.usdAmount`` (0 when it did not price the transfer). Event time = arrival
 on the target chain (``targetChain.timestamp``) when completed, else the source-chain time.
 """
@@ -38,6 +39,22 @@ CHAIN_NAMES = {
 }
 
 
+TOKEN_BRIDGE = Pubkey.from_string("wormDTUJ6AWPNvk59vGQbDvGJmqbDTdgWgAqcLBCgUb")
+"""Wormhole's token bridge program on Solana mainnet: owner of every wrapped mint."""
+
+
+def wrapped_mint(token_chain: int, token_address: str) -> str | None:
+    """The Solana mint of a foreign token; None when the address is not hex of at most 32 bytes."""
+    try:
+        raw = bytes.fromhex(token_address.removeprefix("0x"))
+    except ValueError:
+        return None
+    if not raw or len(raw) > 32 or not 0 < token_chain < 2**16:
+        return None
+    seeds = [b"wrapped", token_chain.to_bytes(2, "big"), raw.rjust(32, b"\0")]
+    return str(Pubkey.find_program_address(seeds, TOKEN_BRIDGE)[0])
+
+
 def solana_mint(token_address: str) -> str:
     """Wormholescan gives Solana addresses base58 or as 32-byte hex; return base58."""
     addr = token_address.removeprefix("0x")
@@ -51,9 +68,15 @@ def solana_mint(token_address: str) -> str:
 
 def _event(op: Operation) -> BridgeEvent | None:
     sp = op.content.standarizedProperties if op.content else None
-    if sp is None or sp.tokenChain != SOLANA or not sp.tokenAddress:
+    if sp is None or not sp.tokenAddress or not sp.tokenChain:
         return None
     if (sp.toChain == SOLANA) == (sp.fromChain == SOLANA):  # neither end (or both) is Solana
+        return None
+    if sp.tokenChain == SOLANA:
+        mint = solana_mint(sp.tokenAddress)
+    elif (wrapped := wrapped_mint(sp.tokenChain, sp.tokenAddress)) is not None:
+        mint = wrapped
+    else:
         return None
     sign = 1.0 if sp.toChain == SOLANA else -1.0
     when = (op.targetChain.timestamp if op.targetChain and op.targetChain.timestamp else None) or (
@@ -69,7 +92,7 @@ def _event(op: Operation) -> BridgeEvent | None:
             raise ParseError(PROVIDER, f"operation {op.id}: usdAmount {op.data.usdAmount!r}") from None
     tx = op.sourceChain.transaction.txHash if op.sourceChain and op.sourceChain.transaction else ""
     return BridgeEvent(
-        mint=solana_mint(sp.tokenAddress),
+        mint=mint,
         ts=when,
         source=PROVIDER,
         amount_usd=sign * usd,

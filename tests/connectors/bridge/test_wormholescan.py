@@ -1,5 +1,6 @@
 """Wormholescan bridge inflows: a real non-transfer operation yields nothing; the same real
-operation with its documented transfer fields filled becomes a Solana inflow; bad input raises."""
+operation with its documented transfer fields filled becomes a Solana inflow (a foreign token as
+its wrapped mint); bad input raises."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from solders.pubkey import Pubkey
 
 from memesnipe.connectors.bridge.connector import BridgeConnector
-from memesnipe.connectors.bridge.parse import parse_operations, solana_mint
+from memesnipe.connectors.bridge.parse import parse_operations, solana_mint, wrapped_mint
 from memesnipe.connectors.errors import ParseError
 from memesnipe.settings import load_settings
 
@@ -65,10 +66,17 @@ def test_hex_token_address_is_converted_to_the_base58_mint() -> None:
     assert parse_operations(inflow(hex_addr))[0].mint == BONK
 
 
-def test_a_foreign_token_or_another_destination_is_skipped() -> None:
-    p = inflow()
+def test_a_foreign_token_arrives_as_its_wrapped_mint_and_another_destination_is_skipped() -> None:
+    p = inflow("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2")  # WETH on Ethereum (ours)
     p["operations"][0]["content"]["standarizedProperties"]["tokenChain"] = 2
-    assert parse_operations(p) == []
+    [ev] = parse_operations(p)
+    assert ev.mint == "7vfCXTUXx5WJV5JADk17DUJ4ksgau7utNKj4b963voxs"  # Portal's wrapped ETH mint
+    assert wrapped_mint(2, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48") == (
+        "A9mUU4qviSctJVPJdBJWkb28deg915LYJKrzQ19ji3FM"  # Portal's USDC (from Ethereum)
+    )
+    assert wrapped_mint(2, "not-hex") is None
+    p["operations"][0]["content"]["standarizedProperties"]["tokenAddress"] = "not-hex"
+    assert parse_operations(p) == []  # an address it cannot place is skipped, not the page
     p = inflow()
     p["operations"][0]["content"]["standarizedProperties"]["toChain"] = 30
     assert parse_operations(p) == []
