@@ -8,6 +8,7 @@ fails here rather than as lost records in a worker.
 from __future__ import annotations
 
 import inspect
+import re
 import tomllib
 import uuid
 from importlib.metadata import version
@@ -150,3 +151,23 @@ def test_the_faust_cli_hook_we_replace_exists() -> None:
     )
     assert agents_cli.agents._maybe_topic is faust_cli._maybe_topic  # installed by memesnipe.app
     assert faust.__version__ == VERIFIED["faust-streaming"]
+
+
+PRIVATE_ACCESS = re.compile(
+    r"\._client\.force_metadata_update|\b_committed_offset|\b_read_offset|\._fetcher\b|\b_current_event"
+    r"|\.acked\s*=[^=]|\b_maybe_topic|\._getmany\b|from (?:faust|aiokafka|mode)[\w.]* import _"
+)
+
+
+def test_no_module_outside_kafka_internals_touches_a_private_faust_or_aiokafka_name() -> None:
+    root = REPO / "memesnipe"
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+        for path in root.rglob("*.py")
+        if "kafka_internals" not in path.parts
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if PRIVATE_ACCESS.search(line)
+    ]
+    assert not offenders, "move these into memesnipe/kafka_internals/ (and pins.PRIVATE_USES):\n" + "\n".join(
+        offenders
+    )
