@@ -28,16 +28,25 @@ class PoolProgram:
     program: str
     created_in_logs: Callable[[Sequence[str]], bool]
     decode: Decoder
+    hint: str  # text a creation's logs always hold: most notifications (swaps) are ruled out by it
+
+
+_INIT = "Instruction: Initialize"
+
+
+def _amm_v4_created(logs: Sequence[str]) -> bool:
+    return bool(amm_v4_init_logs(logs))
 
 
 CREATION: dict[str, PoolProgram] = {
     p.program: p
     for p in (
-        PoolProgram(AMM_V4_PROGRAM, lambda logs: bool(amm_v4_init_logs(logs)), amm_v4_new_pool),
-        PoolProgram(CPMM_PROGRAM, cpmm_init_in_logs, cpmm_new_pool),
-        PoolProgram(DLMM_POOLS.program, DLMM_POOLS.in_logs, DLMM_POOLS.new_pool),
-        PoolProgram(DAMM_V2_POOLS.program, DAMM_V2_POOLS.in_logs, DAMM_V2_POOLS.new_pool),
-        PoolProgram(PUMP_AMM_PROGRAM, pumpswap_created_in_logs, pumpswap_new_pool),
+        # AMM v4 logs "initialize2: ..." before its InitLog (program/src/processor.rs)
+        PoolProgram(AMM_V4_PROGRAM, _amm_v4_created, amm_v4_new_pool, "initialize2: "),
+        PoolProgram(CPMM_PROGRAM, cpmm_init_in_logs, cpmm_new_pool, _INIT),
+        PoolProgram(DLMM_POOLS.program, DLMM_POOLS.in_logs, DLMM_POOLS.new_pool, _INIT),
+        PoolProgram(DAMM_V2_POOLS.program, DAMM_V2_POOLS.in_logs, DAMM_V2_POOLS.new_pool, _INIT),
+        PoolProgram(PUMP_AMM_PROGRAM, pumpswap_created_in_logs, pumpswap_new_pool, "Instruction: CreatePool"),
     )
 }
 """Program id -> its pool creation: new Raydium and Meteora pools, and PumpSwap pools opened
@@ -59,4 +68,5 @@ def creations_in_logs(logs: Sequence[str] | None) -> list[str]:
     """The pool programs that created a pool in a transaction, by its logs (fetch it to know which)."""
     if not logs:
         return []
-    return [p for p, c in CREATION.items() if c.created_in_logs(logs)]
+    text = "\n".join(logs)
+    return [p for p, c in CREATION.items() if c.hint in text and p in text and c.created_in_logs(logs)]

@@ -195,7 +195,7 @@ def test_cpmm_initialize_accounts_follow_the_source_account_structs(name: str) -
 def test_cpmm_creation_is_recognised_in_its_own_logs_only() -> None:
     framed = [f"Program {CPMM_PROGRAM} invoke [1]", "Program log: Instruction: Initialize",
               f"Program {CPMM_PROGRAM} success"]  # fmt: skip
-    assert cpmm_init_in_logs(framed)
+    assert cpmm_init_in_logs(framed) and creations_in_logs(framed) == [CPMM_PROGRAM]
     assert not cpmm_init_in_logs([framed[0], "Program log: Instruction: SwapBaseInput", framed[2]])
     assert not cpmm_init_in_logs(["Program Other111 invoke [1]", framed[1], "Program Other111 success"])
 
