@@ -74,10 +74,3 @@ async def batches(stream: faust.StreamT, batch_size: int, within_s: float) -> As
     """``stream.take_events`` with the configured size and time bound."""
     async for events in stream.take_events(batch_size, within=within_s):  # type: ignore[attr-defined]
         yield events
-
-
-def source_id(event: EventT) -> str:
-    """A stable id for the input message: ``topic/partition/offset``. Outputs derive their ids
-    from it, so reprocessing the same input after a crash yields the same output ids."""
-    m = event.message
-    return f"{m.topic}/{m.partition}/{m.offset}"

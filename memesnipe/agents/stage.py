@@ -112,6 +112,8 @@ class Stage:
         self.name = name
         self.inputs = dict(inputs)
         self.latency = latency
+        self.assignment: Callable[[], Collection[Any]] = assigned_now
+        """Where the stage reads its partitions from (the worker's consumer)."""
         self._observe = BATCH_SECONDS.labels(stage=name).observe
 
     def _drop(self, where: str, n: int) -> None:
@@ -126,7 +128,7 @@ class Stage:
         within = k.latency_within_s if self.latency else k.batch_within_s
         async for events in stream.take_events(k.batch_size, within=within):  # type: ignore[attr-defined]
             t0 = time.perf_counter()
-            live, stale = owned(events, assigned_now())
+            live, stale = owned(events, self.assignment())
             forget(stale)
             self._drop("input", len(stale))
             if live:
@@ -136,7 +138,7 @@ class Stage:
 
     def forget_revoked(self, events: Iterable[EventT]) -> None:
         """After a batch: its events of partitions revoked while it ran are not acknowledged."""
-        _, revoked = owned(events, assigned_now())
+        _, revoked = owned(events, self.assignment())
         forget(revoked)
         self._drop("ack", len(revoked))
 
@@ -177,7 +179,7 @@ class Stage:
 
     async def write(self, table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:
         """Write the keys whose event's partition this worker still owns; drop the others."""
-        keep, dropped = owned_changes(changes, assigned_now())
+        keep, dropped = owned_changes(changes, self.assignment())
         self._drop("write", dropped)
         await write_keys(table, keep)
 

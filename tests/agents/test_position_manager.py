@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from memesnipe.agents.channels import names
-from memesnipe.agents.position_manager import PositionProcessor, book_policy, default_rules
 from memesnipe.core.position_book import exit_source
+from memesnipe.core.position_messages import book_policy, default_rules
+from memesnipe.processors.positions import PositionProcessor
 from memesnipe.settings import ExitSettings
 from memesnipe.streams.codec import decode, encode
 from memesnipe.streams.market import PriceEvent
@@ -268,8 +269,8 @@ def test_short_exit_covers_on_drift_market_from_its_entry_signal() -> None:
 
 
 def test_kill_switch_with_flatten_exits_every_position_on_its_next_mark() -> None:
-    from memesnipe.agents.position_manager import FlattenLookup
     from memesnipe.core.control import KillFold
+    from memesnipe.processors.positions import FlattenLookup
     from memesnipe.streams.control import KillSwitch
 
     kills = KillFold(read_to_end=True)
@@ -327,7 +328,7 @@ def test_kill_switch_with_flatten_exits_every_position_on_its_next_mark() -> Non
 
 
 def test_rules_lookup_applies_a_specs_exit_overrides_and_keeps_defaults_otherwise() -> None:
-    from memesnipe.agents.position_manager import RulesLookup
+    from memesnipe.processors.positions import RulesLookup
 
     table: dict[bytes, bytes] = {b"wide-1": b'{"trail": 0.05, "take_profit": 1.0}', b"bad-1": b'{"trail": 7}'}
     lookup = RulesLookup(default_rules(SETTINGS), table)
@@ -357,9 +358,9 @@ def test_an_internal_error_on_one_event_is_dead_lettered_and_the_batch_goes_on()
 
 
 def test_flatten_sweep_signals_every_open_position_once_and_marks_do_not_repeat_them() -> None:
-    from memesnipe.agents.position_manager import FlattenLookup, flatten_signals
     from memesnipe.core.control import KillFold
     from memesnipe.core.position_book import decode_book
+    from memesnipe.processors.positions import FlattenLookup, flatten_signals
     from memesnipe.streams.control import KillSwitch
 
     log, store = Log(), Store()

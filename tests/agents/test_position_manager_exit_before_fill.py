@@ -9,8 +9,9 @@ import hashlib
 from datetime import timedelta
 
 from memesnipe.agents.channels import names
-from memesnipe.agents.position_manager import SOURCES, PositionProcessor, book_policy, default_rules
 from memesnipe.core.position_book import decode_book, exit_source
+from memesnipe.core.position_messages import book_policy, default_rules
+from memesnipe.processors.positions import SOURCES, PositionProcessor
 from memesnipe.streams.trading import Intent, OrderRejection, PositionUpdate, Side, Signal
 from tests.agents.test_position_manager import (
     MINT,
