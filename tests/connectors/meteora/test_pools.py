@@ -91,8 +91,11 @@ def test_anchor_logs_say_a_pair_was_created_only_from_the_program_itself() -> No
     assert DLMM_POOLS.in_logs(lines) and creations_in_logs(lines) == [DLMM_PROGRAM]
     assert not DLMM_POOLS.in_logs([lines[0], "Program log: Instruction: Swap", lines[2]])
     assert not DAMM_V2_POOLS.in_logs(lines)
-    damm = [f"Program {DAMM_V2_POOLS.program} invoke [2]", "Program log: Instruction: InitializeCustomizablePool",
-            f"Program {DAMM_V2_POOLS.program} success"]  # fmt: skip
+    damm = [
+        f"Program {DAMM_V2_POOLS.program} invoke [2]",
+        "Program log: Instruction: InitializeCustomizablePool",
+        f"Program {DAMM_V2_POOLS.program} success",
+    ]
     assert creations_in_logs(damm) == [DAMM_V2_POOLS.program]
     assert DLMM_POOLS.new_pool(Instruction(DLMM_PROGRAM, ("a",) * 3, bytes(ix_disc()), 0, False)) is None
 
