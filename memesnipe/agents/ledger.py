@@ -1,12 +1,16 @@
-"""Per-mint ledger stage: fills + price marks -> each strategy's PnL on the mint -> ledger marks.
+"""Per-mint ledger stage: the position manager's positions -> each strategy's PnL on the mint ->
+ledger marks. It reads the PnL the position manager computed (``core.positions``, the one
+accounting) and sums it per strategy and mint (``core.ledger.PositionsPnl``); it recomputes
+nothing but the shadow book.
 
-Reads ``fills``, ``price`` and ``rejections`` (keyed by mint, co-partitioned), keeps
+Reads ``positions``, ``price`` and ``rejections`` (keyed by mint, co-partitioned), keeps
 ``ledger_mint[mint]`` (with each strategy's shadow book: hypothetical fills of the entries the gate
-refused for zero allocation and of their exits, ``core.shadow``; its marks carry ``shadow=True``) and
-sends a :class:`LedgerMark` to the single-partition ledger topic on every fill and at most
-once per ``risk.mark_interval_s`` of event time per open position on price moves. Exact
-recovery: offsets per input topic in the state, fill ids deduplicated, marks sent before the
-state is written (a crash re-sends the same ``seq``, which the next stage ignores).
+refused for zero allocation and of their exits, ``core.shadow``, marked by price events; its marks
+carry ``shadow=True``) and sends a :class:`LedgerMark` to the single-partition ledger topic on every
+fill (the quantity or realized PnL moved) and at most once per ``risk.mark_interval_s`` of event
+time per strategy and mint on price moves. Exact recovery: offsets per input topic in the state,
+position updates applied once by their ``seq``, marks sent before the state is written (a crash
+re-sends the same ``seq``, which the next stage ignores).
 """
 
 from __future__ import annotations
@@ -19,25 +23,25 @@ from typing import Any
 
 from faust.types import EventT
 
-from memesnipe.agents.batching import batches, dead_letter, decode_batch
+from memesnipe.agents.batching import batches, decode_batch
 from memesnipe.agents.channels import names
 from memesnipe.app import app, settings
-from memesnipe.core.ledger import PositionPnl
+from memesnipe.core.ledger import PositionPnl, PositionsPnl
 from memesnipe.core.shadow import apply_rejection as shadow_apply
 from memesnipe.core.shadow import shadow_amount
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, SHADOW_FILLS
 from memesnipe.streams.codec import encode
 from memesnipe.streams.ledger import LedgerMark
 from memesnipe.streams.market import PriceEvent
-from memesnipe.streams.trading import Fill, OrderRejection
+from memesnipe.streams.trading import OrderRejection, PositionStatus, PositionUpdate
 from memesnipe.tables.ledger import MintLedgerState, dump, ledger_mint, ledger_topic, load_mint
 from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "ledger"
-INPUTS = {"fills": Fill, "price": PriceEvent, "rejections": OrderRejection}
-FILLS_SEEN = 1024
+INPUTS = {"positions": PositionUpdate, "price": PriceEvent, "rejections": OrderRejection}
+FILLS_SEEN = 1024  # shadow signal ids remembered per mint
 
 source = app.topic(*(names(n) for n in INPUTS), key_type=bytes, value_type=bytes)
 _short = {names(n): n for n in INPUTS}
@@ -85,26 +89,32 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def apply_fill(st: MintLedgerState, f: Fill) -> LedgerMark | None:
-    if f.fill_id in st.fills_seen:
+def apply_position(st: MintLedgerState, u: PositionUpdate, interval_s: float) -> LedgerMark | None:
+    """One position update into its strategy's PnL on the mint: the mark to send, or None
+    (a stale or repeated update, or a price move within ``interval_s`` of the last mark)."""
+    p = st.held.setdefault(u.instance_id, PositionsPnl())
+    key = u.position_id or f"{u.instance_id}|{u.side.value}"
+    is_open = u.status is PositionStatus.OPEN
+    ts = u.ts.timestamp()
+    if not p.apply(key, u.seq, is_open, u.realized_pnl_lamports, u.unrealized_pnl_lamports, u.qty_tokens, ts):
         return None
-    p = st.positions.setdefault(f.instance_id, PositionPnl())
-    ts = f.ts.timestamp()
-    p.apply_fill(f.side.value, f.qty_tokens, f.notional_lamports, f.cost_lamports, ts)
-    st.fills_seen.append(f.fill_id)
-    if len(st.fills_seen) > FILLS_SEEN:
-        del st.fills_seen[: len(st.fills_seen) - FILLS_SEEN]
-    p.emitted_ts = ts
-    return mark(f.instance_id, f.mint, p)
+    if not p.due(interval_s):
+        return None
+    return LedgerMark(
+        instance_id=u.instance_id,
+        mint=u.mint,
+        ts=_dt(p.ts),
+        realized_lamports=p.realized,
+        unrealized_lamports=p.unrealized,
+        seq=p.seq,
+        qty_tokens=p.qty,
+    )
 
 
 def apply_price(st: MintLedgerState, ev: PriceEvent, interval_s: float) -> list[LedgerMark]:
+    """Mark the shadow book (the own positions are marked by the position manager)."""
     out = []
     ts = ev.ts.timestamp()
-    for inst, p in st.positions.items():
-        if p.apply_mark(ev.price_sol, ev.decimals, ts) and ts - p.emitted_ts >= interval_s:
-            p.emitted_ts = ts
-            out.append(mark(inst, ev.mint, p))
     for inst, p in st.shadow.items():
         if p.apply_mark(ev.price_sol, ev.decimals, ts) and ts - p.emitted_ts >= interval_s:
             p.emitted_ts = ts
@@ -142,15 +152,11 @@ async def ledger(stream: Any) -> None:
             off = ev.message.offset
             if off <= st.offsets.get(short, -1):
                 continue
-            if short == "fills":
-                try:
-                    marks = [m] if (m := apply_fill(st, msg)) is not None else []
-                except ValueError as exc:  # e.g. a short fill while a long is open
-                    await dead_letter(ev, f"ledger cannot apply fill {msg.fill_id}: {exc}", CONSUMER)
-                    marks = []
+            if short == "positions":
+                marks = [m] if (m := apply_position(st, msg, interval)) is not None else []
             elif short == "rejections":
                 marks = [m] if (m := apply_rejection(st, msg)) is not None else []
-            elif not st.positions and not st.shadow:
+            elif not st.shadow:
                 st.offsets[short] = off
                 continue  # nobody holds this mint: nothing to mark, nothing to write
             else:

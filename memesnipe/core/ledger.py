@@ -1,13 +1,15 @@
-"""Performance ledger: per-strategy realized and unrealized PnL from fills and marks, and the
-per-period returns the allocator's Sharpe is computed on (pure, event time).
+"""Performance ledger: per-strategy realized and unrealized PnL by mint, and the per-period
+returns the allocator's Sharpe is computed on (pure, event time).
 
 Two levels, matching the two Faust stages that keep them:
 
-- :class:`PositionPnl` (per strategy instance and mint, in the mint's partition): average-cost
-  accounting (``core.positions.reduce_at_average_cost``) from fills (BUY/SHORT open,
-  SELL/COVER reduce) and marks from price events.
-  ``realized`` is cumulative for the (instance, mint) pair and never resets, net of every
-  cost; ``unrealized`` is the open quantity at the latest mark against its basis.
+- :class:`PositionsPnl` (per strategy instance and mint, in the mint's partition): the PnL the
+  position manager reports on the positions topic (``core.positions`` is the one accounting),
+  summed over the strategy's positions in the mint: ``realized`` is cumulative for the
+  (instance, mint) pair and never resets, net of every cost; ``unrealized`` is the open
+  positions' net unrealized PnL. :class:`PositionPnl` is the shadow book's (hypothetical fills
+  of refused entries, ``core.shadow``): average cost (``core.positions.reduce_at_average_cost``)
+  from fills and marks from price events.
 - :class:`StrategyLedger` (per instance, in the single-partition ledger stage): the latest
   (realized, unrealized) of each of its mints; closes a period each time event time crosses a
   ``period_s`` boundary, recording ``return = (PnL at close - PnL at previous close) / capital``
@@ -84,6 +86,85 @@ class PositionPnl(msgspec.Struct, kw_only=True):
         self.mark_lpu = price_sol * LAMPORTS_PER_SOL / 10**decimals
         self.ts = ts
         self.seq += 1
+        return True
+
+
+CLOSED_IDS_KEEP = 256
+"""Closed position ids a :class:`PositionsPnl` remembers (a re-sent update of one is ignored)."""
+
+
+class HeldPnl(msgspec.Struct, array_like=True):
+    """The latest update of one open position: its ``seq`` and net PnL (lamports), quantity."""
+
+    seq: int
+    realized: int
+    unrealized: int
+    qty: int
+
+
+class PositionsPnl(msgspec.Struct, kw_only=True):
+    """One strategy's PnL on one mint, read from the position manager's updates (the positions
+    topic) instead of recomputed: the one accounting is ``core.positions``.
+
+    A strategy may hold a long and a short, and opens a new position after each close, so the
+    mint's PnL is the realized net PnL of its closed positions (``closed``) plus the latest net
+    realized and unrealized of each open one (``open``, by position id). An update is applied
+    once: one older than the position's latest (``seq``) or of a closed position is ignored
+    (``closed_ids``, the newest :data:`CLOSED_IDS_KEEP`; a re-sent update comes within seconds,
+    long before 256 further positions of one strategy closed on one token). ``seq`` rises with
+    every applied update: it is the ledger mark's.
+    """
+
+    closed: int = 0
+    open: dict[str, HeldPnl] = {}
+    closed_ids: list[str] = []
+    seq: int = 0
+    ts: float = 0.0
+    emitted_ts: float = -math.inf
+    emitted_realized: int = 0
+    emitted_qty: int = 0
+
+    @property
+    def realized(self) -> int:
+        return self.closed + sum(h.realized for h in self.open.values())
+
+    @property
+    def unrealized(self) -> int:
+        return sum(h.unrealized for h in self.open.values())
+
+    @property
+    def qty(self) -> int:
+        return sum(h.qty for h in self.open.values())
+
+    def apply(
+        self, position_id: str, seq: int, is_open: bool, realized: int, unrealized: int, qty: int, ts: float
+    ) -> bool:
+        """Apply one position update; False for a stale or repeated one."""
+        if position_id in self.closed_ids:
+            return False
+        cur = self.open.get(position_id)
+        if cur is not None and seq <= cur.seq:
+            return False
+        if is_open:
+            self.open[position_id] = HeldPnl(seq, realized, unrealized, qty)
+        else:
+            self.open.pop(position_id, None)
+            self.closed += realized
+            self.closed_ids.append(position_id)
+            if len(self.closed_ids) > CLOSED_IDS_KEEP:
+                del self.closed_ids[: len(self.closed_ids) - CLOSED_IDS_KEEP]
+        self.seq += 1
+        self.ts = max(self.ts, ts)
+        return True
+
+    def due(self, interval_s: float) -> bool:
+        """Whether a mark should go out now: a fill moved the quantity or the realized PnL, or
+        ``interval_s`` of event time passed since the last mark (price moves only). Records it
+        as emitted if so."""
+        now = (self.realized, self.qty)
+        if now == (self.emitted_realized, self.emitted_qty) and self.ts - self.emitted_ts < interval_s:
+            return False
+        (self.emitted_realized, self.emitted_qty), self.emitted_ts = now, self.ts
         return True
 
 

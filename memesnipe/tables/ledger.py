@@ -1,11 +1,12 @@
 """Ledger tables and the single-partition ledger topic.
 
-- ``ledger_mint[mint]`` (co-partitioned with fills/price): :class:`MintLedgerState`, each
-  strategy's :class:`~memesnipe.core.ledger.PositionPnl` on that mint.
+- ``ledger_mint[mint]`` (co-partitioned with positions/price): :class:`MintLedgerState`, each
+  strategy's :class:`~memesnipe.core.ledger.PositionsPnl` on that mint (from the positions
+  topic) and its shadow book's :class:`~memesnipe.core.ledger.PositionPnl`.
 - ``<prefix>ledger`` (ONE partition, keyed by instance_id): :class:`LedgerMark` messages. One
   partition puts every strategy's PnL on one worker, which is what lets the allocator compare
   strategies and the portfolio monitor sum equity without a cross-worker step. Its volume is
-  bounded: one mark per fill plus at most one per open position per ``mark_interval_s``.
+  bounded: one mark per fill plus at most one per strategy and mint per ``mark_interval_s``.
 - ``ledger_strategy[instance_id]`` (1 partition): :class:`~memesnipe.core.ledger.StrategyLedger`.
 - ``portfolio[b"global"]`` (1 partition): :class:`PortfolioState`.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import msgspec
 
 from memesnipe.app import app, settings
-from memesnipe.core.ledger import MintPnl, PositionPnl, StrategyLedger
+from memesnipe.core.ledger import MintPnl, PositionPnl, PositionsPnl, StrategyLedger
 
 LEDGER_TOPIC = settings.kafka.topic_prefix + "ledger"
 PORTFOLIO_KEY = b"global"
@@ -25,8 +26,9 @@ PORTFOLIO_KEY = b"global"
 
 class MintLedgerState(msgspec.Struct, kw_only=True):
     offsets: dict[str, int] = {}
-    positions: dict[str, PositionPnl] = {}
-    fills_seen: list[str] = []  # recent fill ids (a re-emitted fill is not counted twice)
+    held: dict[str, PositionsPnl] = {}  # instance -> its PnL from the positions topic
+    positions: dict[str, PositionPnl] = {}  # before the positions topic: read, no longer written
+    fills_seen: list[str] = []
     shadow: dict[str, PositionPnl] = {}  # instance -> shadow position (core.shadow)
     shadow_seen: list[str] = []  # recent signal ids booked in the shadow
 

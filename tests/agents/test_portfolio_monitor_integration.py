@@ -46,6 +46,8 @@ async def test_drawdown_trips_the_kill_switch_once_and_resume_rearms(isolated_en
             "MEMESNIPE_RISK__MAX_DRAWDOWN": "0.1",
             "MEMESNIPE_RISK__MARK_INTERVAL_S": "1",
             "MEMESNIPE_RISK__ALLOCATION_INTERVAL_S": "3600",
+            # the ledger reads the positions the position manager books from the fills
+            "MEMESNIPE_TEST_AGENTS": "memesnipe.agents.position_manager",
         }
     )
     await create_topics(env)
@@ -57,12 +59,12 @@ async def test_drawdown_trips_the_kill_switch_once_and_resume_rearms(isolated_en
         # inst-a buys 1 token (6 decimals) for 2 SOL: 2 SOL per token
         f = m.fill("o1", M1, qty=1_000_000, notional=2 * 10**9, t=0)
         await produce(bs, t("fills"), [(M1.encode(), encode(f))])
-        # -0.5 SOL (dd 5%), then -1.1 SOL (dd 11% >= 10%: trip), then lower still (no second trip)
-        await produce(
-            bs,
-            t("price"),
-            [(M1.encode(), encode(price(p, s))) for p, s in [(1.5, 10), (0.9, H + 10), (0.8, 2 * H + 10)]],
-        )
+        # -0.5 SOL (dd 5%), then -1.1 SOL (dd 11% >= 10%: trip), then lower still (no second trip);
+        # one at a time, each once the position manager has published the position it moved (it
+        # publishes a position once per batch, its latest state)
+        for n, (p, s) in enumerate([(1.5, 10), (0.9, H + 10), (0.8, 2 * H + 10)], start=1):
+            await consume(bs, t("positions"), min_count=n, timeout_s=90, idle_s=0.5)
+            await produce(bs, t("price"), [(M1.encode(), encode(price(p, s)))])
         got = await kills(env, 1)
         assert len(got) == 1
         k = got[0]

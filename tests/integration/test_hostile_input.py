@@ -81,8 +81,8 @@ CONSUMERS: dict[str, set[str]] = {
     "rejections": {"position_manager", "ledger"},  # the ledger books shadow fills of refused entries
     "order_updates": {"boundary"},
     "exec_results": {"fills", "submitter"},
-    "fills": {"ledger", "position_manager"},
-    "positions": {"boundary"},
+    "fills": {"position_manager"},
+    "positions": {"boundary", "ledger"},  # the ledger reads the positions' PnL
 }
 """The stages of the worker that consume each topic, by the ``consumer`` of their dead letters."""
 
