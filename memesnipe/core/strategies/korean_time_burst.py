@@ -119,7 +119,7 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
             pr[self.px_slot[h % self.n_pxf]] = px
             past = s["past"]
             hod = s["hod"]
-            if s["acc"]:
+            if s["acc"] and ev.volume_usd_5m > 0.0:  # none reported (price-only source): not a zero
                 cur = s["cur"]
                 cur[2] += ev.volume_usd_5m
                 cur[3] += 1.0
@@ -139,7 +139,7 @@ class KoreanTimeBurst(Strategy[KoreanTimeBurstParams]):
                 else:
                     self._fold(s, cur)
                     cur[0], cur[1], cur[2], cur[3] = hour_idx, float(hod), 0.0, 0.0
-            if accumulate:
+            if accumulate and vol > 0.0:
                 cur[2] += vol
                 cur[3] += 1.0
             if pr[0] == b:  # the head moved to this bucket (not a late event): cache for its events

@@ -109,14 +109,16 @@ class Momentum5m(Strategy[Momentum5mParams]):
             last_set(pr, self.bw, t, px)
             past = s["past"] = last_ago(pr, self.k)
             same_vb = t // self.vw == vr[0]
+        # an event without volume (a price-only source) is no sample of the baseline, not a zero
         if same_vb:  # sum2_add inlined
-            i = self.vol_slot[vr[0] % self.n_volf]
-            vr[i] += vol
-            vr[i + 1] += 1.0
-            vr[1] += vol
-            vr[2] += 1.0
+            if vol > 0.0:
+                i = self.vol_slot[vr[0] % self.n_volf]
+                vr[i] += vol
+                vr[i + 1] += 1.0
+                vr[1] += vol
+                vr[2] += 1.0
         else:
-            sum2_add(vr, self.vw, t, vol, 1.0)
+            sum2_add(vr, self.vw, t, vol, 1.0 if vol > 0.0 else 0.0)  # the head moves either way
         if past == 0.0:
             return s, NO_EMITS
         ret = px / past - 1.0

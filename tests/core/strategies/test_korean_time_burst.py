@@ -59,3 +59,12 @@ def test_fixed_offset_equals_asia_seoul_for_every_hour_of_a_year():
     for h in range(0, 366 * 24, 7):
         ts = t + timedelta(hours=h, minutes=13)
         assert int((ts.timestamp() + KST_OFFSET_S) // 3600 % 24) == ts.astimezone(seoul).hour
+
+
+def test_price_only_ticks_do_not_dilute_that_hours_baseline():
+    # day one's 09h with a volume-less tick (a price-only source) after each minute: counted as
+    # zeros they would halve the baseline and make 2x it a "burst"
+    day = [e for i in range(60) for e in (price(60 * i, 1.0, 5_000.0), price(60 * i + 30, 1.0, 0.0))]
+    assert run("korean_time_burst", [*day, *burst(DAY + 1_200, vol=10_000.0)]) == []
+    sigs = run("korean_time_burst", [*day, *burst(DAY + 1_200)])
+    assert len(sigs) == 1 and sigs[0].meta["volume_ratio"] == pytest.approx(3.0)

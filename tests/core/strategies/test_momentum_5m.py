@@ -42,3 +42,21 @@ def test_fading_momentum_closes_the_long():
     sigs = run("momentum_5m", evs)
     assert [(s.side, s.intent) for s in sigs] == [(Side.BUY, Intent.ENTRY), (Side.SELL, Intent.EXIT)]
     assert "momentum faded" in sigs[1].reason
+
+
+def with_price_only_ticks(evs: list) -> list:
+    """Each event followed 15 s later by the same price from a source without volume (0)."""
+    out = []
+    for e in evs:
+        out += [e, price((e.ts - evs[0].ts).total_seconds() + 15, e.price_usd, 0.0)]
+    return out
+
+
+def test_price_only_ticks_do_not_dilute_the_volume_baseline():
+    # 2x the baseline is no breakout; counted as zeros, price-only ticks would halve the
+    # baseline and make it 4x
+    evs = [*with_price_only_ticks(flat_hour()), price(3_600, 1.10, 10_000.0)]
+    assert run("momentum_5m", evs) == []
+    # ...and 4x still is one, at the same ratio as without them
+    sigs = run("momentum_5m", [*with_price_only_ticks(flat_hour()), price(3_600, 1.10, 20_000.0)])
+    assert len(sigs) == 1 and sigs[0].meta["volume_ratio"] == pytest.approx(4.0)
