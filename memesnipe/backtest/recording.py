@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import msgspec
 import numpy as np
@@ -176,7 +177,7 @@ def decode_values(values: pa.Array) -> tuple[list[MarketEvent], int]:
                 pass
             else:
                 if len(events) == n:
-                    return events, 0
+                    return cast("list[MarketEvent]", events), 0  # the union is MarketEvent
         out: list[MarketEvent] = []
         bad = 0
         for v in values.to_pylist():

@@ -47,6 +47,7 @@ def topic_configs(short: str) -> dict[str, str]:
         configs["delete.retention.ms"] = str(KEEP_TOMBSTONES_MS)
     return configs
 
+
 KEY_FIELDS: dict[str, str] = {
     **{t: "mint" for t in MARKET_TOPICS},
     **{t: "mint" for t in TRADING_TOPICS if t != "order_updates"},
