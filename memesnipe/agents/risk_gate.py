@@ -46,22 +46,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from faust.types import EventT
-
 from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
-from memesnipe.agents.stage import Decoded, Effects, Send, Stage
+from memesnipe.agents.stage import Decoded, Effects, Stage
 from memesnipe.app import app, settings
-from memesnipe.core.gate import MintRiskState, RiskGate, apply_depth, apply_onchain
+from memesnipe.core.gate import RiskGate
 from memesnipe.core.perp_venue import VenueStatus, read_status
 from memesnipe.core.risk import RiskLimits
 from memesnipe.core.strategies.engine import Item
-from memesnipe.logs import ids
-from memesnipe.metrics import ASOF_FALLBACKS, ORDERS, PERP_VENUE_LIVE, REJECTIONS
+from memesnipe.metrics import ASOF_FALLBACKS, PERP_VENUE_LIVE
+from memesnipe.processors.risk_gate import apply_gate
 from memesnipe.settings import Mode
-from memesnipe.streams.codec import encode
 from memesnipe.streams.market import DepthEvent, OnChainEvent
-from memesnipe.streams.trading import Order, OrderRejection, Signal
+from memesnipe.streams.trading import Signal
 from memesnipe.tables.risk import RiskViews, declare_mint_table, decode_state, encode_state
 
 log = logging.getLogger(__name__)
@@ -161,69 +158,11 @@ async def _handle(decoded: list[Decoded]) -> Effects:
     """The gate's processor on the mints' stored states; the mechanism sends, then writes."""
     keys = {(ev.key if isinstance(ev.key, bytes) else msg.mint.encode()) for ev, _s, msg in decoded}
     states = {k: decode_state(risk_mint.get(k)) for k in keys}
-    sends, changes = apply_gate(decoded, states)
+    sends, touched = apply_gate(
+        decoded, states, gate, views.book, views.control.kill_switch(), views.control.allocations
+    )
+    changes = {k: (ev, encode_state(states[k])) for k, ev in touched.items()}
     return Effects(sends=sends, writes=[(risk_mint, changes)])
-
-
-def apply_gate(
-    decoded: list[Decoded], states: dict[bytes, MintRiskState]
-) -> tuple[list[Send], dict[bytes, tuple[EventT, bytes]]]:
-    """Apply decoded inputs in order to ``states`` (mint key -> state, changed in place): facts
-    into the mint's state, signals through the gate, each input at most once per offset. Returns
-    the outputs to send and the changed states (with the last event that changed each)."""
-    touched: dict[bytes, EventT] = {}
-    sends: list[Send] = []
-    for ev, short, msg in decoded:
-        key = ev.key if isinstance(ev.key, bytes) else msg.mint.encode()
-        st = states[key]
-        off = ev.message.offset
-        if st.already_applied(short, off):
-            continue
-        if short == "depth":
-            apply_depth(st, msg)
-        elif short == "onchain":
-            apply_onchain(st, msg)
-        else:
-            out = gate.on_signal(st, msg, views.book, views.control.kill_switch(), views.control.allocations)
-            if isinstance(out, Order):
-                ORDERS.labels(state="new").inc()
-                log.info(
-                    "order %s %s %s on %s: %d in",
-                    out.instance_id,
-                    out.intent,
-                    out.side,
-                    out.mint,
-                    out.amount_in,
-                    extra=ids(
-                        decision="order",
-                        signal_id=out.signal_id,
-                        order_id=out.order_id,
-                        instance_id=out.instance_id,
-                        mint=out.mint,
-                    ),
-                )
-                sends.append(("orders", key, encode(out)))
-            elif isinstance(out, OrderRejection):
-                REJECTIONS.labels(rule=out.rule).inc()
-                log.info(
-                    "rejected %s %s on %s: %s (%s)",
-                    out.instance_id,
-                    out.side,
-                    out.mint,
-                    out.rule,
-                    out.reason,
-                    extra=ids(
-                        decision="rejected",
-                        rule=out.rule,
-                        signal_id=out.signal_id,
-                        instance_id=out.instance_id,
-                        mint=out.mint,
-                    ),
-                )
-                sends.append(("rejections", key, encode(out)))
-        st.mark_applied(short, off)
-        touched[key] = ev
-    return sends, {k: (ev, encode_state(states[k])) for k, ev in touched.items()}
 
 
 @app.on_before_shutdown.connect  # type: ignore[arg-type]

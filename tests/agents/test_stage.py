@@ -27,16 +27,18 @@ from memesnipe.agents import (
 from memesnipe.agents.channels import names
 from memesnipe.agents.stage import Stage, owned, owned_changes
 from memesnipe.app import app
+from memesnipe.core.exposure import ExposureBook
 from memesnipe.core.gate import MintRiskState
 from memesnipe.core.portfolio import Portfolio
 from memesnipe.core.position_messages import book_policy, default_rules
 from memesnipe.processors.positions import PositionProcessor
+from memesnipe.processors.risk_gate import apply_gate
 from memesnipe.settings import ExitSettings
 from memesnipe.streams.codec import encode
 from memesnipe.streams.ledger import LedgerMark
 from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.tables.ledger import LEDGER_TOPIC, PORTFOLIO_KEY, PortfolioState, dump
-from memesnipe.tables.risk import decode_state
+from memesnipe.tables.risk import decode_state, encode_state
 from tests.agents import riskmsgs as m
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -158,7 +160,8 @@ async def test_risk_gate_state_of_a_revoked_partition_is_not_written(assignment:
         (event("depth", 1, 7, REVOKED.encode(), m.depth(REVOKED)), "depth", m.depth(REVOKED)),
     ]
     states = {OWNED.encode(): MintRiskState(), REVOKED.encode(): MintRiskState()}
-    _sends, changes = risk_gate.apply_gate(decoded, states)
+    _sends, touched = apply_gate(decoded, states, risk_gate.gate, ExposureBook(), None, {})
+    changes = {k: (ev, encode_state(states[k])) for k, ev in touched.items()}
     assert set(changes) == {OWNED.encode(), REVOKED.encode()}  # the gate applied both
     table = await write(risk_gate.stage, changes)
     assert list(table) == [OWNED.encode()]
