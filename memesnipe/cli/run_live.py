@@ -1,6 +1,7 @@
 """``memesnipe run --live-data``: the paper pipeline fed by the live connectors instead of the
 simulator. Prints which connectors start and which are skipped (with the setting each one
-misses), then runs them all in one child process, ``memesnipe connect --live-data``."""
+misses), which programs discovery subscribes to and how to add the others, then runs them all in
+one child process, ``memesnipe connect --live-data``."""
 
 from __future__ import annotations
 
@@ -28,10 +29,13 @@ def connector_plan(settings: Settings) -> tuple[list[str], list[str]]:
 
 def start_live_data(kids: Starter, settings: Settings) -> list[str]:
     """Print the plan and start the connectors child; returns the sources it starts."""
-    from memesnipe.connectors.launcher import NOT_IN_LIVE_DATA
+    from memesnipe.connectors.launcher import NOT_IN_LIVE_DATA, discovery_programs
 
     started, skipped = connector_plan(settings)
     print(f"run: live connectors starting: {', '.join(started) or 'none'}")
+    if "discovery" in started:
+        for line in discovery_programs(settings):
+            print(f"run: {line}")
     for line in skipped:
         print(f"run: skipped {line}")
     for name, why in NOT_IN_LIVE_DATA.items():

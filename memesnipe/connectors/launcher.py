@@ -14,8 +14,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from memesnipe.connectors.meteora.pools import DAMM_V2_PROGRAM, DLMM_PROGRAM
+from memesnipe.connectors.pump_fun.events import PUMP_AMM_PROGRAM, PUMP_PROGRAM
+from memesnipe.connectors.raydium.pools import AMM_V4_PROGRAM, CPMM_PROGRAM
 from memesnipe.connectors.registry import SOURCES, create
-from memesnipe.connectors.runner import Connector, EventSink, RunStats, run_connector
+from memesnipe.connectors.runner import Connector, EventSink, RunStats, csv_list, run_connector
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,33 @@ NOT_IN_LIVE_DATA: dict[str, str] = {
     "helius_webhook": "needs a public HTTPS endpoint for Helius to call; the `helius` poller runs instead",
 }
 """Sources ``--live-data`` leaves out on purpose, and why (``memesnipe connect <source>`` runs one)."""
+
+
+DISCOVERY_PROGRAMS: dict[str, str] = {
+    PUMP_PROGRAM: "pump.fun (creations, curve completions, migrations to PumpSwap)",
+    AMM_V4_PROGRAM: "Raydium AMM v4 pools",
+    CPMM_PROGRAM: "Raydium CPMM pools",
+    DLMM_PROGRAM: "Meteora DLMM pools",
+    DAMM_V2_PROGRAM: "Meteora DAMM v2 pools",
+    PUMP_AMM_PROGRAM: "PumpSwap pools opened directly",
+}
+"""Every program discovery reads creations from, by what a subscription to it finds."""
+
+
+def discovery_programs(settings: Any) -> list[str]:
+    """Which discovery programs are subscribed and how to add the others: the default is
+    pump.fun alone, because each subscribed program is a websocket stream of every one of its
+    transactions (every swap), of which a pool creation is a tiny share."""
+    on = csv_list(settings.discovery.programs)
+    lines = [f"discovery programs on: {', '.join(DISCOVERY_PROGRAMS.get(p, p) for p in on) or 'none'}"]
+    off = [p for p in DISCOVERY_PROGRAMS if p not in on]
+    if off:
+        lines.append(
+            "discovery programs off (each one a websocket stream of all its swaps; to add one, "
+            "append its id to MEMESNIPE_DISCOVERY__PROGRAMS, comma-separated):"
+        )
+        lines += [f"  {DISCOVERY_PROGRAMS[p]}: {p}" for p in off]
+    return lines
 
 
 @dataclass

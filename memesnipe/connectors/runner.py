@@ -191,11 +191,3 @@ async def run_connector(
 
 def batched(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-def watched_mints(settings: Any, provider: str) -> list[str]:
-    """The configured mints, or a start-up error naming the setting."""
-    mints = csv_list(settings.connectors.mints)
-    if not mints:
-        raise SystemExit(f"memesnipe: {provider} needs mints to watch: set MEMESNIPE_CONNECTORS__MINTS")
-    return mints

@@ -43,6 +43,13 @@ def test_the_plan_is_printed_and_one_child_runs_the_connectors(capsys: pytest.Ca
     assert "run: skipped social: social needs an API key: set MEMESNIPE_CONNECTORS__X_BEARER_TOKEN" in out
     assert "run: not started jupiter_price: " in out and "run: not started helius_webhook: " in out
     assert out.splitlines()[0] == f"run: live connectors starting: {', '.join(started)}"
+    # discovery's programs: pump.fun alone by default, the pool programs listed with how to add them
+    assert out.splitlines()[1] == "run: discovery programs on: pump.fun (creations, curve completions, " + (
+        "migrations to PumpSwap)"
+    )
+    assert "append its id to MEMESNIPE_DISCOVERY__PROGRAMS" in out.splitlines()[2]
+    assert "run:   Raydium AMM v4 pools: 675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8" in out
+    assert "run:   Meteora DAMM v2 pools: cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG" in out
     [(name, args, env)] = kids.started
     assert (name, args) == ("connectors", ["memesnipe", "connect", "--live-data"])
     assert env is not None

@@ -14,12 +14,16 @@ import httpx
 import pytest
 
 from memesnipe.connectors.launcher import (
+    DISCOVERY_PROGRAMS,
     NOT_IN_LIVE_DATA,
+    discovery_programs,
     following_the_watchlist,
     live_data_sources,
     plan,
     run_all,
 )
+from memesnipe.connectors.pools.programs import CREATION
+from memesnipe.connectors.pump_fun.events import PUMP_PROGRAM
 from memesnipe.connectors.registry import SOURCES
 from memesnipe.settings import load_settings
 from memesnipe.streams.market import MarketEvent, PriceEvent
@@ -62,14 +66,16 @@ def test_with_the_keys_set_the_keyed_sources_start_too() -> None:
     keys = {"helius_api_key": "k1", "x_bearer_token": "k2", "jupiter_api_key": "k3"}
     p = plan(following_the_watchlist(load_settings(connectors=keys)), live_data_sources())
     try:
-        assert {"depth", "helius"} <= set(p.started)
-        # social does not follow the watchlist yet: it needs its mints (queries) configured
-        assert p.skipped == {"social": "social needs mints to watch: set MEMESNIPE_CONNECTORS__MINTS"}
+        # every keyed source starts with no mint configured: social follows the watchlist too
+        assert {"depth", "helius", "social"} <= set(p.started) and not p.skipped
     finally:
         asyncio.run(p.aclose())
-    p = plan(following_the_watchlist(load_settings(connectors=keys | {"mints": POPDOG})), live_data_sources())
-    try:
-        assert not p.skipped and "social" in p.started
+    p = plan(load_settings(connectors=keys), ["social"])
+    try:  # outside --live-data, without the watchlist, social still needs its mints
+        assert p.skipped == {
+            "social": "social needs mints to watch: set MEMESNIPE_CONNECTORS__MINTS "
+            "or MEMESNIPE_CONNECTORS__FOLLOW_WATCHLIST=true (discovery's watchlist)"
+        }
     finally:
         asyncio.run(p.aclose())
 
@@ -123,3 +129,19 @@ async def test_a_refused_key_stops_its_connector_and_the_others_go_on() -> None:
     assert stats is not None and stats.cycles >= 2
     assert {e.mint for e in sink.events} >= {POPDOG}
     assert all(e.source.startswith("volume:dexscreener") for e in sink.events)
+
+
+def test_the_discovery_plan_names_every_program_discovery_reads_and_which_are_on() -> None:
+    assert set(DISCOVERY_PROGRAMS) == {PUMP_PROGRAM, *CREATION}  # a new pool program is listed too
+    raydium = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
+    settings = load_settings(discovery={"programs": f"{PUMP_PROGRAM},{raydium},Unknown1111"})
+    lines = discovery_programs(settings)
+    assert lines[0] == (
+        "discovery programs on: pump.fun (creations, curve completions, migrations to PumpSwap), "
+        "Raydium AMM v4 pools, Unknown1111"
+    )
+    off = lines[2:]
+    assert len(off) == len(DISCOVERY_PROGRAMS) - 2 and not any(raydium in line for line in off)
+    assert discovery_programs(load_settings(discovery={"programs": ",".join(DISCOVERY_PROGRAMS)})) == [
+        "discovery programs on: " + ", ".join(DISCOVERY_PROGRAMS.values())
+    ]

@@ -4,8 +4,13 @@ Wormholescan (Wormhole's token bridge: Solana tokens, foreign ones as their wrap
 deBridge's DLN (cross-chain swaps into or out of any Solana mint) are polled each cycle, newest
 first; the ids
 already published are remembered (bounded memory). One source failing does not stop the other
-(it is counted and logged; the cycle fails only when every source did). Only transfers of
-watched mints are published when MEMESNIPE_CONNECTORS__MINTS is set, else all.
+(it is counted and logged; the cycle fails only when every source did).
+
+Which mints: with MEMESNIPE_CONNECTORS__MINTS unset, every transfer (the sources are global feeds,
+and bridge_inflow's baseline is hours of a token's flow, so flows from before discovery admits a
+token must not be dropped). With MINTS set, only those mints' transfers, plus, with
+MEMESNIPE_CONNECTORS__FOLLOW_WATCHLIST, the watchlist's ACTIVE mints, picked up each cycle without
+a restart and dropped on eviction.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from memesnipe.connectors.bridge.debridge import parse_orders
 from memesnipe.connectors.bridge.parse import parse_operations
 from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc
+from memesnipe.connectors.watchlist import MintWatch, WatchlistFollower
 from memesnipe.settings import Settings
 from memesnipe.streams.market import BridgeEvent, MarketEvent
 
@@ -41,7 +47,10 @@ class BridgeConnector(Connector):
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         cfg = settings.connectors
-        self.watched = set(csv_list(cfg.mints)) or None
+        static = csv_list(cfg.mints)
+        follower = WatchlistFollower(settings) if static and cfg.follow_watchlist else None
+        self.watch = MintWatch(static, follower) if static else None
+        self.watched: set[str] | None = set(static) or None
         self.interval_s = cfg.bridge_interval_s
         self.sources = csv_list(cfg.bridge_sources)
         unknown = set(self.sources) - set(SOURCES)
@@ -62,6 +71,8 @@ class BridgeConnector(Connector):
         return [Fetched(p, now_utc(), context={"source": source}) for p in (inflows, outflows)]
 
     async def fetch(self) -> list[Fetched]:
+        if self.watch is not None:
+            self.watched = set(await self.watch.current())  # the watchlist's changes, no restart
         out: list[Fetched] = []
         failed: list[ProviderError] = []
         for source in self.sources:
@@ -88,5 +99,7 @@ class BridgeConnector(Connector):
         return out
 
     async def aclose(self) -> None:
+        if self.watch is not None:
+            await self.watch.aclose()
         await self.wormhole.aclose()
         await self.debridge.aclose()
