@@ -179,7 +179,14 @@ class DiscoverySettings(Group):
     ws_url: str = Field("wss://api.mainnet-beta.solana.com", description="Solana JSON-RPC websocket")
     programs: str = Field(
         "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P",
-        description="programs whose logs are subscribed (logsSubscribe mentions), comma-separated",
+        description="programs whose logs are subscribed (logsSubscribe mentions), comma-separated. "
+        "The default is pump.fun alone (creations, curve completions, migrations to PumpSwap): each "
+        "program added is a stream of all its transactions (every swap), so pool discovery is opt-in; "
+        "add any of Raydium AMM v4 675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8, Raydium CPMM "
+        "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C, Meteora DLMM "
+        "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo, Meteora DAMM v2 "
+        "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG, PumpSwap pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA "
+        "(pools opened directly; migrated ones come from pump.fun's own events)",
     )
     commitment: str = Field("confirmed", pattern="^(processed|confirmed|finalized)$")
     dexscreener: bool = Field(True, description="poll DexScreener latest token profiles and boosts")

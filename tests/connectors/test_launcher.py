@@ -145,3 +145,12 @@ def test_the_discovery_plan_names_every_program_discovery_reads_and_which_are_on
     assert discovery_programs(load_settings(discovery={"programs": ",".join(DISCOVERY_PROGRAMS)})) == [
         "discovery programs on: " + ", ".join(DISCOVERY_PROGRAMS.values())
     ]
+
+
+def test_the_programs_setting_says_how_to_add_each_pool_program() -> None:
+    from memesnipe.settings import DiscoverySettings
+
+    field = DiscoverySettings.model_fields["programs"]
+    description = field.description or ""
+    assert field.default == PUMP_PROGRAM  # pool discovery is opt-in
+    assert all(p in description for p in DISCOVERY_PROGRAMS if p != PUMP_PROGRAM)
