@@ -26,9 +26,19 @@ class VenueStatus:
 
 @dataclass(frozen=True)
 class VenuePosition:
+    """One open position as the venue holds it, in the venue's own units (Drift: base in
+    BASE_PRECISION per lot, quote in QUOTE_PRECISION, funding rates in FUNDING_RATE_PRECISION)."""
+
     market_index: int
     base_asset_amount: int  # the venue's base precision; < 0 short
     quote_entry_amount: int
+    quote_asset_amount: int = 0
+    last_cumulative_funding_rate: int = 0  # the market's rate when the venue last settled it
+    market_cumulative_funding_rate: int = 0  # the market's rate now, for this position's side
+
+    @property
+    def short(self) -> bool:
+        return self.base_asset_amount < 0
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,8 @@ class VenueAccount:
     positions: tuple[VenuePosition, ...]
     collateral_usd: float
     cumulative_funding_usd: float  # positive = received
+    open_perp_markets: tuple[int, ...] = ()  # every perp market the venue's margin check reads
+    open_spot_markets: tuple[int, ...] = ()
 
     @property
     def open_markets(self) -> tuple[int, ...]:
@@ -65,4 +77,3 @@ async def read_status(venue: PerpVenue) -> VenueStatus:
         return await venue.status()
     except Exception as exc:
         return VenueStatus(venue.name, False, f"status unknown: {type(exc).__name__}: {exc}")
-

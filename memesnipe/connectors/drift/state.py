@@ -93,10 +93,11 @@ def decode_state(raw: bytes) -> DriftState:
 @dataclass(frozen=True)
 class PerpPositionView:
     market_index: int
-    base_asset_amount: int  # BASE_PRECISION; < 0 short
+    base_asset_amount: int  # BASE_PRECISION per lot; < 0 short
     quote_entry_amount: int  # QUOTE_PRECISION
     quote_break_even_amount: int
-    last_cumulative_funding_rate: int
+    last_cumulative_funding_rate: int  # FUNDING_RATE_PRECISION (1e9), the market's rate when last settled
+    quote_asset_amount: int = 0  # QUOTE_PRECISION: the position's quote, funding and pnl settled into it
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ class DriftUserView:
     collateral_scaled: int  # SPOT_BALANCE_PRECISION, spot market 0 (USDC), deposit positive
     cumulative_perp_funding: int  # QUOTE_PRECISION, positive = received
     settled_perp_pnl: int
+    open_perp_markets: tuple[int, ...] = ()  # every perp market Drift's margin check reads
+    open_spot_markets: tuple[int, ...] = ()  # every spot market Drift's margin check reads
 
     @property
     def open_markets(self) -> tuple[int, ...]:
@@ -118,6 +121,18 @@ class DriftUserView:
     def collateral_usd(self, cumulative_deposit_interest: int = SPOT_CUMULATIVE_INTEREST_PRECISION) -> float:
         tokens = self.collateral_scaled * cumulative_deposit_interest // SPOT_CUMULATIVE_INTEREST_PRECISION
         return tokens * QUOTE_PRECISION / SPOT_BALANCE_PRECISION / QUOTE_PRECISION
+
+
+def _perp_in_use(p: Any) -> bool:
+    """Not Drift's "available" slot (driftpy ``math.perp_position.is_available``; the program's
+    ``PerpPosition::is_available``): base, quote, open orders or LP shares make the margin check
+    read the market, so an order must pass it."""
+    return any(int(v) != 0 for v in (p.base_asset_amount, p.quote_asset_amount, p.open_orders, p.lp_shares))
+
+
+def _spot_in_use(sp: Any) -> bool:
+    """As driftpy's ``math.spot_position.is_spot_position_available``, negated."""
+    return int(sp.scaled_balance) != 0 or int(sp.open_orders) != 0
 
 
 def decode_user(raw: bytes) -> DriftUserView:
@@ -129,10 +144,13 @@ def decode_user(raw: bytes) -> DriftUserView:
             int(p.quote_entry_amount),
             int(p.quote_break_even_amount),
             int(p.last_cumulative_funding_rate),
+            int(p.quote_asset_amount),
         )
         for p in u.perp_positions
         if int(p.base_asset_amount) != 0
     )
+    open_perps = tuple(dict.fromkeys(int(p.market_index) for p in u.perp_positions if _perp_in_use(p)))
+    open_spots = tuple(dict.fromkeys(int(sp.market_index) for sp in u.spot_positions if _spot_in_use(sp)))
     collateral = 0
     for sp in u.spot_positions:
         if int(sp.market_index) == 0 and int(sp.scaled_balance) > 0:
@@ -145,6 +163,33 @@ def decode_user(raw: bytes) -> DriftUserView:
         collateral_scaled=collateral,
         cumulative_perp_funding=int(u.cumulative_perp_funding),
         settled_perp_pnl=int(u.settled_perp_pnl),
+        open_perp_markets=open_perps,
+        open_spot_markets=open_spots,
+    )
+
+
+@dataclass(frozen=True)
+class PerpMarketView:
+    """What we read of a PerpMarket account: its index and the AMM's cumulative funding rates
+    (FUNDING_RATE_PRECISION = PRICE_PRECISION * FUNDING_RATE_BUFFER = 1e9 per base unit), which
+    a position's ``last_cumulative_funding_rate`` is settled against (longs by the long rate,
+    shorts by the short one)."""
+
+    market_index: int
+    cumulative_funding_rate_long: int
+    cumulative_funding_rate_short: int
+    order_step_size: int  # BASE_PRECISION: an order's base amount is a multiple of it
+    oracle: str
+
+
+def decode_perp_market(raw: bytes) -> PerpMarketView:
+    m = decode_account(raw, "PerpMarket")
+    return PerpMarketView(
+        int(m.market_index),
+        int(m.amm.cumulative_funding_rate_long),
+        int(m.amm.cumulative_funding_rate_short),
+        int(m.amm.order_step_size),
+        str(m.amm.oracle),
     )
 
 
@@ -154,3 +199,10 @@ def state_address(program_id: Pubkey) -> Pubkey:
 
 def user_address(program_id: Pubkey, authority: Pubkey, sub_account_id: int) -> Pubkey:
     return get_user_account_public_key(program_id, authority, sub_account_id)
+
+
+def decode_spot_market(raw: bytes) -> tuple[int, int]:
+    """(market_index, cumulative_deposit_interest) of a SpotMarket account: a deposit's tokens are
+    its scaled balance times that interest (SPOT_CUMULATIVE_INTEREST_PRECISION)."""
+    m = decode_account(raw, "SpotMarket")
+    return int(m.market_index), int(m.cumulative_deposit_interest)

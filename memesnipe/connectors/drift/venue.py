@@ -1,18 +1,24 @@
 """Drift v2 as a perp venue adapter (``core.perp_venue.PerpVenue``): program status from its State
-account, our positions, collateral and funding from our User account (both decoded with driftpy's
-coder, ``connectors.drift.state``), read over JSON-RPC ``getAccountInfo`` (base64)."""
+account, our positions, collateral and funding from our User account, each position's market
+(its cumulative funding rates) from its PerpMarket account and the USDC deposit interest from
+SpotMarket 0 (all decoded with driftpy's coder, ``connectors.drift.state``), read over JSON-RPC
+``getAccountInfo`` (base64)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from driftpy.addresses import get_perp_market_public_key, get_spot_market_public_key
 from solders.pubkey import Pubkey
 
-from memesnipe.connectors.drift.orders import DriftOrderError, DriftPerpBuilder
+from memesnipe.connectors.drift.orders import QUOTE_SPOT_MARKET, DriftOrderError, DriftPerpBuilder
 from memesnipe.connectors.drift.state import (
     QUOTE_PRECISION,
+    DriftUserView,
     account_bytes,
+    decode_perp_market,
+    decode_spot_market,
     decode_state,
     decode_user,
     state_address,
@@ -49,18 +55,48 @@ class DriftVenue:
         detail = f"live ({status}{': ' + ', '.join(st.flags) if st.flags else ''})"
         return VenueStatus(self.name, True, detail, st.flags, src)
 
+    async def user(self, authority: str) -> DriftUserView | None:
+        """Our User account as Drift holds it; None when it does not exist (never deposited: no
+        positions). A read that fails raises (ProviderError), it is never taken as "none"."""
+        address = user_address(
+            self.builder.program_id, Pubkey.from_string(authority), self.builder.sub_account_id
+        )
+        result = await self.rpc.call("getAccountInfo", [str(address), {"encoding": "base64"}])
+        if not (result or {}).get("value"):
+            return None
+        return decode_user(account_bytes(result))
+
     async def account(self, authority: str) -> VenueAccount:
-        u = decode_user(
-            await self._account(
-                user_address(
-                    self.builder.program_id, Pubkey.from_string(authority), self.builder.sub_account_id
+        """Positions (with their market's funding rate now), collateral and funding, read back."""
+        u = await self.user(authority)
+        if u is None:
+            return VenueAccount(positions=(), collateral_usd=0.0, cumulative_funding_usd=0.0)
+        pid = self.builder.program_id
+        positions = []
+        for p in u.positions:
+            m = decode_perp_market(await self._account(get_perp_market_public_key(pid, p.market_index)))
+            if m.market_index != p.market_index:
+                raise DriftOrderError(f"PerpMarket account of {p.market_index} holds market {m.market_index}")
+            rate = (
+                m.cumulative_funding_rate_long if p.base_asset_amount > 0 else m.cumulative_funding_rate_short
+            )
+            positions.append(
+                VenuePosition(
+                    p.market_index,
+                    p.base_asset_amount,
+                    p.quote_entry_amount,
+                    p.quote_asset_amount,
+                    p.last_cumulative_funding_rate,
+                    rate,
                 )
             )
+        _, interest = decode_spot_market(
+            await self._account(get_spot_market_public_key(pid, QUOTE_SPOT_MARKET))
         )
         return VenueAccount(
-            positions=tuple(
-                VenuePosition(p.market_index, p.base_asset_amount, p.quote_entry_amount) for p in u.positions
-            ),
-            collateral_usd=u.collateral_usd(),
+            positions=tuple(positions),
+            collateral_usd=u.collateral_usd(interest),
             cumulative_funding_usd=u.cumulative_perp_funding / QUOTE_PRECISION,
+            open_perp_markets=u.open_perp_markets,
+            open_spot_markets=u.open_spot_markets,
         )
