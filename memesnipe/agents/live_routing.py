@@ -24,7 +24,8 @@ from solders.pubkey import Pubkey
 
 from memesnipe.agents.routing import RouteFailed
 from memesnipe.connectors.drift import DriftOrderError, DriftPerpBuilder
-from memesnipe.connectors.drift.orders import PRICE_PRECISION, base_amount_from_tokens
+from memesnipe.connectors.drift.orders import PRICE_PRECISION
+from memesnipe.connectors.drift.venue import DriftVenue
 from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.jito import JitoClient
 from memesnipe.connectors.jupiter import JupiterClient
@@ -197,16 +198,23 @@ class LiveRoute:
             flat_slippage_bps=ps.flat_slippage_bps,
         )
         slip = s.drift.max_slippage_bps / 10_000
-        limit = market.price_usd * (1 - slip if short else 1 + slip)
-        base_amount = base_amount_from_tokens(modelled.qty_tokens, market.decimals)
+        perp = self.drift.market(int(order.perp_market_index or 0))
+        lot_price = perp.lot_price_usd(market.price_usd)  # the market's own unit (1M markets: per lot)
+        limit = lot_price * (1 - slip if short else 1 + slip)
+        base_amount = perp.base_amount(modelled.qty_tokens, market.decimals)
+        if base_amount <= 0:
+            raise RouteFailed(f"{modelled.qty_tokens} token units is no base amount on {perp.symbol}")
+        user = await DriftVenue(self.rpc, self.drift).user(str(payer))  # margin check: all markets
         ix = self.drift.place_perp_order_ix(
             payer,
-            market_index=int(order.perp_market_index or 0),
+            market_index=perp.market_index,
             short=short,
             base_amount=base_amount,
             reduce_only=not short,
             limit_price_usd=limit,
             auction_duration=s.drift.auction_duration_slots,
+            other_perp_markets=user.open_perp_markets if user else (),
+            open_spot_markets=user.open_spot_markets if user else (),
         )
         tip, tip_account = await self._tip(order.order_id)
         cu_limit = s.execution.cu_limit_default
@@ -222,7 +230,7 @@ class LiveRoute:
             blockhash=await self._blockhash(),
         )
         built = dataclasses.replace(
-            built, base_amount=base_amount, oracle_price=round(market.price_usd * PRICE_PRECISION)
+            built, base_amount=base_amount, oracle_price=round(lot_price * PRICE_PRECISION)
         )
         plan = plan_for(order, market, ps, Budget(cu_limit, cu_price, tip), swap=modelled)
         return built, plan

@@ -25,6 +25,14 @@ oracle_price_offset: Option<i32>, auction_duration: Option<u8>, auction_start_pr
 Option<i64>, auction_end_price: Option<i64>. Integers little-endian; an Option is a u8 tag
 (0 None, 1 Some) then the value; a bool is one byte 0 or 1; an enum is its u8 variant index.
 
+Remaining accounts (after the IDL's declared ones) of ``place_perp_order`` and the cancels: Drift
+reads the oracles, spot markets and perp markets of the margin check from them (the traded market
+and every market the user holds a position in). Each must be a static key of the message and one
+of the known Drift market accounts or their oracles (``signer.drift_markets``, transcribed from
+driftpy's constants); anything else (another user's account, an unknown account, one loaded from
+a lookup table) is refused. ``place_and_take_perp_order`` keeps its makers' User/UserStats
+accounts among them (unchecked, as before: Drift itself checks a maker is a User it owns).
+
 Strict: truncated data, trailing bytes, an Option tag or bool byte other than 0/1, an unknown
 enum variant or bit flag, a market_type other than Perp in an order, the high-leverage-mode
 flag (account management), an authority that is not our wallet (or not a static account key:
@@ -59,6 +67,7 @@ from functools import lru_cache
 from solders.pubkey import Pubkey
 
 from memesnipe.signer import programs as P
+from memesnipe.signer.drift_markets import market_accounts
 from memesnipe.signer.effects import EffectError, PerpDirection, PerpOrderEffect
 
 IDL_VERSION = "2.142.0"
@@ -269,6 +278,21 @@ def _cancel(r: _Reader) -> DriftCancel:
     )
 
 
+def _check_remaining(name: str, remaining: bytes, first: int, keys: list[bytes]) -> None:
+    """Each remaining account a static key and a known Drift market or oracle."""
+    known = market_accounts()
+    for slot, k in enumerate(remaining, start=first):
+        if k >= len(keys):
+            raise EffectError(
+                f"drift {name}: remaining account {slot} is loaded from an address lookup table"
+            )
+        if keys[k] not in known:
+            raise EffectError(
+                f"drift {name}: remaining account {slot} ({Pubkey.from_bytes(keys[k])}) is not a known "
+                "Drift market or oracle"
+            )
+
+
 def decode_drift(
     data: bytes,
     accounts: bytes,
@@ -300,6 +324,8 @@ def decode_drift(
     ours = user_accounts if user_accounts is not None else frozenset((drift_user_account(wallet, 0),))
     if keys[u] not in ours:
         raise EffectError(f"drift {name}: user account is not our Drift user (sub-account)")
+    if name != PLACE_AND_TAKE_PERP_ORDER:  # its makers' accounts follow: Drift checks them
+        _check_remaining(name, accounts[needs:], needs, keys)
     r = _Reader(data, name, 8)
     if name in (PLACE_PERP_ORDER, PLACE_AND_TAKE_PERP_ORDER):
         return _order(r)

@@ -75,6 +75,8 @@ ANSWERS = {
     "simulateTransaction": fx("jupiter/simulate_transaction.json"),
     "getLatestBlockhash": fx("solana_rpc/getLatestBlockhash.json"),
     "getRecentPrioritizationFees": fx("solana_rpc/getRecentPrioritizationFees.json"),
+    # our Drift User account does not exist yet (the documented answer for a missing account)
+    "getAccountInfo": {"jsonrpc": "2.0", "result": {"context": {"slot": 312_345_678}, "value": None}},
 }
 
 
