@@ -383,7 +383,14 @@ class ConnectorSettings(Group):
     social_queries: str = Field("", description="mint=query pairs separated by ';' (default: the mint)")
     social_interval_s: float = Field(60.0, gt=0, description="300 requests per 15 min, app-wide")
     social_mode: Literal["counts", "search"] = Field(
-        "counts", description="counts: Post counts only; search: Posts with authors (unique per minute)"
+        "search",
+        description=(
+            "search (default): the Posts with their authors, so social_buzz sees unique authors; each "
+            "followed mint costs 1 to social_max_pages requests per cycle (100 Posts a page) and every "
+            "Post read counts against the X project's monthly Post cap (Free 1,500, Basic 10,000, Pro "
+            "1,000,000; deduplicated per day). counts: Post counts only, no Post cap used, but no "
+            "authors (unique_authors = 0), so social_buzz never fires"
+        ),
     )
     social_max_pages: int = Field(5, ge=1, le=100, description="search mode: 100-Post pages per mint/cycle")
     bridge_base_url: str = Field("https://api.wormholescan.io", description="Wormholescan API")

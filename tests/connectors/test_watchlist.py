@@ -71,6 +71,7 @@ async def test_social_follows_admissions_and_evictions_without_a_restart(isolate
                     "mints": "",
                     "follow_watchlist": True,
                     "x_bearer_token": "tok",
+                    "social_mode": "counts",
                     "social_interval_s": 0.2,
                 }
             )

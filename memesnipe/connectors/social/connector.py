@@ -20,7 +20,8 @@ make a cycle last at least 3N s. A slow cycle loses no minute (each mint asks fr
 published one) but publishes later. Recent search also counts every Post read against the plan's
 monthly cap, which bounds how many mints ``search`` mode can follow.
 
-MEMESNIPE_CONNECTORS__SOCIAL_MODE picks the endpoint: ``counts`` (Post counts, no authors) or
+MEMESNIPE_CONNECTORS__SOCIAL_MODE picks the endpoint: ``counts`` (Post counts, no authors, so
+social_buzz cannot fire; no Post cap used) or, the default,
 ``search`` (the Posts themselves with ``expansions=author_id``, following ``next_token`` up to
 ``social_max_pages`` pages: mentions and unique authors per minute).
 """

@@ -81,7 +81,12 @@ async def test_connector_asks_for_complete_minutes_and_publishes_each_once() -> 
         return httpx.Response(200, json={"data": data, "meta": {"total_tweet_count": 3 * len(data)}})
 
     settings = load_settings(
-        connectors={"mints": MINT, "x_bearer_token": "tok", "social_queries": f"{MINT}=$WIF OR dogwifhat"}
+        connectors={
+            "mints": MINT,
+            "x_bearer_token": "tok",
+            "social_mode": "counts",
+            "social_queries": f"{MINT}=$WIF OR dogwifhat",
+        }
     )
     conn = XMentionsConnector(settings, transport=httpx.MockTransport(handler))
     first = [e for i in await conn.fetch() for e in conn.parse(i)]

@@ -121,3 +121,23 @@ async def test_search_mode_follows_next_token_with_the_author_expansion_and_publ
     assert [(e.mentions, e.unique_authors) for e in events[:2]] == [(1, 1), (2, 2)]
     assert all((e.mentions, e.unique_authors) == (0, 0) for e in events[2:])
     assert again == [] or again[0].ts > events[-1].ts  # a later cycle never repeats a minute
+
+
+async def test_by_default_a_bearer_token_searches_posts_so_social_buzz_sees_unique_authors() -> None:
+    """The default mode is search: counts carry no authors and social_buzz needs at least one."""
+    paths: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        paths.append(req.url.path)
+        start = datetime.fromisoformat(req.url.params["start_time"].replace("Z", "+00:00"))
+        posts = [("2", "alice", start + timedelta(seconds=5)), ("1", "bob", start + timedelta(seconds=9))]
+        return httpx.Response(200, json=with_posts(posts))
+
+    conn = XMentionsConnector(
+        load_settings(connectors={"x_bearer_token": "tok", "mints": MINT}),
+        transport=httpx.MockTransport(handler),
+    )
+    events = [e for item in await conn.fetch() for e in conn.parse(item)]
+    await conn.aclose()
+    assert paths == ["/2/tweets/search/recent"]
+    assert (events[0].mentions, events[0].unique_authors) == (2, 2)
