@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 import faust
 
-from memesnipe.agents.batching import dead_letter, decode_event
+from memesnipe.agents.batching import dead_letter
 from memesnipe.agents.channels import names, topic
 from memesnipe.agents.reordered import run_reordered
 from memesnipe.agents.stage import Stage
@@ -39,9 +38,8 @@ from memesnipe.app import app, settings
 from memesnipe.core.strategies import SpecError, StrategyEngine
 from memesnipe.core.strategies.engine import Item, order_batch
 from memesnipe.core.strategies.specs import parse_spec
-from memesnipe.kafka_internals.events import leave_uncommitted
-from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN, SIGNALS
-from memesnipe.streams.codec import DecodeError, encode
+from memesnipe.metrics import SIGNALS
+from memesnipe.streams.codec import encode
 from memesnipe.streams.market import MARKET_EVENT_TYPES
 from memesnipe.streams.topics import MARKET_TOPICS
 from memesnipe.tables.strategy_state import dump_state, load_state, market_context, strategy_state
@@ -60,7 +58,6 @@ market_events = app.topic(
     key_serializer="raw",
     value_serializer="raw",
 )
-_types: dict[str, tuple[str, type]] = {names(t): (t, MARKET_EVENT_TYPES[t]) for t in MARKET_TOPICS}
 _view: GlobalView | None = None
 _view_ready = asyncio.Event()
 
@@ -145,41 +142,14 @@ async def strategy_runner(stream: faust.StreamT) -> None:
         await _run_reordered(stream, settings.kafka.reorder_window_s)
         return
     signals_topic = topic("signals")
-    observe = BATCH_SECONDS.labels(stage="strategy_runner").observe
-    batch, within = settings.kafka.batch_size, settings.kafka.latency_within_s
-    async for events in stream.take_events(batch, within=within):  # type: ignore[attr-defined]
-        t0 = time.perf_counter()
-        stale = 0
+    async for events in stage.batches(stream):  # partitions still owned (``agents.stage``)
         items: list[Item] = []
-        counts: dict[str, int] = {}
-        assigned = app.consumer.assignment()
         for ev in events:
-            m = ev.message
-            if m.tp not in assigned:
-                # buffered before a rebalance took the partition away: its new owner re-reads it,
-                # and applying it here would write state this worker no longer owns. It must not
-                # be committed either: take_events acks the whole batch afterwards, and Kafka's
-                # group coordinator accepts an offset commit of a partition the member no longer
-                # owns (it checks member and generation only), which could move the new owner
-                # past events nobody applied. Marked acked, the consumer records nothing for it.
-                leave_uncommitted(m)
-                stale += 1
-                continue
-            short, tp = _types[m.topic]
-            counts[short] = counts.get(short, 0) + 1
-            try:
-                obj: Any = decode_event(ev, tp)
-            except DecodeError as exc:
-                await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
-                continue
-            items.append((obj.ts.timestamp(), m.topic, m.partition, m.offset, obj, ev))
-        for short, n in counts.items():
-            EVENTS_IN.labels(topic=short).inc(n)
+            obj = await stage.decode_one(ev)
+            if obj is not None:
+                m = ev.message
+                items.append((obj.ts.timestamp(), m.topic, m.partition, m.offset, obj, ev))
         await _apply(order_batch(items), signals_topic)
-        stage.forget_revoked(events)  # revoked while the batch ran: not acknowledged here
-        if stale:
-            log.info("strategy runner: skipped %d events of partitions no longer assigned", stale)
-        observe(time.perf_counter() - t0)
 
 
 async def _run_reordered(stream: faust.StreamT, window_s: float) -> None:
@@ -188,14 +158,8 @@ async def _run_reordered(stream: faust.StreamT, window_s: float) -> None:
     signals_topic = topic("signals")
 
     async def decode(ev: Any) -> tuple[float, Any] | None:
-        short, tp = _types[ev.message.topic]
-        EVENTS_IN.labels(topic=short).inc()
-        try:
-            obj: Any = decode_event(ev, tp)
-        except DecodeError as exc:
-            await dead_letter(ev, f"{short} event: {exc}", "strategy_runner")
-            return None
-        return obj.ts.timestamp(), obj
+        obj = await stage.decode_one(ev)
+        return (obj.ts.timestamp(), obj) if obj is not None else None
 
     async def apply(items: list[Item]) -> None:
         await _apply(items, signals_topic)
