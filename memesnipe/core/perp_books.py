@@ -24,6 +24,7 @@ lot), compared with the venue's with ``core.reconcile.compare`` (a ``Holding`` p
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,9 +117,21 @@ def funding_fill(
         paper=False,
         reason=(
             f"{FUNDING_REASON}perp market {p.market_index} {quote_amount / QUOTE_PRECISION:+.6f} USDC "
-            f"(rate {start} -> {end})"
+            f"(rate {start} -> {end}, base {p.base_asset_amount})"
         ),
     )
+
+
+_MARK = re.compile(r"^funding:perp market (\d+) .* \(rate (-?\d+) -> (-?\d+), base (-?\d+)\)$")
+
+
+def mark_of(fill: Fill) -> tuple[int, FundingMark] | None:
+    """(market, the mark it booked through) of one of our funding records, None for any other
+    fill: a restarted read-back resumes from the last one and books no span twice."""
+    m = _MARK.match(fill.reason) if fill.reason.startswith(FUNDING_REASON) else None
+    if m is None:
+        return None
+    return int(m[1]), FundingMark(int(m[3]), int(m[4]))
 
 
 def open_perp_books(positions: Iterable[PositionUpdate]) -> dict[int, list[PositionUpdate]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import msgspec
 import pytest
 from driftpy.math.perp_position import calculate_position_funding_pnl
 
@@ -17,6 +18,7 @@ from memesnipe.core.perp_books import (
     compare_positions,
     funding_payment,
     funding_since,
+    mark_of,
 )
 from memesnipe.core.perp_venue import VenueAccount, VenuePosition
 from memesnipe.core.positions import Direction, apply_fill, new_position
@@ -111,7 +113,9 @@ def test_funding_records_move_each_positions_net_pnl_by_its_share() -> None:
     assert [(f.instance_id, f.funding_lamports) for f in booked.fills] == [("a", 30_000), ("b", 10_000)]
     assert all(f.qty_tokens == 0 and f.notional_lamports == 0 and f.side is Side.SHORT for f in booked.fills)
     assert booked.marks == {23: FundingMark(3_000_000, -4 * 10**9)} and booked.unbooked == []
+    assert mark_of(booked.fills[1]) == (23, FundingMark(3_000_000, -4 * 10**9))  # a restart resumes here
     pa = opened(a)
+    assert mark_of(Fill(**{**msgspec.structs.asdict(booked.fills[0]), "reason": "reconcile:adopt"})) is None
     before_net, before_gross = pa.unrealized_net_lamports(), pa.unrealized_gross_lamports()
     apply_fill(pa, booked.fills[0])
     assert pa.qty == 3_000_000 and pa.unrealized_gross_lamports() == before_gross

@@ -178,8 +178,9 @@ class PerpMarketView:
     market_index: int
     cumulative_funding_rate_long: int
     cumulative_funding_rate_short: int
-    order_step_size: int  # BASE_PRECISION: an order's base amount is a multiple of it
+    order_step_size: int  # BASE_PRECISION: Drift rounds an order's base down to a multiple of it
     oracle: str
+    last_oracle_price: int = 0  # PRICE_PRECISION, per base unit (lot): the market's last oracle read
 
 
 def decode_perp_market(raw: bytes) -> PerpMarketView:
@@ -190,6 +191,7 @@ def decode_perp_market(raw: bytes) -> PerpMarketView:
         int(m.amm.cumulative_funding_rate_short),
         int(m.amm.order_step_size),
         str(m.amm.oracle),
+        int(m.amm.historical_oracle_data.last_oracle_price),
     )
 
 

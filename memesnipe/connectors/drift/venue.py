@@ -12,10 +12,16 @@ from typing import Any
 from driftpy.addresses import get_perp_market_public_key, get_spot_market_public_key
 from solders.pubkey import Pubkey
 
-from memesnipe.connectors.drift.orders import QUOTE_SPOT_MARKET, DriftOrderError, DriftPerpBuilder
+from memesnipe.connectors.drift.orders import (
+    PRICE_PRECISION,
+    QUOTE_SPOT_MARKET,
+    DriftOrderError,
+    DriftPerpBuilder,
+)
 from memesnipe.connectors.drift.state import (
     QUOTE_PRECISION,
     DriftUserView,
+    PerpMarketView,
     account_bytes,
     decode_perp_market,
     decode_spot_market,
@@ -28,6 +34,7 @@ from memesnipe.connectors.errors import ProviderError
 from memesnipe.core.perp_venue import VenueAccount, VenuePosition, VenueStatus
 
 NAME = "drift-v2"
+SOL_PERP = 0
 
 
 @dataclass
@@ -66,6 +73,22 @@ class DriftVenue:
             return None
         return decode_user(account_bytes(result))
 
+    async def perp_market(self, index: int) -> PerpMarketView:
+        m = decode_perp_market(
+            await self._account(get_perp_market_public_key(self.builder.program_id, index))
+        )
+        if m.market_index != index:
+            raise DriftOrderError(f"PerpMarket account of {index} holds market {m.market_index}")
+        return m
+
+    async def sol_usd(self) -> float:
+        """SOL's USD price as the venue last read its oracle (SOL-PERP, market 0): the rate at
+        which its USDC funding is booked in lamports."""
+        m = await self.perp_market(SOL_PERP)
+        if m.last_oracle_price <= 0:
+            raise DriftOrderError("SOL-PERP has no oracle price yet")
+        return m.last_oracle_price / PRICE_PRECISION
+
     async def account(self, authority: str) -> VenueAccount:
         """Positions (with their market's funding rate now), collateral and funding, read back."""
         u = await self.user(authority)
@@ -74,9 +97,7 @@ class DriftVenue:
         pid = self.builder.program_id
         positions = []
         for p in u.positions:
-            m = decode_perp_market(await self._account(get_perp_market_public_key(pid, p.market_index)))
-            if m.market_index != p.market_index:
-                raise DriftOrderError(f"PerpMarket account of {p.market_index} holds market {m.market_index}")
+            m = await self.perp_market(p.market_index)
             rate = (
                 m.cumulative_funding_rate_long if p.base_asset_amount > 0 else m.cumulative_funding_rate_short
             )
