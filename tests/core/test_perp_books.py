@@ -152,3 +152,37 @@ def test_positions_compared_in_the_venues_units_report_the_difference() -> None:
     assert [(h.mint, h.difference) for h in bad] == [("perp:0:long", 2 * 10**9), ("perp:4", 10**9)]
     _, bad, unknown = compare_positions(differ, books, {23: units[23]})
     assert unknown == [4] and [h.mint for h in bad] == ["perp:0:long"]  # market 4 left out, not guessed
+
+
+def test_the_position_book_applies_a_funding_record_once() -> None:
+    """The position manager's own book (core.position_book): an open short takes the funding into
+    its net PnL, its size and basis untouched; the same record again is a duplicate."""
+    from memesnipe.core.position_book import BookPolicy, MintBook
+
+    policy = BookPolicy(exit_retry_s=30, publish_min_change=0.01, publish_interval_s=10, rug_ttl_s=600)
+    u = update("a", WIF_MINT, 23, 3_000_000)
+    book = MintBook(mint=WIF_MINT)
+    book.note_perp_market("a", 23)
+    open_fill = Fill(
+        fill_id="open-a",
+        order_id="o",
+        instance_id="a",
+        family="f",
+        mint=WIF_MINT,
+        ts=TS,
+        side=Side.SHORT,
+        intent=Intent.ENTRY,
+        qty_tokens=3_000_000,
+        notional_lamports=30_000_000,
+        price_sol=0.01,
+        paper=False,
+    )
+    pos = book.apply_fill(open_fill, "fills/0/0", policy).position
+    net, basis = pos.unrealized_net_lamports(), pos.basis_lamports
+    (f,) = book_funding(
+        VenueAccount((short(23, -3 * 10**9, 1_000_000, 3_000_000),), 0.0, 0.0), [u], {}, sol_usd=200.0, ts=TS
+    ).fills
+    out = book.apply_fill(f, "fills/0/1", policy)
+    assert out is not None and out.position.qty == 3_000_000 and out.position.basis_lamports == basis
+    assert out.position.unrealized_net_lamports() - net == f.funding_lamports == 30_000
+    assert book.apply_fill(f, "fills/0/2", policy) is None
