@@ -1,5 +1,15 @@
 """``memesnipe connect helius``: poll the enhanced transactions of the configured addresses
-(by default the pump.fun program and Raydium AMM v4), only those newer than the last seen.
+(by default the pump.fun program and Raydium AMM v4) and of every watched mint, only those newer
+than the last seen.
+
+The watched mints are MEMESNIPE_CONNECTORS__MINTS plus, with
+MEMESNIPE_CONNECTORS__FOLLOW_WATCHLIST, the watchlist's ACTIVE ones, picked up each cycle without a
+restart (an evicted mint is no longer polled). A mint's own history holds what the program
+addresses miss: plain SPL token transfers, airdrops above all. Sending a token to a wallet that
+never held it creates that wallet's associated token account, an instruction that names the mint,
+so an airdrop to new holders is in the mint's history (as is every ``TransferChecked``). A
+transaction seen under two polled addresses (a swap of a watched mint through pump.fun) is
+published once: the signatures of the last ``SEEN_MAX`` transactions are remembered.
 
 Polling yields at most one 100-transaction page per address per cycle; a busier address is
 sampled (a full page is logged as a possible gap). For complete coverage point a Helius
@@ -9,6 +19,8 @@ enhanced webhook at a receiver that feeds the same ``parse_enhanced``.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from typing import Any
 
 import httpx
 
@@ -16,10 +28,12 @@ from memesnipe.connectors.helius.client import PAGE, HeliusClient
 from memesnipe.connectors.helius.parse import parse_enhanced
 from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc, pairs, require_key
 from memesnipe.connectors.sol_usd import SolUsd, SolUsdFollower, with_usd
+from memesnipe.connectors.watchlist import MintWatch, WatchlistFollower
 from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
 
 log = logging.getLogger(__name__)
+SEEN_MAX = 50_000  # signatures remembered to publish a transaction polled twice once
 
 
 class HeliusConnector(Connector):
@@ -43,11 +57,22 @@ class HeliusConnector(Connector):
         self.interval_s = cfg.helius_interval_s
         self.client = HeliusClient(cfg.helius_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
         self.last_sig: dict[str, str] = {}
+        self.seen: OrderedDict[str, None] = OrderedDict()
+        follower = WatchlistFollower(settings) if cfg.follow_watchlist else None
+        self.watch = MintWatch(csv_list(cfg.mints), follower)
+
+    async def polled(self) -> list[str]:
+        """The configured addresses, then the watched mints (the watchlist's changes, no restart)."""
+        mints = [m for m in await self.watch.current() if m not in self.addresses]
+        polled = [*self.addresses, *mints]
+        for gone in [a for a in self.last_sig if a not in polled]:
+            del self.last_sig[gone]  # an evicted mint; re-admitted, it starts from its newest page
+        return polled
 
     async def fetch(self) -> list[Fetched]:
         self.sol = await self.sol_follower.current()
         out = []
-        for addr in self.addresses:
+        for addr in await self.polled():
             prev = self.last_sig.get(addr)
             page = await self.client.address_transactions(addr, until=prev)
             if isinstance(page, list) and page:
@@ -56,8 +81,23 @@ class HeliusConnector(Connector):
                     self.last_sig[addr] = first
                 if prev and len(page) >= PAGE:
                     log.warning("helius %s: a full page of new transactions, older ones may be missed", addr)
+                page = self._unseen(page)
             out.append(Fetched(page, now_utc(), context={"address": addr}))
         return out
+
+    def _unseen(self, page: list[Any]) -> list[Any]:
+        """The page without the transactions already fetched under another address."""
+        fresh = []
+        for tx in page:
+            sig = tx.get("signature") if isinstance(tx, dict) else None
+            if isinstance(sig, str):
+                if sig in self.seen:
+                    continue
+                self.seen[sig] = None
+                if len(self.seen) > SEEN_MAX:
+                    self.seen.popitem(last=False)
+            fresh.append(tx)  # anything unnamed goes on to the parser (and the dead-letter topic)
+        return fresh
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
         return with_usd(
@@ -73,3 +113,4 @@ class HeliusConnector(Connector):
     async def aclose(self) -> None:
         await self.client.aclose()
         await self.sol_follower.aclose()
+        await self.watch.aclose()

@@ -233,6 +233,7 @@ async def test_the_poller_prices_sol_legs_with_the_sol_price_topic(isolated_env)
         "creator_wallets": f"{TOKEN}={BUYER}"})})  # fmt: skip
     block = datetime.fromtimestamp(swap()[0]["timestamp"], UTC)
     sells = sell_of_the_real_swap()
+    sells[0]["signature"] = "5sell"  # a later transaction (one signature is published once)
     pages = [swap(), sells]
     conn = HeliusConnector(
         settings, transport=httpx.MockTransport(lambda r: httpx.Response(200, json=pages.pop(0)))
