@@ -1,7 +1,9 @@
 """``memesnipe reconcile``: the books (positions topic) against the wallet on chain, on a schedule
 and after every fill; each reading goes to the ``reconciliations`` topic, a mismatch that holds
 over two readings is logged as an error and counted (memesnipe_reconcile_mismatches) and adopted
-into the books (adoption fills, reconciler/service.py).
+into the books (adoption fills, reconciler/service.py). Beside it, the perp read-back
+(reconciler/perp.py): our Drift account against the books' shorts, funding booked as funding
+records, each reading on ``perp_reconciliations``.
 ``--once`` reads the positions topic to its end, reconciles once, prints it and exits 1 on a
 mismatch (no waiting for a second reading)."""
 
@@ -67,8 +69,14 @@ async def _serve(settings: Settings, wallet: str) -> int:
     rec = Reconciler(
         settings, rpc, wallet, interval_s=e.reconcile_interval_s, tolerance=e.reconcile_tolerance
     )
+    from memesnipe.connectors.drift import DriftPerpBuilder
+    from memesnipe.connectors.drift.venue import DriftVenue
+    from memesnipe.reconciler.perp import PerpReconciler
+
+    venue = DriftVenue(rpc, DriftPerpBuilder(settings.drift.env, settings.drift.sub_account_id))
+    perp = PerpReconciler(venue, wallet, interval_s=max(e.reconcile_interval_s, 60.0))
     try:
-        await rec.run(stop)
+        await asyncio.gather(rec.run(stop), perp.run(settings, stop))
     finally:
         await rpc.aclose()
     return 0

@@ -11,7 +11,8 @@ and books nothing: its numbers are not to be trusted then):
   (``core.perp_books.compare_positions``); a mismatch that holds over two readings is logged as
   an error, as the spot reconciler does (one reading can race a fill on its way to the books).
 
-The record is a ``Reconciliation`` keyed ``<venue>:<wallet>`` on ``reconciliations``: holdings
+The record is a ``Reconciliation`` keyed ``<venue>:<wallet>`` on ``perp_reconciliations`` (not
+``reconciliations``, whose latest record is the wallet's equity for the kill switch): holdings
 keyed ``perp:<market>``, the venue's numbers on the chain side, ``sol_lamports`` 0 (the spot
 reconciler reports the wallet's SOL). Restart: the funding marks come back from our funding records
 on ``fills`` (read from the beginning), so no span is booked twice.
@@ -38,6 +39,7 @@ from memesnipe.settings import Settings
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.reconcile import HoldingRow, Reconciliation
+from memesnipe.streams.topics import topic_names
 from memesnipe.streams.trading import Fill, PositionUpdate
 
 log = logging.getLogger("memesnipe.reconciler.perp")
@@ -150,8 +152,8 @@ class PerpReconciler:
         """Follow positions and fills from the beginning (the first reading waits until both are
         read to where they ended at start); read the venue every ``interval_s``; send the funding
         records, then the record."""
-        prefix = settings.kafka.topic_prefix
-        positions, fills, out = prefix + "positions", prefix + "fills", prefix + "reconciliations"
+        name = topic_names(settings)
+        positions, fills, out = name("positions"), name("fills"), name("perp_reconciliations")
         boot = settings.kafka.bootstrap_servers
         consumer = AIOKafkaConsumer(
             positions, fills, bootstrap_servers=boot, auto_offset_reset="earliest", enable_auto_commit=False

@@ -27,9 +27,11 @@ DISCOVERY_TOPICS = ("watchlist",)
 """Written by discovery (``memesnipe connect discovery``) and read by the per-mint connectors,
 never by the worker's stages or the analytics sink, so they are not in ALL_TOPICS (which the
 worker declares and the sink subscribes to). ``watchlist``: WatchlistEntry, compacted, key = mint."""
-RECONCILE_TOPICS = ("reconciliations",)
+RECONCILE_TOPICS = ("reconciliations", "perp_reconciliations")
 """Written by the reconciler (``memesnipe reconcile``), keyed by the wallet: the books against the
-chain at each reading (streams.reconcile.Reconciliation); read by people and alerting, not stages."""
+chain at each reading (streams.reconcile.Reconciliation); read by people and alerting, not stages.
+``perp_reconciliations``: the books' shorts against the perp venue's account (reconciler/perp.py),
+keyed ``<venue>:<wallet>``, apart so a venue reading is never taken for the wallet's equity."""
 KNOWN_TOPICS = (*ALL_TOPICS, *DISCOVERY_TOPICS, *RECONCILE_TOPICS)
 COMPACTED = frozenset({"specs", "allocations", "killswitch", "watchlist"})
 KEEP_TOMBSTONES_MS = 10 * 365 * 24 * 3600 * 1000

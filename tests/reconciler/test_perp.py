@@ -180,7 +180,10 @@ async def test_a_restarted_read_back_resumes_from_its_funding_records(net: Local
         task = asyncio.create_task(r.run(settings, stop))
         try:
             await consume(
-                isolated_env.bootstrap, isolated_env.topic("reconciliations"), min_count=records, idle_s=0.5
+                isolated_env.bootstrap,
+                isolated_env.topic("perp_reconciliations"),
+                min_count=records,
+                idle_s=0.5,
             )
         finally:
             stop.set()
@@ -191,8 +194,55 @@ async def test_a_restarted_read_back_resumes_from_its_funding_records(net: Local
     fills = await consume(isolated_env.bootstrap, isolated_env.topic("fills"), min_count=1, idle_s=1.0)
     assert [msgspec.json.decode(x.value, type=Fill).funding_lamports for x in fills] == [400_000]
     set_venue(net, short_rate=3_500_000)  # funding accrues while it is down
-    recs = len(await consume(isolated_env.bootstrap, isolated_env.topic("reconciliations"), idle_s=0.5))
+    recs = len(await consume(isolated_env.bootstrap, isolated_env.topic("perp_reconciliations"), idle_s=0.5))
     await run_until(recs + 1)
     fills = await consume(isolated_env.bootstrap, isolated_env.topic("fills"), min_count=2, idle_s=1.0)
     booked = [msgspec.json.decode(x.value, type=Fill).funding_lamports for x in fills]
     assert booked == [400_000, 100_000]  # only the 500_000 of rate since: $0.02 at $200/SOL
+
+
+async def test_memesnipe_reconcile_runs_the_perp_read_back_beside_the_wallets(
+    net: LocalNet, isolated_env
+) -> None:
+    """``memesnipe reconcile`` as a user runs it: the venue's reading lands on its own topic and
+    the funding on ``fills``; the wallet's reading stays alone on ``reconciliations``."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support.kafka import REPO
+
+    set_venue(net)
+    with net.node.lock:
+        net.node.chain.fund(ME, 3 * 10**9)
+    producer = AIOKafkaProducer(bootstrap_servers=isolated_env.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            isolated_env.topic("positions"), key=str(WIF_MINT).encode(), value=encode(short_book(40 * 10**6))
+        )
+    finally:
+        await producer.stop()
+    env = {**isolated_env.env, **net.env(), "MEMESNIPE_SIGNER__WALLET_PUBKEY": str(ME)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memesnipe", "reconcile"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        perp = await consume(isolated_env.bootstrap, isolated_env.topic("perp_reconciliations"), min_count=1)
+        wallet = await consume(isolated_env.bootstrap, isolated_env.topic("reconciliations"), min_count=1)
+        fills = await consume(isolated_env.bootstrap, isolated_env.topic("fills"), min_count=1)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert perp, out[-3000:]
+    first = msgspec.json.decode(perp[0].value)
+    assert first["wallet"] == f"drift-v2:{ME}" and first["holdings"] == [["perp:23", 40 * 10**9, 40 * 10**9]]
+    assert all(msgspec.json.decode(r.value)["wallet"] == str(ME) for r in wallet)
+    assert [msgspec.json.decode(x.value, type=Fill).funding_lamports for x in fills] == [400_000]
+    assert proc.returncode == 0, out[-3000:]
