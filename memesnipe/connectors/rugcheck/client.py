@@ -35,5 +35,10 @@ class RugCheckClient:
         """``GET /v1/tokens/{mint}/report/summary`` -> ``dto.TokenCheckSummary`` (raw JSON)."""
         return await self.http.get(f"/v1/tokens/{mint}/report/summary")
 
+    async def report(self, mint: str) -> Any:
+        """``GET /v1/tokens/{mint}/report`` -> ``rugcheck_api.TokenCheck`` (raw JSON): the full
+        report, read for its LP ``lockers`` and their unlock dates (the summary has none)."""
+        return await self.http.get(f"/v1/tokens/{mint}/report")
+
     async def aclose(self) -> None:
         await self.http.aclose()

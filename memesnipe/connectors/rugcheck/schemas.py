@@ -1,7 +1,10 @@
 """Raw RugCheck payloads: ``dto.TokenCheckSummary`` of https://api.rugcheck.xyz/swagger/doc.json
 (``error``, ``lpLockedPct``, ``mint``, ``risks``, ``score``, ``score_normalised``, ``tokenProgram``,
 ``tokenType``) and its ``rugcheck_api.Risk`` items (``name``, ``value``, ``description``, ``score``,
-``level``). Only the documented fields are read; anything else is ignored."""
+``level``); and of the full report (``GET /v1/tokens/{id}/report``, ``rugcheck_api.TokenCheck``) only
+``lockers``: a map of ``rugcheck_api.Locker`` (``owner``, ``programID``, ``tokenAccount``, ``type``,
+``unlockDate``, ``uri``, ``usdcLocked``), the token's LP vaults. Only the documented fields are
+read; anything else is ignored."""
 
 from __future__ import annotations
 
@@ -29,3 +32,21 @@ class TokenCheckSummary(_Raw):
     score_normalised: float
     lpLockedPct: float | None = None  # percent, 0..100
     error: str | None = None
+
+
+class Locker(_Raw):
+    """One LP vault. ``unlockDate`` is Unix seconds (the spec's integer; 0 = none given)."""
+
+    owner: str = ""
+    programID: str = ""
+    tokenAccount: str = ""
+    type: str = ""
+    unlockDate: int = 0
+    usdcLocked: float = 0.0
+
+
+class TokenReportLockers(_Raw):
+    """The part of the full report we read."""
+
+    mint: str | None = None
+    lockers: dict[str, Locker] | None = None

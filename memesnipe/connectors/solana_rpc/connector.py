@@ -7,7 +7,8 @@ message of its own source on the onchain topic (so every fact travels with its s
 * ``pump_fun:bonding_curve`` (pump.fun tokens only): bonding-curve progress and, while the curve
   is not complete, LP 100% locked (the curve's liquidity cannot be withdrawn);
 * ``rugcheck`` (``connectors.rugcheck_enabled``): RugCheck's normalised score, its danger-level
-  risks and, once the token trades in a pool (no live curve), the LP burned/locked share.
+  risks and, once the token trades in a pool (no live curve), the LP burned/locked share and,
+  when some LP is locked, when its lock ends (the full report's LP lockers, one more request).
 
 A failing RugCheck call costs only RugCheck's facts this cycle; the gate then judges the others
 (and refuses on the missing or stale ones it requires).
@@ -16,6 +17,7 @@ A failing RugCheck call costs only RugCheck's facts this cycle; the gate then ju
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -39,6 +41,15 @@ from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
 
 log = logging.getLogger(__name__)
+
+
+def _live_curve(mint: str, curve_raw: Any, at: datetime) -> bool:
+    """A pump.fun bonding curve still holding the liquidity (its LP fact is the curve's)."""
+    try:
+        ev = curve_event(mint, validate(AccountInfoResult, curve_raw, PROVIDER), at)
+    except ProviderError:
+        return False  # parse() dead-letters it; no report to ask for meanwhile
+    return ev is not None and ev.lp_locked_pct is not None
 
 
 class TokenSafetyConnector(Connector):
@@ -107,11 +118,26 @@ class TokenSafetyConnector(Connector):
             if self.rugcheck is not None:
                 try:
                     summary = await self.rugcheck.report_summary(mint)
+                    report = await self._lockers(mint, summary, payload["curve"], fetched)
                 except ProviderError as exc:
                     log.warning("safety %s: rugcheck: %s", mint, exc)
                 else:
-                    out.append(Fetched({"rugcheck": summary, "curve": payload["curve"]}, now_utc(), key=mint))
+                    rc = {"rugcheck": summary, "curve": payload["curve"], "report": report}
+                    out.append(Fetched(rc, now_utc(), key=mint))
         return out
+
+    async def _lockers(self, mint: str, summary: Any, curve_raw: Any, at: datetime) -> Any:
+        """The full report (its LP lockers' unlock dates) when the summary says some LP is locked
+        and no live bonding curve holds the liquidity instead; else None, no request."""
+        locked = summary.get("lpLockedPct") if isinstance(summary, dict) else None
+        if not isinstance(locked, int | float) or locked <= 0 or _live_curve(mint, curve_raw, at):
+            return None
+        assert self.rugcheck is not None
+        try:
+            return await self.rugcheck.report(mint)
+        except ProviderError as exc:  # the summary's facts still count; the unlock date is unknown
+            log.warning("safety %s: rugcheck report: %s", mint, exc)
+            return None
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
         p = item.payload
@@ -121,7 +147,11 @@ class TokenSafetyConnector(Connector):
         if "rugcheck" in p:  # the LP fact of a live bonding curve is the curve's own
             on_curve = curve_event(mint, curve, item.fetched_at)
             live_curve = on_curve is not None and on_curve.lp_locked_pct is not None
-            return [rugcheck_event(mint, p["rugcheck"], item.fetched_at, with_lp=not live_curve)]
+            return [
+                rugcheck_event(
+                    mint, p["rugcheck"], item.fetched_at, with_lp=not live_curve, report=p.get("report")
+                )
+            ]
         largest = validate(LargestAccountsResult, p["largest"], PROVIDER)
         hs = None
         if p["accounts"] is not None:

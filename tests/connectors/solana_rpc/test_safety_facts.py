@@ -154,13 +154,20 @@ def test_no_curve_account_means_not_a_pump_token_and_a_foreign_owner_is_an_error
 # ---------------------------------------------------------------- the connector, end to end
 
 
-def _connector(rugcheck: dict | int, curve: str, seen: list[tuple[str, object]]) -> TokenSafetyConnector:
+def _connector(
+    rugcheck: dict | int, curve: str, seen: list[tuple[str, object]], report: dict | int | None = None
+) -> TokenSafetyConnector:
+    """``report``: the full report's answer (else the summary's, for any RugCheck path)."""
     mint_acct = rpc("getAccountInfo_mint_jsonParsed")
     mint_acct["result"]["value"]["data"]["parsed"]["info"]["decimals"] = 2  # the docs' supply has 2
 
     def handler(req: httpx.Request) -> httpx.Response:
         if req.url.host == "api.rugcheck.xyz":
             seen.append(("rugcheck", req.url.path))
+            if report is not None and req.url.path.endswith("/report"):
+                if isinstance(report, int):
+                    return httpx.Response(report, json={"error": "unavailable"})
+                return httpx.Response(200, json=report)
             if isinstance(rugcheck, int):
                 return httpx.Response(rugcheck, json={"error": "unavailable"})
             return httpx.Response(200, json=rugcheck)
@@ -213,6 +220,7 @@ async def test_every_fact_travels_in_a_message_of_its_own_source() -> None:
     assert rc.rugcheck_score == 1.0 and rc.rugcheck_danger == "" and rc.lp_locked_pct is None  # the curve's
     assert ("getMultipleAccounts", [RAYDIUM_AUTHORITY, WALLET]) in seen
     assert ("rugcheck", f"/v1/tokens/{MINT}/report/summary") in seen
+    assert ("rugcheck", f"/v1/tokens/{MINT}/report") not in seen  # the curve holds the LP: no lockers
 
 
 async def test_a_pool_token_takes_its_lp_fact_from_rugcheck() -> None:
@@ -227,3 +235,35 @@ async def test_a_pool_token_takes_its_lp_fact_from_rugcheck() -> None:
 async def test_rugcheck_down_costs_only_its_own_facts() -> None:
     evs = await _events(_connector(404, "getAccountInfo_no_account", []))
     assert [e.source for e in evs] == ["solana_rpc"]
+
+
+async def test_a_pool_token_with_locked_lp_carries_when_its_lock_ends() -> None:
+    """Summary: LP 100% locked; full report: LP lockers (tests/fixtures/rugcheck/SOURCE.md)."""
+    seen: list[tuple[str, object]] = []
+    evs = await _events(
+        _connector(
+            fx("rugcheck", "report_summary_clean_built"),
+            "getAccountInfo_no_account",
+            seen,
+            report=fx("rugcheck", "report_lockers_built"),
+        )
+    )
+    [rc] = [e for e in evs if e.source == "rugcheck"]
+    assert rc.lp_locked_pct == 100.0 and rc.lp_unlock_ts == datetime(2026, 12, 17, tzinfo=UTC)
+    assert ("rugcheck", f"/v1/tokens/{MINT}/report") in seen
+
+
+async def test_a_failing_full_report_keeps_the_summarys_facts_without_an_unlock_time() -> None:
+    evs = await _events(
+        _connector(fx("rugcheck", "report_summary_clean_built"), "getAccountInfo_no_account", [], report=404)
+    )
+    [rc] = [e for e in evs if e.source == "rugcheck"]
+    assert rc.lp_locked_pct == 100.0 and rc.rugcheck_score == 1.0 and rc.lp_unlock_ts is None
+
+
+async def test_no_locked_lp_asks_for_no_report() -> None:
+    seen: list[tuple[str, object]] = []
+    await _events(
+        _connector(fx("rugcheck", "report_summary_low_liquidity"), "getAccountInfo_no_account", seen)
+    )
+    assert ("rugcheck", f"/v1/tokens/{MINT}/report") not in seen
