@@ -101,3 +101,17 @@ def test_the_shadow_book_is_bounded_apart_from_the_own_book() -> None:
         mark(led, f"s{i}", realized=10, unrealized=0, seq=1, mints_keep=2, shadow=True)
     assert len(led.shadow_mints) == 2 and led.pnl == 0
     assert led.shadow_pnl == 50
+
+
+def test_positions_pnl_sums_closed_and_open_positions_and_remembers_a_bounded_set_of_closed_ids() -> None:
+    from memesnipe.core.ledger import CLOSED_IDS_KEEP, PositionsPnl
+
+    p = PositionsPnl()
+    for i in range(CLOSED_IDS_KEEP + 5):
+        assert p.apply(f"p{i}", 1, True, 0, 50, 10, float(i))
+        assert p.apply(f"p{i}", 2, False, 3, 0, 0, float(i))
+    assert p.realized == 3 * (CLOSED_IDS_KEEP + 5) and p.unrealized == 0 and p.qty == 0
+    assert len(p.closed_ids) == CLOSED_IDS_KEEP
+    assert not p.apply(f"p{CLOSED_IDS_KEEP + 4}", 2, False, 3, 0, 0, 0.0)  # a re-sent close: once
+    assert p.apply("open", 1, True, -1, 20, 5, 1e6)
+    assert (p.realized, p.unrealized, p.qty) == (3 * (CLOSED_IDS_KEEP + 5) - 1, 20, 5)
