@@ -61,7 +61,7 @@ class Reconciler:
     tolerance: int = 0
     confirmations: int = 2  # readings a mismatch must hold for before it is reported
     positions: dict[tuple[str, str], PositionUpdate] = field(default_factory=dict)
-    suspect: set[str] = field(default_factory=set)  # mints mismatched at the previous reading
+    suspect: dict[str, tuple[int, int]] = field(default_factory=dict)  # previous reading's (books, chain)
     records: int = 0
     skipped: int = 0  # positions records it could not read
     adopt: bool = True  # the books take the chain's numbers (off: report only)
@@ -70,6 +70,7 @@ class Reconciler:
     pending: dict[tuple[str, str], float] = field(default_factory=dict)  # adoption ts, not yet booked
     outbox: list[Fill] = field(default_factory=list)  # adoption fills to send before the record
     pending_s: float = 600.0  # how long a fill not yet shown by the books holds its mint back
+    catch_up_s: float = 5.0  # most spent reading the books to their end before a reading
 
     def apply(self, value: bytes | None) -> None:
         """One positions record. A record it cannot read, whatever the exception, is skipped and
@@ -148,8 +149,13 @@ class Reconciler:
         chain = await self.rpc.get_token_balances(self.wallet)
         sol = await self.rpc.get_balance(self.wallet)
         rows, bad = compare(book_holdings(self.positions), chain, tolerance=self.tolerance, ignore={SOL_MINT})
-        persisted = bad if self.confirmations <= 1 else [h for h in bad if h.mint in self.suspect]
-        self.suspect = {h.mint for h in bad}
+        # the same numbers at two readings: a chain or books still moving is not a difference yet
+        persisted = (
+            bad
+            if self.confirmations <= 1
+            else [h for h in bad if self.suspect.get(h.mint) == (h.books, h.chain)]
+        )
+        self.suspect = {h.mint: (h.books, h.chain) for h in bad}
         metrics.RECONCILE_MISMATCHES.set(len(persisted))
         if persisted:
             metrics.RECONCILE_ALERTS.inc(len(persisted))
@@ -173,7 +179,10 @@ class Reconciler:
                 },
             )
         equity, unpriced = wallet_value(sol, chain, self.positions, sol_mint=SOL_MINT)
-        metrics.WALLET_EQUITY.set(equity)
+        if bad:  # the chain moved and the books not yet (or a difference): no price for some tokens
+            equity = 0  # not a value to judge drawdown on; the next settled reading is
+        else:
+            metrics.WALLET_EQUITY.set(equity)
         return Reconciliation(
             wallet=self.wallet,
             ts=now,
@@ -186,6 +195,31 @@ class Reconciler:
             equity_lamports=equity,
             unpriced=tuple(unpriced),
         )
+
+    def _take(self, topic: str, key: bytes | None, value: bytes | None, names: tuple[str, str, str]) -> None:
+        positions, updates, _fills = names
+        if topic == positions:
+            self.apply(value)
+        elif topic == updates:
+            self.apply_update(key, value)
+        else:
+            self.apply_fill(value)
+
+    async def _caught_up(self, consumer: AIOKafkaConsumer, names: tuple[str, str, str]) -> bool:
+        """Read the books (positions, order updates, fills) up to their ends as of now, so the
+        chain is never read ahead of them; False if that takes longer than ``catch_up_s``."""
+        tps = list(consumer.assignment())
+        if not tps:
+            return True
+        ends = await consumer.end_offsets(tps)
+        deadline = time.monotonic() + self.catch_up_s
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            if time.monotonic() >= deadline:
+                return False
+            for tp, records in (await consumer.getmany(timeout_ms=100)).items():
+                for r in records:
+                    self._take(tp.topic, r.key, r.value, names)
+        return True
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow positions, order updates and fills from the beginning; reconcile on schedule
@@ -207,18 +241,15 @@ class Reconciler:
                 batch = await consumer.getmany(timeout_ms=200)
                 for tp, records in batch.items():
                     for r in records:
-                        if tp.topic == positions:
-                            self.apply(r.value)
-                        elif tp.topic == updates:
-                            self.apply_update(r.key, r.value)
-                        else:
-                            self.apply_fill(r.value)
-                            if fill_at is None:
-                                fill_at = time.monotonic() + self.after_fill_s
+                        self._take(tp.topic, r.key, r.value, (positions, updates, fills))
+                        if tp.topic == fills and fill_at is None:
+                            fill_at = time.monotonic() + self.after_fill_s
                 now = time.monotonic()
                 due = now >= next_at or (fill_at is not None and now >= fill_at)
                 if not due:
                     continue
+                if not await self._caught_up(consumer, (positions, updates, fills)):
+                    continue  # books still being read: a reading now would race them
                 reason = "fill" if fill_at is not None and now >= fill_at else "schedule"
                 try:
                     rec = await self.reconcile(reason)

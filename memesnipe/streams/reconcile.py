@@ -38,5 +38,6 @@ class Reconciliation(Message, frozen=True, kw_only=True):
     reason: str = ""  # what triggered it: "schedule" or "fill <id>"
     adopted: tuple[AdoptionRow, ...] = ()  # mismatches the books were told to take (fills sent)
     unadopted: tuple[str, ...] = ()  # mismatched mints left as they are, each with why
-    equity_lamports: int = 0  # the wallet's value: SOL + wSOL + tokens at the books' mark
+    equity_lamports: int = 0  # the wallet's value (SOL + wSOL + tokens at the books' mark); 0 while
+    # the books and the chain differ at this reading (a fill on its way): not settled, not a value
     unpriced: tuple[str, ...] = ()  # mints held that no position prices (valued 0)

@@ -200,9 +200,13 @@ async def test_a_fill_the_books_do_not_show_yet_holds_its_mint_back_until_shown_
         await rec.reconcile("fill")
         held = await rec.reconcile("schedule")
         assert [(h.books, h.chain) for h in held.mismatches] == [(500, 900)] and held.adopted == ()
+        assert held.equity_lamports == 0  # not settled: the 400 new tokens have no price in the books yet
         shown = msgspec.structs.replace(pos("a", str(mint), 900, seq=1), fill_ts=entry.ts)
         rec.apply(encode(shown))
-        assert rec.pending == {} and (await rec.reconcile("schedule")).mismatches == ()
+        settled = await rec.reconcile("schedule")
+        assert rec.pending == {} and settled.mismatches == ()
+        # settled: a value again (these books carry no cost or mark, so the tokens are unpriced)
+        assert settled.equity_lamports == 10**9 and settled.unpriced == (str(mint),)
         # a fill the books never show: held back while recent, adoptable once older than pending_s
         late = msgspec.structs.replace(
             entry, fill_id="g" * 32, order_id="g" * 32, ts=entry.ts + timedelta(seconds=1)
@@ -215,5 +219,32 @@ async def test_a_fill_the_books_do_not_show_yet_holds_its_mint_back_until_shown_
         rec.pending = {k: ts - rec.pending_s - 60 for k, ts in rec.pending.items()}  # as if much later
         ((delta, inst),) = [(a.delta, a.instance_id) for a in (await rec.reconcile("schedule")).adopted]
         assert (delta, inst) == (100, "a")
+    finally:
+        await rpc.aclose()
+
+
+async def test_a_difference_whose_numbers_move_between_readings_is_not_reported(net: LocalNet) -> None:
+    """The chain moving under books that lag (an exit landed, then the next entry) shows a
+    difference at each reading, but never the same one: not persisted, not adopted."""
+    from memesnipe.settings import load_settings
+
+    me, mint = Keypair().pubkey(), Pubkey.new_unique()
+    ata = get_associated_token_address(me, mint)
+    with net.node.lock:
+        chain = net.node.chain
+        chain.fund(me, 10**9)
+        chain.add_pool(mint, decimals=6, sol_reserve=10**12, token_reserve=10**15)
+        chain.set_token_account(ata, mint, me, 0)  # the exit landed
+    rpc = SolanaRpcClient(net.rpc.url, rate_per_s=1000)
+    rec = Reconciler(load_settings(), rpc, str(me))
+    try:
+        rec.apply(encode(pos("a", str(mint), 800)))  # the books still hold the position
+        assert (await rec.reconcile("fill")).mismatches == ()
+        with net.node.lock:
+            chain.set_token_account(ata, mint, me, 790)  # the next entry landed
+        moved = await rec.reconcile("schedule")
+        assert moved.mismatches == () and moved.adopted == () and rec.outbox == []
+        again = await rec.reconcile("schedule")  # the same numbers twice: now it is a difference
+        assert [(h.books, h.chain) for h in again.mismatches] == [(800, 790)]
     finally:
         await rpc.aclose()
