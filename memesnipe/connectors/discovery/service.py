@@ -5,7 +5,10 @@ Sources, each feeding the pure keeper (core/watchlist.py):
   backfilled over ``execution.rpc_url``: pump.fun create/create_v2, complete, migrate;
   new Raydium (AMM v4, CPMM), Meteora (DLMM, DAMM v2) and PumpSwap pools when those programs are listed
   (their logs say a pool was created; the creating transaction, fetched with getTransaction,
-  says which: connectors/pools/); their NEW_MINT / NEW_POOL facts also go onto ``onchain``;
+  says which: connectors/pools/); their NEW_MINT / NEW_POOL facts also go onto ``onchain``, a
+  pump.fun NEW_MINT with what its creator holds right after the creation (getTokenAccountsByOwner
+  with the mint filter: the create event does not say, and the creator's initial buy rides in
+  the same transaction), so dev_wallet_drain weighs the creator's sales against real holdings;
 - DexScreener latest token profiles and boosts (``discovery.dexscreener``);
 - the ``onchain`` topic: NEW_MINT / NEW_POOL from Helius (or anyone) become candidates, SWAP
   is activity, SAFETY facts are judged (a pool's liquidity from its reserves counts as its
@@ -47,6 +50,8 @@ from memesnipe.streams.watchlist import DiscoveryOrigin
 log = logging.getLogger(__name__)
 _RUG_KINDS = {OnChainKind.LP_REMOVE: "lp_remove", OnChainKind.DEV_SELL: "dev_sell"}
 _NEW_KINDS = {OnChainKind.NEW_MINT: DiscoveryOrigin.NEW_MINT, OnChainKind.NEW_POOL: DiscoveryOrigin.NEW_POOL}
+BALANCE_WAIT_S = 2.0
+"""Longest a creation waits for its creator's balance before it is published without one."""
 OWN_SOURCES = ("pump_fun:", "pumpswap:", "raydium_", "meteora_")
 """Sources of the facts discovery itself publishes (already candidates when it published them)."""
 
@@ -147,6 +152,18 @@ class DiscoveryConnector(Connector):
         self.watchlist.price(ev.mint, ev.ts, liq, 0.0)
         return msgspec.structs.replace(ev, pool_liquidity_usd=liq)
 
+    async def creator_balance(self, ev: OnChainEvent) -> OnChainEvent:
+        """A NEW_MINT naming its creator gets the creator's current holding of the mint (None,
+        as before, when the RPC cannot say: the strategy then counts from nothing)."""
+        if ev.kind is not OnChainKind.NEW_MINT or not ev.wallet or ev.wallet_balance_tokens is not None:
+            return ev
+        try:
+            held = await asyncio.wait_for(self.rpc.get_token_balance(ev.wallet, ev.mint), BALANCE_WAIT_S)
+        except (ProviderError, TimeoutError) as exc:  # the stream must not stall on a slow RPC
+            log.warning("discovery: creator balance of %s in %s: %r", ev.wallet, ev.mint, exc)
+            return ev
+        return msgspec.structs.replace(ev, wallet_balance_tokens=held)
+
     async def on_pool_logs(self, item: LogsItem) -> list[OnChainEvent]:
         """A transaction whose logs show a Raydium/Meteora pool creation: fetch it, read the pools."""
         if item.err is not None or not creations_in_logs(item.logs):
@@ -184,7 +201,7 @@ class DiscoveryConnector(Connector):
             if isinstance(item, LogsItem):
                 await self.sol_follower.current()  # refreshed at most every 2 s
                 for ev in [*self.on_logs(item), *await self.on_pool_logs(item)]:
-                    await sink.publish_event(ev)
+                    await sink.publish_event(await self.creator_balance(ev))
 
     async def _dex_loop(self, stop: asyncio.Event) -> None:
         assert self.dex is not None

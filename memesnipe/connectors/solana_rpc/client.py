@@ -127,6 +127,24 @@ class SolanaRpcClient:
                 raise RejectedError(PROVIDER, f"getTokenAccountsByOwner: bad shape ({exc!r})") from None
         return out
 
+    async def get_token_balance(self, owner: str, mint: str) -> float:
+        """Tokens of ``mint`` that ``owner`` holds (UI units: decimal-adjusted, as Helius reports
+        amounts), summed over its token accounts of that mint; 0 when it has none
+        (getTokenAccountsByOwner with the ``mint`` filter, jsonParsed)."""
+        cfg = {"commitment": self.commitment, "encoding": "jsonParsed"}
+        res = await self.call("getTokenAccountsByOwner", [owner, {"mint": mint}, cfg])
+        total = 0.0
+        try:
+            for item in res["value"]:
+                info = item["account"]["data"]["parsed"]["info"]
+                if info.get("owner") != owner or info.get("mint") != mint:
+                    continue
+                amount = info["tokenAmount"]
+                total += int(amount["amount"]) / 10 ** int(amount["decimals"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RejectedError(PROVIDER, f"getTokenAccountsByOwner: bad shape ({exc!r})") from None
+        return total
+
     async def send_transaction(
         self, signed_tx_base64: str, *, skip_preflight: bool = False, max_retries: int | None = None
     ) -> str:

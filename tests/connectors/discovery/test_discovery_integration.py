@@ -76,7 +76,12 @@ async def test_creation_and_migration_become_watchlist_entries_and_a_connector_p
 
     stop = asyncio.Event()
     connector = DexScreenerConnector(settings, transport=httpx.MockTransport(dex))
-    discovery = DiscoveryConnector(settings)
+    # the creator's holding asked for each creation: none (the RPC docs' getTokenAccountsByOwner
+    # result shape, no accounts); no request leaves the machine
+    holdings = {"jsonrpc": "2.0", "result": {"context": {"slot": 341197933}, "value": []}, "id": 1}
+    discovery = DiscoveryConnector(
+        settings, rpc_transport=httpx.MockTransport(lambda r: httpx.Response(200, json=holdings))
+    )
     async with Publisher(settings) as pub_a, Publisher(settings) as pub_b:
         poller = asyncio.create_task(run_connector(connector, pub_a, stop=stop))
         server = asyncio.create_task(discovery.serve(pub_b, stop))
