@@ -29,9 +29,11 @@ from solders.pubkey import Pubkey
 from memesnipe.connectors.publisher import Publisher
 from memesnipe.connectors.simulator.model import DECIMALS, MarketSimulator, SimMint
 from memesnipe.core.ids import order_id
+from memesnipe.core.reconcile import latest_positions
 from memesnipe.rehearse.node import LocalNode
 from memesnipe.settings import Settings
 from memesnipe.streams.market import DepthEvent, PriceEvent, SolPriceEvent
+from memesnipe.streams.reconcile import Reconciliation
 from memesnipe.streams.trading import (
     Fill,
     Intent,
@@ -48,6 +50,15 @@ TERMINAL = {OrderState.LANDED, OrderState.FAILED, OrderState.EXPIRED, OrderState
 ENTRY_RETRYABLE = {OrderState.FAILED.value, OrderState.EXPIRED.value, OrderState.REJECTED.value}
 WARMING_UP = ("rejected:safety_unknown", "rejected:no_depth", "rejected:stale_depth")
 LAMPORTS_PER_UNIT = 10**9 / 10**DECIMALS  # a price in SOL per token -> lamports per base unit
+STRATEGIES = (
+    ("momentum_5m.rehearsal", "momentum_5m"),
+    ("social_buzz.rehearsal", "social_buzz"),
+    ("bridge_inflow.rehearsal", "bridge_inflow"),
+)
+"""The strategy instances the round trips are signalled for, in turn (each its own books)."""
+SHORT_FAMILIES = frozenset({"dev_wallet_drain", "perp_basis_arb", "rug_pull_sniffer", "mean_revert_1h"})
+"""Families with short theses: the local chain has no perp venue, so (the live degrade rule) their
+shorts would block entries on the mints they fire on; the rehearsal runs them disabled."""
 
 
 def clean(m: SimMint) -> bool:
@@ -112,6 +123,8 @@ class Trip:
     exit_orders: list[str] = field(default_factory=list)
     entry_orders: list[str] = field(default_factory=list)  # every attempt, the last one counts
     outcome: str = "pending"  # done | entry_failed | exit_failed | stuck
+    instance_id: str = "momentum.rehearsal"
+    family: str = "momentum_5m"
 
 
 @dataclass
@@ -123,6 +136,7 @@ class Watch:
     fills: dict[str, Fill] = field(default_factory=dict)
     positions: dict[tuple[str, str], PositionUpdate] = field(default_factory=dict)
     rejected_signals: dict[str, str] = field(default_factory=dict)
+    readings: list[Reconciliation] = field(default_factory=list)  # the reconciler's, in order
 
     def qty(self, mint: str) -> int:
         return sum(p.qty_tokens for (_i, m), p in self.positions.items() if m == mint)
@@ -130,7 +144,7 @@ class Watch:
 
 async def watch(settings: Settings, w: Watch, stop: asyncio.Event) -> None:
     prefix = settings.kafka.topic_prefix
-    topics = [prefix + t for t in ("order_updates", "fills", "positions", "rejections")]
+    topics = [prefix + t for t in ("order_updates", "fills", "positions", "rejections", "reconciliations")]
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=settings.kafka.bootstrap_servers, auto_offset_reset="earliest"
     )
@@ -164,8 +178,9 @@ def _apply(w: Watch, topic: str, value: bytes | None) -> None:
         p = msgspec.json.decode(value, type=PositionUpdate)
         key = (p.instance_id, p.mint)
         prev = w.positions.get(key)
-        if prev is None or p.ts >= prev.ts:
-            w.positions[key] = p
+        w.positions[key] = latest_positions([prev, p] if prev is not None else [p])[key]  # as the reconciler
+    elif topic == "reconciliations":
+        w.readings.append(msgspec.json.decode(value, type=Reconciliation))
     elif topic == "rejections":
         rj = msgspec.json.decode(value, type=OrderRejection)
         w.rejected_signals[rj.signal_id] = f"{rj.rule}: {rj.reason}"
@@ -176,23 +191,24 @@ class RoundTrips:
     settings: Settings
     market: Market
     w: Watch
-    instance_id: str = "momentum.default"
-    family: str = "momentum"
+    strategies: tuple[tuple[str, str], ...] = STRATEGIES  # (instance, family), one per trip in turn
     moment: int = 2
     order_timeout_s: float = 100.0
     exit_attempts: int = 3
     entry_retries: int = 3
+    hold_s: float = 0.0  # seconds between the entry's position and the exit signal
     warmup_attempts: int = 24
     trips: list[Trip] = field(default_factory=list)
     seq: int = 0
 
-    def _signal(self, mint: str, side: Side, intent: Intent) -> Signal:
+    def _signal(self, trip: Trip, side: Side, intent: Intent) -> Signal:
         self.seq += 1
+        mint = trip.mint
         sol, usd = self.market.prices.get(mint, (0.0, 0.0))
         return Signal(
             signal_id=f"rehearsal|{int(time.time())}|{self.seq}",
-            instance_id=self.instance_id,
-            family=self.family,
+            instance_id=trip.instance_id,
+            family=trip.family,
             mint=mint,
             ts=datetime.now(UTC),
             side=side,
@@ -230,13 +246,14 @@ class RoundTrips:
 
     async def _enter(self, pub: Publisher, trip: Trip) -> str:
         """A new entry signal for the trip's mint; its order's outcome."""
-        entry = self._signal(trip.mint, Side.BUY, Intent.ENTRY)
+        entry = self._signal(trip, Side.BUY, Intent.ENTRY)
         trip.entry_order = await self._send(pub, entry)
         trip.entry_orders.append(trip.entry_order)
         return await self._outcome(trip.entry_order, entry.signal_id)
 
     async def _one(self, pub: Publisher, mint: str) -> Trip:
-        trip = Trip(mint, "")
+        instance, family = self.strategies[len(self.trips) % len(self.strategies)]
+        trip = Trip(mint, "", instance_id=instance, family=family)
         self.trips.append(trip)
         got = await self._enter(pub, trip)
         for _ in range(self.warmup_attempts):  # the worker is still reading the market's facts
@@ -252,12 +269,14 @@ class RoundTrips:
             await asyncio.sleep(1)
             got = await self._enter(pub, trip)
         if got != OrderState.LANDED.value or not await self._until(lambda: self.w.qty(mint) > 0, 30):
-            trip.outcome = f"entry {got}"
+            trip.outcome = f"entry {got.split(': ')[0]}"  # the rule, not its detail
             return trip
+        if self.hold_s:  # held as a strategy would (paper has no landing time to pace it)
+            await asyncio.sleep(self.hold_s)
         for _ in range(self.exit_attempts):
             if self.w.qty(mint) == 0:
                 break  # the position manager exited first (a stop)
-            exit_sig = self._signal(mint, Side.SELL, Intent.EXIT)
+            exit_sig = self._signal(trip, Side.SELL, Intent.EXIT)
             oid = await self._send(pub, exit_sig)
             trip.exit_orders.append(oid)
             got = await self._outcome(oid, exit_sig.signal_id)
@@ -265,7 +284,9 @@ class RoundTrips:
                 break
             if got.startswith("rejected:"):
                 await asyncio.sleep(2)
-        trip.outcome = "done" if self.w.qty(mint) == 0 else f"exit {got}"
+        if self.w.qty(mint) != 0:  # the position manager's own exit (a stop) may still be landing
+            await self._until(lambda: self.w.qty(mint) == 0, self.order_timeout_s)
+        trip.outcome = "done" if self.w.qty(mint) == 0 else f"exit {got.split(': ')[0]}"
         return trip
 
     async def run(self, n: int, stop: asyncio.Event) -> None:
@@ -277,9 +298,21 @@ class RoundTrips:
         await asyncio.sleep(3)
         async with Publisher(self.settings) as pub:
             i = 0
-            while i < n and not stop.is_set():
-                k = min(self.moment, n - i, len(mints))
+            # n round trips done; a trip the risk gate refused (a mint that rugged since it was
+            # chosen) is tried again on another mint, up to n more attempts
+            while self.done < n and len(self.trips) < 2 * n and not stop.is_set():
+                # the market rugs mints as it goes (LP pulled): trade only those still clean now
+                mints = [m.mint for m in self.market.sim.mints if clean(m)]
+                if not mints:
+                    log.warning("rehearsal: every mint rugged; %d round trips undone", n - self.done)
+                    return
+                k = min(self.moment, n - self.done, len(mints))
                 chosen = [mints[(i + j) % len(mints)] for j in range(k)]
                 await asyncio.gather(*(self._one(pub, m) for m in chosen))
                 i += k
-                log.warning("rehearsal: %d/%d round trips: %s", i, n, Counter(t.outcome for t in self.trips))
+                seen = Counter(t.outcome for t in self.trips)
+                log.warning("rehearsal: %d/%d round trips done: %s", self.done, n, seen)
+
+    @property
+    def done(self) -> int:
+        return sum(t.outcome == "done" for t in self.trips)

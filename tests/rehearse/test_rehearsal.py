@@ -1,7 +1,8 @@
 """End to end: ``memesnipe rehearse`` runs the LIVE pipeline (worker + isolated signer, live mode,
 a throwaway key) against the local chain and its stand-ins for a few round trips; orders land
 on the chain, and the books (positions, fills) equal the wallet's balances there, to the
-lamport. The issue's 50-round-trip run: ``memesnipe rehearse`` (its default)."""
+lamport, with the reconciler beside it. The issue's 50-round-trip run: ``memesnipe rehearse``
+(its default)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,10 @@ def test_a_short_rehearsal_lands_round_trips_and_the_books_equal_the_chain(
     assert s["landed"] >= 2 and s["fills"] == s["landed"], s
     assert s["token_mismatches"] == {}, s
     assert s["sol"]["unexplained"] == 0, s
+    # each new token account's rent is booked apart from the price, and equals what the chain holds
+    assert s["sol"]["rent_booked"] == s["sol"]["rent_in_token_accounts"] > 0, s
+    assert s["landed_not_booked"] == s["booked_not_landed"] == s["booked_twice"] == [], s
+    # the reconciler ran beside it, read the wallet and had nothing to adopt
+    assert s["reconciler"]["readings"] >= 1 and s["reconciler"]["adopted"] == [], s
+    assert s["pnl_lamports"]["bought"] > 0, s
     assert proc.returncode == 0, proc.stdout[-2000:]
