@@ -11,6 +11,9 @@ so an airdrop to new holders is in the mint's history (as is every ``TransferChe
 transaction seen under two polled addresses (a swap of a watched mint through pump.fun) is
 published once: the signatures of the last ``SEEN_MAX`` transactions are remembered.
 
+A sale by a creator (configured, or learnt from a polled creation) carries the creator's balance
+read after it (``creators.py``).
+
 Polling yields at most one 100-transaction page per address per cycle; a busier address is
 sampled (a full page is logged as a possible gap). For complete coverage point a Helius
 enhanced webhook at a receiver that feeds the same ``parse_enhanced``.
@@ -25,9 +28,11 @@ from typing import Any
 import httpx
 
 from memesnipe.connectors.helius.client import PAGE, HeliusClient
+from memesnipe.connectors.helius.creators import CreatorBalances, with_balances
 from memesnipe.connectors.helius.parse import parse_enhanced
 from memesnipe.connectors.runner import Connector, Fetched, csv_list, now_utc, pairs, require_key
 from memesnipe.connectors.sol_usd import SolUsd, SolUsdFollower, with_usd
+from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.connectors.watchlist import MintWatch, WatchlistFollower
 from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
@@ -56,6 +61,8 @@ class HeliusConnector(Connector):
         self.sol = SolUsd()
         self.interval_s = cfg.helius_interval_s
         self.client = HeliusClient(cfg.helius_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
+        self.rpc = SolanaRpcClient(settings.execution.rpc_url, timeout_s=cfg.timeout_s, transport=transport)
+        self.holdings = CreatorBalances(self.creators)
         self.last_sig: dict[str, str] = {}
         self.seen: OrderedDict[str, None] = OrderedDict()
         follower = WatchlistFollower(settings) if cfg.follow_watchlist else None
@@ -82,7 +89,8 @@ class HeliusConnector(Connector):
                 if prev and len(page) >= PAGE:
                     log.warning("helius %s: a full page of new transactions, older ones may be missed", addr)
                 page = self._unseen(page)
-            out.append(Fetched(page, now_utc(), context={"address": addr}))
+            balances = await self.holdings.read(self.rpc, self.holdings.sales(page))
+            out.append(Fetched(page, now_utc(), context={"address": addr, "balances": balances}))
         return out
 
     def _unseen(self, page: list[Any]) -> list[Any]:
@@ -100,17 +108,16 @@ class HeliusConnector(Connector):
         return fresh
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
-        return with_usd(
-            parse_enhanced(
-                item.payload,
-                creators=self.creators,
-                large_transfer_tokens=self.large_transfer_tokens,
-                airdrop_min_recipients=self.airdrop_min_recipients,
-            ),
-            self.sol,
+        events = parse_enhanced(
+            item.payload,
+            creators=self.creators,
+            large_transfer_tokens=self.large_transfer_tokens,
+            airdrop_min_recipients=self.airdrop_min_recipients,
         )
+        return with_usd(with_balances(events, item.context.get("balances", {})), self.sol)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.rpc.aclose()
         await self.sol_follower.aclose()
         await self.watch.aclose()

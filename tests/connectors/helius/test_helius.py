@@ -23,6 +23,15 @@ BUYER = "4bHUoZY36hmtW1FbJ1XJ5umWmFWXxx9voAe94M8PWNpL"
 CURVE = "6JxtrwtV3uB7PCrADNvZV3yTs4RbJ74CQNZHR9meScvT"
 
 
+def holdings(owner: str, mint: str) -> dict:
+    """The Solana RPC docs' jsonParsed getTokenAccountsByOwner response (tests/fixtures/solana_rpc),
+    its account's owner and mint set to ours: 420 000 000 tokens held."""
+    doc = json.loads((FIX.parent / "solana_rpc" / "getTokenAccountsByOwner_jsonParsed.json").read_text())
+    info = doc["result"]["value"][0]["account"]["data"]["parsed"]["info"]
+    info["owner"], info["mint"] = owner, mint
+    return doc
+
+
 def swap() -> list[dict]:
     return json.loads((FIX / "webhook_swap_pump_fun.json").read_text())
 
@@ -235,9 +244,13 @@ async def test_the_poller_prices_sol_legs_with_the_sol_price_topic(isolated_env)
     sells = sell_of_the_real_swap()
     sells[0]["signature"] = "5sell"  # a later transaction (one signature is published once)
     pages = [swap(), sells]
-    conn = HeliusConnector(
-        settings, transport=httpx.MockTransport(lambda r: httpx.Response(200, json=pages.pop(0)))
-    )
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path.startswith("/v0/"):
+            return httpx.Response(200, json=pages.pop(0))
+        return httpx.Response(200, json=holdings(BUYER, TOKEN))  # the creator's balance after its sale
+
+    conn = HeliusConnector(settings, transport=httpx.MockTransport(handler))
     conn.sol_follower.every_s = 0.0
     try:
         [unpriced] = [e for i in await conn.fetch() for e in conn.parse(i)]  # no SOL price yet
@@ -250,4 +263,5 @@ async def test_the_poller_prices_sol_legs_with_the_sol_price_topic(isolated_env)
         await conn.aclose()
     dev = next(e for e in evs if e.kind is OnChainKind.DEV_SELL)  # the creator's sale, in USD
     assert dev.amount_lamports == 3_900_000_000 and dev.amount_usd == 585.0
+    assert dev.wallet_balance_tokens == 420_000_000.0
     assert next(e for e in evs if e.kind is OnChainKind.SWAP).amount_usd == 585.0
