@@ -5,7 +5,8 @@ Helius POSTs a JSON array of enhanced transactions to our URL with the webhook's
 ``authHeader`` as the ``Authorization`` header. The receiver answers 401 to anything else and
 200 only after queueing the body: Helius retries non-2xx deliveries, so a body we could not
 queue (full queue) gets 503 and comes back. Queued bodies are parsed and published by the
-connector loop; an unparseable one goes to the dead-letter topic like any other payload.
+connector loop; an unparseable one goes to the dead-letter topic like any other payload. A sale
+by a known creator carries the creator's balance read after it, as in the poller (``creators.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
+from memesnipe.connectors.helius.creators import CreatorBalances, with_balances
 from memesnipe.connectors.helius.parse import parse_enhanced
 from memesnipe.connectors.runner import Connector, Fetched, now_utc, pairs, require_key
 from memesnipe.connectors.sol_usd import SolUsd, SolUsdFollower, with_usd
+from memesnipe.connectors.solana_rpc.client import SolanaRpcClient
 from memesnipe.settings import Settings
 from memesnipe.streams.market import MarketEvent
 
@@ -46,6 +49,8 @@ class HeliusWebhookConnector(Connector):
         self.airdrop_min_recipients = cfg.airdrop_min_recipients
         self.sol_follower = SolUsdFollower(settings)  # USD amounts from SOL amounts
         self.sol = SolUsd()
+        self.rpc = SolanaRpcClient(settings.execution.rpc_url, timeout_s=cfg.timeout_s, transport=transport)
+        self.holdings = CreatorBalances(self.creators)
         self.queue: asyncio.Queue[Fetched] = asyncio.Queue(maxsize=queue_max)
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
@@ -82,22 +87,23 @@ class HeliusWebhookConnector(Connector):
         self.sol = await self.sol_follower.current()
         out = []
         while not self.queue.empty():
-            out.append(self.queue.get_nowait())
+            item = self.queue.get_nowait()
+            item.context["balances"] = await self.holdings.read(self.rpc, self.holdings.sales(item.payload))
+            out.append(item)
         return out
 
     def parse(self, item: Fetched) -> list[MarketEvent]:
-        return with_usd(
-            parse_enhanced(
-                item.payload,
-                creators=self.creators,
-                large_transfer_tokens=self.large_transfer_tokens,
-                airdrop_min_recipients=self.airdrop_min_recipients,
-            ),
-            self.sol,
+        events = parse_enhanced(
+            item.payload,
+            creators=self.creators,
+            large_transfer_tokens=self.large_transfer_tokens,
+            airdrop_min_recipients=self.airdrop_min_recipients,
         )
+        return with_usd(with_balances(events, item.context.get("balances", {})), self.sol)
 
     async def aclose(self) -> None:
         await self.sol_follower.aclose()
+        await self.rpc.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

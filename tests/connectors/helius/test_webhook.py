@@ -47,3 +47,40 @@ async def test_authorised_delivery_becomes_events_and_others_are_refused() -> No
 def test_missing_webhook_auth_names_the_setting() -> None:
     with pytest.raises(MissingApiKeyError, match="MEMESNIPE_CONNECTORS__HELIUS_WEBHOOK_AUTH"):
         HeliusWebhookConnector(load_settings())
+
+
+async def test_a_delivered_sale_by_a_configured_creator_carries_its_balance_read_after_it() -> None:
+    """The real swap mirrored into the buyer's SELL (tests/fixtures/helius/SOURCE.md) with the
+    buyer configured as creator; the RPC answers the docs' getTokenAccountsByOwner shape."""
+    from tests.connectors.helius.test_helius import BUYER, TOKEN, holdings, sell_of_the_real_swap
+
+    asked: list[str] = []
+
+    def rpc(req: httpx.Request) -> httpx.Response:
+        asked.append(json.loads(req.content)["method"])
+        return httpx.Response(200, json=holdings(BUYER, TOKEN))
+
+    settings = load_settings(
+        connectors={
+            "helius_webhook_auth": "Bearer s3cret-webhook",
+            "helius_webhook_host": "127.0.0.1",
+            "helius_webhook_port": 0,
+            "creator_wallets": f"{TOKEN}={BUYER}",
+        }
+    )
+    conn = HeliusWebhookConnector(settings, transport=httpx.MockTransport(rpc))
+    await conn.fetch()
+    async with httpx.AsyncClient() as http:
+        ok = await http.post(
+            f"http://127.0.0.1:{conn.bound_port}/helius",
+            json=sell_of_the_real_swap(),
+            headers={"Authorization": "Bearer s3cret-webhook"},
+        )
+    [item] = await conn.fetch()
+    await conn.aclose()
+    evs = conn.parse(item)
+    assert ok.status_code == 200 and asked == ["getTokenAccountsByOwner"]
+    assert {e.kind: e.wallet_balance_tokens for e in evs} == {
+        OnChainKind.DEV_SELL: 420_000_000.0,
+        OnChainKind.SWAP: 420_000_000.0,
+    }
