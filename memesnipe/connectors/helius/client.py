@@ -25,11 +25,16 @@ class HeliusClient:
             "helius", base_url, timeout_s=timeout_s, rate_per_s=5.0, burst=5, transport=transport
         )
 
-    async def address_transactions(self, address: str, *, until: str | None = None, limit: int = PAGE) -> Any:
-        """Newest first; ``until`` stops at (excludes) a signature already seen."""
+    async def address_transactions(
+        self, address: str, *, until: str | None = None, limit: int = PAGE, oldest_first: bool = False
+    ) -> Any:
+        """Newest first; ``until`` stops at (excludes) a signature already seen. ``oldest_first``:
+        ``sort-order=asc``, from the address's first transaction (a mint's: its creation)."""
         params: dict[str, Any] = {"api-key": self.api_key, "limit": limit}
         if until:
             params["until"] = until
+        if oldest_first:
+            params["sort-order"] = "asc"
         return await self.http.get(f"/v0/addresses/{address}/transactions", params=params)
 
     async def parse_transactions(self, signatures: list[str]) -> Any:

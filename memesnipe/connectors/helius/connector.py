@@ -11,8 +11,8 @@ so an airdrop to new holders is in the mint's history (as is every ``TransferChe
 transaction seen under two polled addresses (a swap of a watched mint through pump.fun) is
 published once: the signatures of the last ``SEEN_MAX`` transactions are remembered.
 
-A sale by a creator (configured, or learnt from a polled creation) carries the creator's balance
-read after it (``creators.py``).
+A sale by a creator (configured, or learnt from a polled creation: a newly watched mint's first
+transaction is read for its creator) carries the creator's balance read after it (``creators.py``).
 
 Polling yields at most one 100-transaction page per address per cycle; a busier address is
 sampled (a full page is logged as a possible gap). For complete coverage point a Helius
@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from memesnipe.connectors.errors import ProviderError
 from memesnipe.connectors.helius.client import PAGE, HeliusClient
 from memesnipe.connectors.helius.creators import CreatorBalances, with_balances
 from memesnipe.connectors.helius.parse import parse_enhanced
@@ -63,6 +64,7 @@ class HeliusConnector(Connector):
         self.client = HeliusClient(cfg.helius_base_url, key, timeout_s=cfg.timeout_s, transport=transport)
         self.rpc = SolanaRpcClient(settings.execution.rpc_url, timeout_s=cfg.timeout_s, transport=transport)
         self.holdings = CreatorBalances(self.creators)
+        self.first_read: set[str] = set()  # watched mints whose first transaction was read
         self.last_sig: dict[str, str] = {}
         self.seen: OrderedDict[str, None] = OrderedDict()
         follower = WatchlistFollower(settings) if cfg.follow_watchlist else None
@@ -74,7 +76,23 @@ class HeliusConnector(Connector):
         polled = [*self.addresses, *mints]
         for gone in [a for a in self.last_sig if a not in polled]:
             del self.last_sig[gone]  # an evicted mint; re-admitted, it starts from its newest page
+        self.first_read &= set(mints)  # an evicted mint's is forgotten with it
+        for mint in mints:
+            if mint not in self.first_read and self.holdings.creator(mint) is None:
+                self.first_read.add(mint)
+                await self._learn_creator(mint)
         return polled
+
+    async def _learn_creator(self, mint: str) -> None:
+        """A newly watched mint's first transaction (its creation, usually long before it was
+        admitted) names its creator, whose later sales then carry its balance. Read for that
+        only: the old creation is not published again."""
+        try:
+            first = await self.client.address_transactions(mint, limit=1, oldest_first=True)
+        except ProviderError as exc:
+            log.warning("helius %s: first transaction: %s", mint, exc)
+            return
+        self.holdings.sales(first)
 
     async def fetch(self) -> list[Fetched]:
         self.sol = await self.sol_follower.current()

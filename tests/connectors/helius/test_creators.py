@@ -91,3 +91,29 @@ async def test_a_configured_creators_dev_sell_carries_the_balance_and_a_failed_r
     [evs] = await cycles(failing, 1)
     assert {e.kind for e in evs} == {OnChainKind.DEV_SELL, OnChainKind.SWAP}
     assert all(e.wallet_balance_tokens is None for e in evs)
+
+
+async def test_a_newly_watched_mints_first_transaction_names_the_creator_of_its_later_sales() -> None:
+    """Admitted long after its creation: the mint's oldest transaction (sort-order=asc, limit 1)
+    is read for its creator only; the sale in its newest page then carries the balance."""
+    asked: list[list[Any]] = []
+    pages: list[Any] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.params.get("sort-order") == "asc":
+            pages.append(("first", req.url.path))
+            return httpx.Response(200, json=creation())
+        if req.url.path.startswith("/v0/"):
+            pages.append(("page", req.url.path))
+            return httpx.Response(200, json=sale() if TOKEN in req.url.path else [])
+        body = json.loads(req.content)
+        asked.append([body["method"], *body["params"][:2]])
+        return httpx.Response(200, json=holdings(BUYER, TOKEN))
+
+    settings = load_settings(connectors={"helius_api_key": "hk", "helius_addresses": PUMP, "mints": TOKEN})
+    conn = HeliusConnector(settings, transport=httpx.MockTransport(handler))
+    [evs, _] = await cycles(conn, 2)
+    mint_path = f"/v0/addresses/{TOKEN}/transactions"
+    assert [p for p in pages if p[0] == "first"] == [("first", mint_path)]  # once, not every cycle
+    assert [e.kind for e in evs] == [OnChainKind.SWAP]  # the old creation is not published
+    assert evs[0].wallet_balance_tokens == 420_000_000.0 and asked[0][1:] == [BUYER, {"mint": TOKEN}]

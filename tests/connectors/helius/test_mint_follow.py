@@ -17,7 +17,8 @@ from memesnipe.connectors.publisher import Publisher
 from memesnipe.settings import load_settings
 from memesnipe.streams.market import OnChainKind
 from memesnipe.streams.watchlist import WatchStatus
-from tests.connectors.helius.test_helius import CURVE, TOKEN, swap
+from tests.connectors.helius.test_creators import creation
+from tests.connectors.helius.test_helius import BUYER, CURVE, TOKEN, swap
 from tests.connectors.test_watchlist import entry
 from tests.support.kafka import create_topics
 
@@ -43,8 +44,12 @@ def airdrop(signature: str = "3airdrop") -> dict:
 
 async def test_a_watched_mints_history_gives_the_airdrop_and_a_swap_seen_twice_is_published_once() -> None:
     asked: list[httpx.Request] = []
+    firsts: list[httpx.Request] = []
 
     def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.params.get("sort-order") == "asc":  # the mint's first transaction: its creation
+            firsts.append(req)
+            return httpx.Response(200, json=creation())
         asked.append(req)
         if req.url.path == f"/v0/addresses/{TOKEN}/transactions":
             return httpx.Response(200, json=[airdrop(), *swap()])  # newest first
@@ -65,6 +70,11 @@ async def test_a_watched_mints_history_gives_the_airdrop_and_a_swap_seen_twice_i
     paths = [r.url.path for r in asked]
     assert paths[:2] == [f"/v0/addresses/{PUMP}/transactions", f"/v0/addresses/{TOKEN}/transactions"]
     assert asked[3].url.params["until"] == "3airdrop"  # the mint's cursor: its newest transaction
+    # the creation, read once to learn the creator when the mint was first polled, is not published
+    assert [(r.url.path, r.url.params["limit"]) for r in firsts] == [
+        (f"/v0/addresses/{TOKEN}/transactions", "1")
+    ]
+    assert conn.holdings.creator(TOKEN) == BUYER
     kinds = sorted(e.kind.name for e in events)
     assert kinds == ["AIRDROP", "SWAP"]  # the swap under both addresses, published once
     [drop] = [e for e in events if e.kind is OnChainKind.AIRDROP]
