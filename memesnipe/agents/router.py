@@ -197,7 +197,12 @@ async def route_orders(stream: Any) -> None:
                 signed = msgspec.structs.replace(request, hmac=sign_request(request, settings.hmac_secret))
                 sends.append(("exec_requests", order.mint.encode(), encode(signed)))
             changes[order.order_id.encode()] = (ev, dump(rec))
-        await stage.commit(Effects(sends=sends, writes=[(order_lifecycle, changes)]))
+        # the records first: the signer's answer to a request may be read back (fills, submitter)
+        # before our producer hears the request was delivered. A crash before the records are
+        # durable re-routes the batch with the same request ids (the signer signs each once); one
+        # after them but before a request is leaves its order ROUTED until it expires (never sent
+        # twice).
+        await stage.commit(Effects(sends=sends, writes=[(order_lifecycle, changes)], state_first=True))
 
 
 _marks: DecodedCache[MarketMark] = DecodedCache("router_market", lambda raw: decode(raw, MarketMark))

@@ -5,7 +5,9 @@ the reason and offset), hands the decoded inputs to its processor, and then, in 
 the outputs and waits until the broker has them, writes the changed table keys and waits until
 their changelog records are durable, and only then lets the batch be acknowledged. A crash
 anywhere in between re-reads the batch, whose outputs carry the same ids (deduplicated
-downstream) and whose inputs the processor skips by offset or id.
+downstream) and whose inputs the processor skips by offset or id. A stage whose output can be
+answered into this same worker before the broker acknowledges it (the router's requests, signed
+and read back by the fills stage) sets its keys first (``Effects.state_first``).
 
 The revoked-partition filter: the worker's ``stream_wait_empty`` is off, so a rebalance does not
 wait for a batch in flight; a batch may hold events of partitions another worker owns by the time
@@ -41,11 +43,10 @@ from prometheus_client import Counter
 from memesnipe.agents.batching import dead_letter, decode_event, short_topic
 from memesnipe.agents.channels import topic
 from memesnipe.app import app, settings
-from memesnipe.kafka_internals.events import leave_uncommitted
+from memesnipe.kafka_internals.events import as_current_event, leave_uncommitted
 from memesnipe.metrics import BATCH_SECONDS, EVENTS_IN
 from memesnipe.streams.codec import DecodeError
 from memesnipe.streams.topics import COMPACTED
-from memesnipe.tables.partitioned import write_keys
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ class Effects:
     sends: list[Send] = field(default_factory=list)
     writes: list[tuple[Any, dict[Any, tuple[EventT, Any]]]] = field(default_factory=list)
     """(table, {key: (the event that last changed it, value)})."""
+    state_first: bool = False
+    """Set the table keys before the outputs leave (both still durable before the batch is
+    acknowledged): for a stage whose output can be answered, into this worker, before the
+    broker's acknowledgement of it reaches us (the router: a signed result read by the fills
+    stage must find its order's record)."""
 
 
 def assigned_now() -> Collection[Any]:
@@ -173,15 +179,32 @@ class Stage:
         (changelog delivery awaited): the order that makes a crash replay into the same ids."""
         for ev, reason in fx.dead:
             await dead_letter(ev, reason, self.name)
+        if fx.state_first:
+            for table, changes in fx.writes:
+                self._set(table, changes)
+            await send_all(fx.sends)
+            for table, _ in fx.writes:
+                await _flush(table)
+            return
         await send_all(fx.sends)
         for table, changes in fx.writes:
             await self.write(table, changes)
 
     async def write(self, table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:
-        """Write the keys whose event's partition this worker still owns; drop the others."""
+        """Write the keys whose event's partition this worker still owns (dropping the others)
+        and wait until the broker has their changelog records."""
+        self._set(table, changes)
+        await _flush(table)
+
+    def _set(self, table: Any, changes: Mapping[Any, tuple[EventT, Any]]) -> None:
+        """``table[key] = value`` under the event that last changed the key (Faust takes the
+        changelog partition from the current event), for the partitions still owned: checked
+        and set with no await in between, so no rebalance falls between the two."""
         keep, dropped = owned_changes(changes, self.assignment())
         self._drop("write", dropped)
-        await write_keys(table, keep)
+        for key, (event, value) in keep.items():
+            with as_current_event(event):
+                table[key] = value
 
     async def run(self, stream: faust.StreamT, handle: Callable[[list[Decoded]], Awaitable[Effects]]) -> None:
         """The whole loop: owned batches, decoded, handled, committed."""
@@ -189,6 +212,13 @@ class Stage:
             decoded = await self.decode(events)
             if decoded:
                 await self.commit(await handle(decoded))
+
+
+async def _flush(table: Any) -> None:
+    """Wait until the broker has the table's changelog records (``tables.durable``)."""
+    flush = getattr(table, "flush_changelog", None)
+    if flush is not None:
+        await flush()
 
 
 async def send_all(sends: Iterable[Send]) -> None:
