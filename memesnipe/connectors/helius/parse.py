@@ -12,10 +12,11 @@ Per successful transaction (failed ones are skipped), for every non-quote token 
   SOL side the fee payer deposited or withdrew (its SOL delta, as for a trade);
 - ``TRANSFER``: one sender giving the token to at least ``airdrop_min_recipients`` distinct
   wallets -> AIRDROP (``recipients``, total ``amount_tokens``); otherwise each transfer of at least
-  ``large_transfer_tokens`` -> TRANSFER (when a threshold is set).
+  ``large_transfer_tokens`` -> TRANSFER (when a threshold is set);
+- any other type (``UNKNOWN``, a multi-send program's): only the airdrop shape above -> AIRDROP.
 Event time is the block time (``timestamp``). Helius gives token and lamport amounts, not USD:
 ``amount_usd`` stays 0 here, and the connectors price the SOL amounts at the same moment's SOL/USD
-(:func:`memesnipe.connectors.sol_usd.with_usd`). Other types yield nothing.
+(:func:`memesnipe.connectors.sol_usd.with_usd`).
 """
 
 from __future__ import annotations
@@ -167,9 +168,11 @@ def _events(
     airdrop_min_recipients: int,
 ) -> list[OnChainEvent]:
     kind = KIND_BY_TYPE.get(tx.type)
-    if kind is None or tx.transactionError:
+    if tx.transactionError:
         return []
     ts = epoch_s(tx.timestamp)
+    if kind is None:  # a type Helius does not name (an airdrop through a multi-send program)
+        return _transfers(tx, ts, 0.0, airdrop_min_recipients)  # its airdrop shape only
     if kind is OnChainKind.TRANSFER:
         return _transfers(tx, ts, large_transfer_tokens, airdrop_min_recipients)
     out: list[OnChainEvent] = []

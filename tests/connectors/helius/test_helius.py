@@ -212,6 +212,23 @@ def test_one_sender_to_many_new_holders_is_an_airdrop() -> None:
     assert [e.kind for e in large] == [OnChainKind.TRANSFER] * 12  # under the airdrop bar
 
 
+def test_an_airdrop_helius_does_not_name_is_still_an_airdrop_and_nothing_else() -> None:
+    """The same 12-wallet transfer typed UNKNOWN (a multi-send program): AIRDROP; below the bar, or
+    a plain large transfer of an unnamed type, nothing (its meaning is unknown)."""
+    txs = swap()
+    tx = txs[0]
+    tx["type"] = "UNKNOWN"
+    one = tx["tokenTransfers"][0]
+    tx["tokenTransfers"] = [
+        dict(one, toUserAccount=f"Recipient{i:02d}", tokenAmount=1000.0) for i in range(12)
+    ]
+    [ev] = parse_enhanced(txs, airdrop_min_recipients=10, large_transfer_tokens=1.0)
+    assert (ev.kind, ev.recipients, ev.wallet) == (OnChainKind.AIRDROP, 12, CURVE)
+    assert parse_enhanced(txs, airdrop_min_recipients=13, large_transfer_tokens=1.0) == []
+    tx["transactionError"] = {"InstructionError": [0, "Custom"]}
+    assert parse_enhanced(txs, airdrop_min_recipients=10) == []  # failed: nothing
+
+
 # --- USD amounts: the SOL legs priced at the same moment's SOL/USD ---------------------------
 
 
