@@ -353,7 +353,10 @@ class ConnectorSettings(Group):
     helius_base_url: str = "https://api.helius.xyz"
     helius_addresses: str = Field(
         "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P,675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
-        description="addresses whose enhanced transactions are polled (pump.fun, Raydium AMM v4)",
+        description=(
+            "addresses whose enhanced transactions are polled (pump.fun, Raydium AMM v4); each watched "
+            "mint (MINTS, and the watchlist's with FOLLOW_WATCHLIST) is polled too, one request per cycle"
+        ),
     )
     helius_interval_s: float = Field(5.0, gt=0)
     helius_webhook_auth: str = Field("", description="the webhook's authHeader (sent as Authorization)")
