@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "ledger"
 INPUTS = {"positions": PositionUpdate, "price": PriceEvent, "rejections": OrderRejection}
-FILLS_SEEN = 1024  # shadow signal ids remembered per mint
+SHADOW_SEEN = 1024  # shadow signal ids remembered per mint
 
 source = app.topic(*(names(n) for n in INPUTS), key_type=bytes, value_type=bytes)
 _short = {names(n): n for n in INPUTS}
@@ -77,8 +77,8 @@ def apply_rejection(st: MintLedgerState, rej: OrderRejection) -> LedgerMark | No
     if booked is None:
         return None
     st.shadow_seen.append(rej.signal_id)
-    if len(st.shadow_seen) > FILLS_SEEN:
-        del st.shadow_seen[: len(st.shadow_seen) - FILLS_SEEN]
+    if len(st.shadow_seen) > SHADOW_SEEN:
+        del st.shadow_seen[: len(st.shadow_seen) - SHADOW_SEEN]
     SHADOW_FILLS.labels(strategy=rej.instance_id, side=booked[0]).inc()
     sp = st.shadow[rej.instance_id]
     sp.emitted_ts = sp.ts
