@@ -76,12 +76,17 @@ async def test_creation_and_migration_become_watchlist_entries_and_a_connector_p
 
     stop = asyncio.Event()
     connector = DexScreenerConnector(settings, transport=httpx.MockTransport(dex))
-    # the creator's holding asked for each creation: none (the RPC docs' getTokenAccountsByOwner
-    # result shape, no accounts); no request leaves the machine
-    holdings = {"jsonrpc": "2.0", "result": {"context": {"slot": 341197933}, "value": []}, "id": 1}
-    discovery = DiscoveryConnector(
-        settings, rpc_transport=httpx.MockTransport(lambda r: httpx.Response(200, json=holdings))
-    )
+
+    def holdings(req: httpx.Request) -> httpx.Response:
+        """The creator's holding, asked for at its creation: the RPC docs' getTokenAccountsByOwner
+        jsonParsed example (420 000 000 tokens) owned by the asked wallet in the asked mint."""
+        owner, flt = json.loads(req.content)["params"][:2]
+        doc = fixture("solana_rpc/getTokenAccountsByOwner_jsonParsed.json")
+        info = doc["result"]["value"][0]["account"]["data"]["parsed"]["info"]
+        info["owner"], info["mint"] = owner, flt["mint"]
+        return httpx.Response(200, json=doc)
+
+    discovery = DiscoveryConnector(settings, rpc_transport=httpx.MockTransport(holdings))
     async with Publisher(settings) as pub_a, Publisher(settings) as pub_b:
         poller = asyncio.create_task(run_connector(connector, pub_a, stop=stop))
         server = asyncio.create_task(discovery.serve(pub_b, stop))
@@ -116,3 +121,5 @@ async def test_creation_and_migration_become_watchlist_entries_and_a_connector_p
         (CREATED_MINT, OnChainKind.NEW_MINT),
         (MIGRATED_MINT, OnChainKind.NEW_POOL),
     }
+    [created] = [e for e in onchain if e.kind is OnChainKind.NEW_MINT]
+    assert created.wallet and created.wallet_balance_tokens == 420_000_000.0  # the creator's holding
