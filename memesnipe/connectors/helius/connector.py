@@ -90,6 +90,8 @@ class HeliusConnector(Connector):
         try:
             first = await self.client.address_transactions(mint, limit=1, oldest_first=True)
         except ProviderError as exc:
+            if exc.status in (401, 403):
+                raise  # a refused key stops the connector (runner), not just this read
             log.warning("helius %s: first transaction: %s", mint, exc)
             return
         self.holdings.sales(first)
