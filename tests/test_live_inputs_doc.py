@@ -23,11 +23,16 @@ def rows() -> dict[str, str]:
     return out
 
 
+def shipped() -> dict:
+    """The families memesnipe ships (tests register spy families in the same registry)."""
+    return {n: c for n, c in families().items() if c.__module__.startswith("memesnipe.")}
+
+
 def test_every_family_has_a_row_and_each_names_its_own_topics_fields_and_kinds() -> None:
     table = rows()
-    assert set(table) == set(families())
+    assert set(table) == set(shipped()) and len(table) >= 11
     for family, cell in table.items():
-        cls = families()[family]
+        cls = shipped()[family]
         topics = re.findall(r"`(\w+)`:", cell)
         assert set(topics) == set(cls.subscriptions), family
         fields = {f for t in subscribed_types(cls) for f in t.__struct_fields__}
