@@ -14,15 +14,24 @@ from __future__ import annotations
 
 from memesnipe.web.trades import RECENT_TRADES_SQL
 
+def _floordiv(a: str, b: str) -> str:
+    """Python's ``a // b`` for ``b > 0`` (ClickHouse's intDiv truncates toward zero)."""
+    return f"(intDiv({a}, {b}) - if(({a}) < 0 AND modulo({a}, {b}) != 0, 1, 0))"
+
+
+# core.positions.reduce_at_average_cost, term by term, in Int128 (basis x quantity overflows Int64):
+# acc = (held, basis, entry costs, results); f = (ts, side, qty, notional, cost, fill_id)
 _CLOSED = "least(f.3, acc.1)"
-_FRAC = f"({_CLOSED} / acc.1)"
-_GROSS = f"if(f.2 = 'sell', f.4 * {_CLOSED} / f.3 - acc.2 * {_FRAC}, acc.2 * {_FRAC} - f.4 * {_CLOSED} / f.3)"
-_NET = f"{_GROSS} - (acc.3 * {_FRAC} + f.5)"
+_BASIS = f"if(acc.1 = {_CLOSED}, acc.2, {_floordiv(f'acc.2 * {_CLOSED}', 'acc.1')})"
+_COSTS = f"if(acc.1 = {_CLOSED}, acc.3, {_floordiv(f'acc.3 * {_CLOSED}', 'acc.1')})"
+_PROCEEDS = f"if(f.3 = {_CLOSED}, f.4, {_floordiv(f'f.4 * {_CLOSED}', 'f.3')})"
+_GROSS = f"if(f.2 = 'sell', {_PROCEEDS} - {_BASIS}, {_BASIS} - {_PROCEEDS})"
+_NET = f"{_GROSS} - ({_COSTS} + f.5)"
 _NO_TRADE = "arrayPushBack(acc.4, (0., 0., toUInt8(0)))"
 
 LEDGER = f"""ledger AS (
     SELECT instance_id, mint, tupleElement(f, 1) AS ts, tupleElement(f, 6) AS fill_id,
-           tupleElement(f, 5) AS cost, tupleElement(r, 1) AS gross, tupleElement(r, 2) AS net,
+           toFloat64(tupleElement(f, 5)) AS cost, tupleElement(r, 1) AS gross, tupleElement(r, 2) AS net,
            tupleElement(r, 3) AS is_trade
     FROM (
         SELECT instance_id, mint, fills,
@@ -30,16 +39,16 @@ LEDGER = f"""ledger AS (
                    (acc.1 + f.3, acc.2 + f.4, acc.3 + f.5, {_NO_TRADE}),
                    if({_CLOSED} <= 0,
                       (acc.1, acc.2, acc.3, {_NO_TRADE}),
-                      (acc.1 - {_CLOSED},
-                       if(acc.1 = {_CLOSED}, 0., acc.2 - acc.2 * {_FRAC}),
-                       if(acc.1 = {_CLOSED}, 0., acc.3 - acc.3 * {_FRAC}),
-                       arrayPushBack(acc.4, ({_GROSS}, {_NET}, toUInt8(1)))))),
-                   fills, (toInt64(0), 0., 0., CAST([], 'Array(Tuple(Float64, Float64, UInt8))'))), 4)
+                      (acc.1 - {_CLOSED}, acc.2 - {_BASIS}, acc.3 - {_COSTS},
+                       arrayPushBack(acc.4, (toFloat64({_GROSS}), toFloat64({_NET}), toUInt8(1)))))),
+                   fills, (toInt128(0), toInt128(0), toInt128(0),
+                           CAST([], 'Array(Tuple(Float64, Float64, UInt8))'))), 4)
                AS results
         FROM (
             SELECT instance_id, mint, if(side IN ('buy', 'sell'), 'long', 'short') AS book,
-                   arraySort(x -> (x.1, x.6), groupArray((ts, side, qty_tokens, toFloat64(notional_lamports),
-                                                        toFloat64(cost_lamports), fill_id))) AS fills
+                   arraySort(x -> (x.1, x.6), groupArray((ts, side, toInt128(qty_tokens),
+                                                        toInt128(notional_lamports),
+                                                        toInt128(cost_lamports), fill_id))) AS fills
             FROM (SELECT * FROM ${{db}}.fills FINAL WHERE run_id = '${{run}}' ORDER BY ts, fill_id
                   LIMIT 1 BY fill_id)
             GROUP BY instance_id, mint, book
