@@ -53,7 +53,7 @@ from memesnipe.streams.market import DepthEvent, PriceEvent
 from memesnipe.streams.topics import topic_names
 from memesnipe.streams.trading import Fill, Intent, OrderRejection, Side, Signal
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("memesnipe.agents.position_manager")  # exits log under their stage's name
 
 Send = tuple[str, bytes | None, bytes]
 """(short topic name, key, value)."""

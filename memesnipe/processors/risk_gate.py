@@ -20,7 +20,7 @@ from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch, StrategyAllocation
 from memesnipe.streams.trading import Order, OrderRejection
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("memesnipe.agents.risk_gate")  # decisions log under their stage's name
 
 Send = tuple[str, bytes | None, bytes]
 """(short topic name, key, value)."""
