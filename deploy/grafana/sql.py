@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from memesnipe.web.trades import RECENT_TRADES_SQL
 
+
 def _floordiv(a: str, b: str) -> str:
     """Python's ``a // b`` for ``b > 0`` (ClickHouse's intDiv truncates toward zero)."""
     return f"(intDiv({a}, {b}) - if(({a}) < 0 AND modulo({a}, {b}) != 0, 1, 0))"
