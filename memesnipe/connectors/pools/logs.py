@@ -12,8 +12,8 @@ _DONE = re.compile(r"^Program (\w+) (success|failed.*)$")
 LOG = "Program log: "
 
 
-def program_logs(logs: Sequence[str], program: str) -> list[str]:
-    """The ``Program log:`` messages ``program`` itself wrote, prefix removed, in order."""
+def program_lines(logs: Sequence[str], program: str, prefix: str) -> list[str]:
+    """The lines starting with ``prefix`` that ``program`` itself wrote, prefix removed, in order."""
     stack: list[str] = []
     out: list[str] = []
     for line in logs:
@@ -26,6 +26,11 @@ def program_logs(logs: Sequence[str], program: str) -> list[str]:
         if m and stack and stack[-1] == m.group(1):
             stack.pop()
             continue
-        if line.startswith(LOG) and stack and stack[-1] == program:
-            out.append(line[len(LOG) :])
+        if line.startswith(prefix) and stack and stack[-1] == program:
+            out.append(line[len(prefix) :])
     return out
+
+
+def program_logs(logs: Sequence[str], program: str) -> list[str]:
+    """The ``Program log:`` messages ``program`` itself wrote, prefix removed, in order."""
+    return program_lines(logs, program, LOG)

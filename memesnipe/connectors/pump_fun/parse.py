@@ -17,11 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from memesnipe.connectors.pools.logs import program_lines
 from memesnipe.connectors.pump_fun.events import (
     PUMP_PROGRAM,
     TOKEN_PROGRAM,
@@ -34,8 +34,6 @@ from memesnipe.streams.watchlist import DiscoveryOrigin
 
 log = logging.getLogger(__name__)
 PROVIDER = "pump_fun"
-_INVOKE = re.compile(r"^Program (\w+) invoke \[(\d+)\]$")
-_DONE = re.compile(r"^Program (\w+) (success|failed.*)$")
 DATA = "Program data: "
 
 
@@ -48,24 +46,12 @@ class Discovered:
 
 def program_data(logs: Sequence[str], program: str = PUMP_PROGRAM) -> list[bytes]:
     """The decoded ``Program data:`` payloads ``program`` itself logged, in order."""
-    stack: list[str] = []
     out: list[bytes] = []
-    for line in logs:
-        m = _INVOKE.match(line)
-        if m:
-            depth = int(m.group(2))
-            del stack[depth - 1 :]
-            stack.append(m.group(1))
-            continue
-        m = _DONE.match(line)
-        if m and stack and stack[-1] == m.group(1):
-            stack.pop()
-            continue
-        if line.startswith(DATA) and stack and stack[-1] == program:
-            try:
-                out.append(base64.b64decode(line[len(DATA) :], validate=True))
-            except (binascii.Error, ValueError):
-                continue  # not base64: not an Anchor event
+    for payload in program_lines(logs, program, DATA):
+        try:
+            out.append(base64.b64decode(payload, validate=True))
+        except (binascii.Error, ValueError):
+            continue  # not base64: not an Anchor event
     return out
 
 
