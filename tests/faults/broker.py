@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tests.support.kafka import REPO, free_port
 
+BASE_ENV = dict(os.environ)  # at import: other threads of the suite swap settings variables
+
 SCRIPT = REPO / "deploy" / "kafka-local.sh"
 
 
@@ -33,7 +35,7 @@ class PrivateBroker:
         return f"127.0.0.1:{self.port}"
 
     def _run(self, command: str) -> None:
-        env = dict(os.environ)
+        env = dict(BASE_ENV)
         env.update(
             KAFKA_PORT=str(self.port),
             KAFKA_CONTROLLER_PORT=str(self.controller_port),

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from memesnipe.streams.topics import ALL_TOPICS, COMPACTED
+
+_ENV_LOCK = threading.Lock()
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,16 +71,22 @@ class IsolatedEnv:
         return env
 
     def settings(self) -> Any:
-        from memesnipe.settings import Settings
+        """The settings a process started with :attr:`env` reads. Only the MEMESNIPE_ variables
+        are swapped, under a lock: threads of the same test (the fault suite's) start processes
+        meanwhile, and a cleared environment once handed them no HOME."""
+        from memesnipe.settings import ENV_PREFIX, Settings
 
-        saved = dict(os.environ)
-        try:
-            os.environ.clear()
-            os.environ.update(self.env)
-            return Settings()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        ours = {k: v for k, v in self.env.items() if k.upper().startswith(ENV_PREFIX)}
+        with _ENV_LOCK:
+            theirs = [k for k in os.environ if k.upper().startswith(ENV_PREFIX)]
+            saved = {k: os.environ.pop(k) for k in theirs}
+            os.environ.update(ours)
+            try:
+                return Settings()
+            finally:
+                for k in ours:
+                    os.environ.pop(k, None)
+                os.environ.update(saved)
 
 
 def new_isolated_env(bootstrap: str, base: Path, partitions: int = 4) -> IsolatedEnv:
