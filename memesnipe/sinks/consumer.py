@@ -29,11 +29,10 @@ from memesnipe import metrics
 from memesnipe.settings import Settings
 from memesnipe.sinks.client import Store
 from memesnipe.sinks.migrate import migrate
-from memesnipe.sinks.rows import Row, RowMapper, Source
+from memesnipe.sinks.rows import SINK_TOPICS, Row, RowMapper, Source
 from memesnipe.sinks.writer import BatchWriter
 from memesnipe.streams.codec import DecodeError, encode
 from memesnipe.streams.deadletter import dead_letter_for
-from memesnipe.streams.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ CONSUMER_NAME = "analytics"
 
 
 def topic_pattern(prefix: str) -> str:
-    return "^" + re.escape(prefix) + "(" + "|".join(re.escape(t) for t in ALL_TOPICS) + ")$"
+    return "^" + re.escape(prefix) + "(" + "|".join(re.escape(t) for t in SINK_TOPICS) + ")$"
 
 
 def observe_many(hist: Histogram, values: np.ndarray) -> None:

@@ -43,7 +43,8 @@ from memesnipe.streams.market import (
     SocialEvent,
     SolPriceEvent,
 )
-from memesnipe.streams.topics import COMPACTED, MARKET_TOPICS
+from memesnipe.streams.reconcile import Reconciliation
+from memesnipe.streams.topics import ALL_TOPICS, COMPACTED, MARKET_TOPICS
 
 Row = tuple[Any, ...]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -171,6 +172,8 @@ TABLES: dict[str, Table] = {
                 "paper",
                 "signature",
                 "reason",
+                "expected_qty_tokens",
+                "expected_notional_lamports",
                 "ver",
             ),
         ),
@@ -235,6 +238,10 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "perp_reconciliations",
+            ("run_id", "venue_key", "ts", "reason", "holdings", "mismatches", "ver"),
+        ),
+        Table(
             "dead_letters",
             ("run_id", "topic", "partition", "offset", "key", "reason", "payload", "consumer", "ts", "ver"),
         ),
@@ -254,9 +261,14 @@ TOPIC_TABLE: dict[str, str] = {
     "allocations": "allocations",
     "killswitch": "killswitch",
     "specs": "strategy_specs",
+    "perp_reconciliations": "perp_reconciliations",
     "deadletter": "dead_letters",
 }
 """Short topic name -> table."""
+
+SINK_TOPICS = (*ALL_TOPICS, "perp_reconciliations")
+"""What the sink stores: every trading topic, and the perp venue's readings (the cockpit shows
+the venue's status from them)."""
 
 
 def micros(ts: datetime) -> int:
@@ -317,7 +329,7 @@ def _fill(run: str, data: bytes, src: Source) -> Row:
             m.intent.value, m.qty_tokens, m.notional_lamports, m.price_sol, m.price_usd,
             m.swap_fee_lamports, m.priority_fee_lamports, m.jito_tip_lamports,
             m.drift_fee_lamports, m.funding_lamports, m.cost_lamports, int(m.paper), m.signature,
-            m.reason, us)  # fmt: skip
+            m.reason, m.expected_qty_tokens, m.expected_notional_lamports, us)  # fmt: skip
 
 
 def _position(run: str, data: bytes, src: Source) -> Row:
@@ -344,6 +356,13 @@ def _spec(run: str, data: bytes, src: Source) -> Row:
     us = micros(m.updated_at) if m.updated_at else max(src.timestamp_ms, 0) * 1000
     return (run, m.instance_id, m.revision, m.family, int(m.enabled), _json.encode(m.params).decode(),
             us, src.offset)  # fmt: skip
+
+
+def _perp_reconciliation(run: str, data: bytes, src: Source) -> Row:
+    """A perp venue reading: its key ``<venue>:<wallet>`` and reason (the venue's status)."""
+    m = decode(data, Reconciliation)
+    us = micros(m.ts)
+    return (run, m.wallet, us, m.reason, len(m.holdings), len(m.mismatches), us)
 
 
 def _dead_letter(run: str, data: bytes, src: Source) -> Row:
@@ -391,6 +410,7 @@ _CONVERTERS: dict[str, Callable[[str, bytes, Source], Row]] = {
     "allocations": _allocation,
     "killswitch": _killswitch,
     "specs": _spec,
+    "perp_reconciliations": _perp_reconciliation,
     "deadletter": _dead_letter,
 }
 

@@ -17,6 +17,8 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from memesnipe.web import view
+from memesnipe.web.landing import landing
+from memesnipe.web.perp_status import perp_venues
 from memesnipe.web.trades import recent_trades
 
 log = logging.getLogger(__name__)
@@ -226,6 +228,8 @@ VERSION_TABLES = (
     "allocations",
     "killswitch",
     "order_updates",
+    "orders",
+    "perp_reconciliations",
     "dead_letters",
 )
 """Every figure on the page derives from these tables: while none changed, it cannot change.
@@ -323,6 +327,8 @@ class SnapshotReader:
         snap.health = panel("health", lambda: self._rates.rows(q.health()), [])
         kill = lambda: kill_state(q.killswitch().get("latest"), "clickhouse")  # noqa: E731
         snap.kill = panel("kill_switch", kill, view.KillState())
+        snap.landing = panel("landing", lambda: landing(q, self.mode), view.Landing())
+        snap.perp_venues = panel("perp_venues", lambda: perp_venues(q), [])
         if perf is not None:
             snap.totals = totals(perf, snap.equity, len(positions))
         stamps = [t.ts for t in snap.trades[:1]] + [p.ts for p in snap.positions]

@@ -112,6 +112,40 @@ class KillState(msgspec.Struct, kw_only=True):
     source: str = ""  # "kafka" (read back from the topic) or "clickhouse"
 
 
+class LandingRow(msgspec.Struct, kw_only=True):
+    """Live submissions of one venue (or ``all``): outcomes, time to land, realised slippage."""
+
+    venue: str
+    submitted: int = 0
+    landed: int = 0
+    failed: int = 0
+    expired: int = 0
+    pending: int = 0  # submitted, no outcome yet
+    landing_rate: float | None = None  # landed / (landed + failed + expired); None until one ended
+    time_to_land_p50_s: float | None = None
+    time_to_land_p90_s: float | None = None
+    slippage_fills: int = 0  # live fills with an expected amount
+    slippage_p50_bps: float | None = None  # positive = worse than planned
+    slippage_p90_bps: float | None = None
+
+
+class Landing(msgspec.Struct, kw_only=True):
+    available: bool = False  # False: nothing was submitted (paper): ``note`` says why
+    note: str = ""
+    total: LandingRow | None = None
+    venues: list[LandingRow] = []
+
+
+class PerpVenueState(msgspec.Struct, kw_only=True):
+    """The perp venue's program as last read by the perp reconciler."""
+
+    venue: str
+    account: str = ""  # <venue>:<wallet>
+    state: str = "unknown"  # live | paused | unknown
+    reason: str = ""
+    ts: str = ""  # when it was read
+
+
 class Snapshot(msgspec.Struct, kw_only=True):
     mode: str
     as_of: str = ""  # newest event time in the data
@@ -124,4 +158,6 @@ class Snapshot(msgspec.Struct, kw_only=True):
     costs: list[CostRow] = []
     health: list[HealthRow] = []
     kill: KillState = msgspec.field(default_factory=KillState)
+    landing: Landing = msgspec.field(default_factory=Landing)
+    perp_venues: list[PerpVenueState] = []  # empty: no reading stored (reconciler not run)
     errors: list[str] = []  # panels whose query failed, with why; the rest still render

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from memesnipe.sinks.rows import TABLES, TOPIC_TABLE, RowMapper, Source, micros
+from memesnipe.sinks.rows import SINK_TOPICS, TABLES, TOPIC_TABLE, RowMapper, Source, micros
 from memesnipe.streams import (
     DeadLetter,
     ExecutionRequest,
@@ -16,6 +17,7 @@ from memesnipe.streams import (
     encode,
 )
 from memesnipe.streams.codec import DecodeError
+from memesnipe.streams.reconcile import HoldingRow, Reconciliation
 from memesnipe.streams.topics import ALL_TOPICS
 from tests.sinks.factories import T0, fill, price
 
@@ -25,7 +27,7 @@ def src(offset: int = 0, topic: str = "t.x") -> Source:
 
 
 def test_every_topic_has_a_table() -> None:
-    assert set(TOPIC_TABLE) == set(ALL_TOPICS)
+    assert set(TOPIC_TABLE) == set(SINK_TOPICS) == {*ALL_TOPICS, "perp_reconciliations"}
     assert set(TOPIC_TABLE.values()) <= set(TABLES)
 
 
@@ -138,3 +140,27 @@ def test_sample_state_is_bounded() -> None:
 def test_a_tombstone_on_a_compacted_control_topic_is_skipped_not_dead_lettered() -> None:
     assert RowMapper("r").map("specs", None, src()) is None
     assert RowMapper("r").map("killswitch", None, src()) is None
+
+
+def test_a_live_fill_row_keeps_what_the_plan_expected() -> None:
+    f = msgspec.structs.replace(fill(2, Side.BUY), paper=False, expected_qty_tokens=1_000_000)
+    _, row = RowMapper("live-1").map("fills", encode(f), src())
+    cols = dict(zip(TABLES["fills"].columns, row, strict=True))
+    expected = (cols["expected_qty_tokens"], cols["expected_notional_lamports"])
+    assert (cols["paper"], *expected) == (0, 1_000_000, 0)
+
+
+def test_a_perp_reading_row_keeps_the_venue_key_and_its_status_reason() -> None:
+    r = Reconciliation(
+        wallet="drift:W1",
+        ts=T0,
+        sol_lamports=0,
+        reason="schedule; Drift v2 exchange_status 0x08: FillPaused",
+        holdings=(HoldingRow("perp:0", 5, 5),),
+    )
+    table, row = RowMapper("live-1").map("perp_reconciliations", encode(r), src())
+    cols = dict(zip(TABLES["perp_reconciliations"].columns, row, strict=True))
+    assert table == "perp_reconciliations"
+    assert (cols["venue_key"], cols["ts"]) == ("drift:W1", micros(T0))
+    assert (cols["holdings"], cols["mismatches"]) == (1, 0)
+    assert cols["reason"].endswith("FillPaused")

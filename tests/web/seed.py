@@ -19,13 +19,18 @@ from memesnipe.streams import (
     Fill,
     Intent,
     KillSwitch,
+    Order,
+    OrderState,
+    OrderUpdate,
     PositionStatus,
     PositionUpdate,
     PriceEvent,
     Side,
     StrategyAllocation,
+    Venue,
 )
 from memesnipe.streams.codec import encode
+from memesnipe.streams.reconcile import Reconciliation
 
 RUN = "cockpit-test"
 CAPITAL = 100 * 10**9
@@ -34,6 +39,8 @@ MINT_A = "BonkA1111111111111111111111111111111111111"
 MINT_B = "WifB22222222222222222222222222222222222222"
 MINT_C = "PopC33333333333333333333333333333333333333"
 MINT_D = "MewD44444444444444444444444444444444444444"
+PERP_ACCOUNT = "drift:WaLLet5555555555555555555555555555555555"
+PAUSED_REASON = "Drift v2 exchange_status 0x08: FillPaused"
 
 
 class Seeder:
@@ -164,9 +171,61 @@ def seed_session(store: Store) -> Seeder:
         (52, False, "ops", "ok"),
     ):
         s.put("killswitch", KillSwitch(active=active, ts=T0 + timedelta(minutes=minutes), by=by, reason=why))
+    # the perp venue read live, then paused: the latest reading is the one shown
+    for minutes, why in (
+        (40, "schedule; collateral 120.00 USD, funding settled +0.000000 USD"),
+        (88, f"schedule; {PAUSED_REASON}"),
+    ):
+        s.put(
+            "perp_reconciliations",
+            Reconciliation(
+                wallet=PERP_ACCOUNT, ts=T0 + timedelta(minutes=minutes), sol_lamports=0, reason=why
+            ),
+        )
     for i in range(5):
         s.put(
             "price",
             PriceEvent(mint=MINT_C, ts=T0 + timedelta(minutes=60 + i * 5), price_sol=0.00045 + i * 1e-5),
         )
     return s
+
+
+LIVE_SUBMISSIONS = (
+    # (n, venue, side, seconds to the outcome, outcome, expected, got); outcome None: pending
+    (1, Venue.JUPITER, Side.BUY, 1.2, OrderState.LANDED, 1_000_000, 990_000),  # 100 bps fewer tokens
+    (2, Venue.JUPITER, Side.SELL, 2.0, OrderState.LANDED, 10**9, 995_000_000),  # 50 bps less SOL
+    (3, Venue.JUPITER, Side.BUY, 3.0, OrderState.FAILED, 0, 0),
+    (4, Venue.DRIFT, Side.SHORT, 0.8, OrderState.LANDED, 2_000_000, 2_004_000),  # 20 bps better
+    (5, Venue.DRIFT, Side.SHORT, 60.0, OrderState.EXPIRED, 0, 0),
+    (6, Venue.JUPITER, Side.BUY, 0.0, None, 0, 0),
+)
+"""Live submissions: 6 submitted, 3 landed, 1 failed, 1 expired, 1 pending (rate 3/5); time to
+land 0.8 / 1.2 / 2.0 s; realised slippage -20 / 50 / 100 bps."""
+
+
+def seed_live_landing(s: Seeder) -> None:
+    """Live orders through their lifecycle as the submitter records them, and their fills."""
+    for n, venue, side, secs, outcome, expected, got in LIVE_SUBMISSIONS:
+        oid = f"live-{n:04d}"
+        sent = T0 + timedelta(minutes=100 + n)
+        buying = side in (Side.BUY, Side.SHORT)
+        intent = Intent.ENTRY if buying else Intent.EXIT
+        s.put(
+            "orders",
+            Order(order_id=oid, signal_id=f"sig-{oid}", instance_id="momentum-a", family="momentum",
+                  mint=MINT_A, ts=sent, side=side, intent=intent, venue=venue, amount_in=10**9),
+        )  # fmt: skip
+        states = [(OrderState.ROUTED, 0.0), (OrderState.SIGNED, 0.0), (OrderState.SUBMITTED, 0.0)]
+        states += [(outcome, secs)] if outcome is not None else []
+        for state, after in states:
+            s.put("order_updates", OrderUpdate(order_id=oid, state=state, ts=sent + timedelta(seconds=after)))
+        if outcome is OrderState.LANDED:
+            s.put(
+                "fills",
+                Fill(fill_id=oid, order_id=oid, instance_id="momentum-a", family="momentum", mint=MINT_A,
+                     ts=sent + timedelta(seconds=secs), side=side, intent=intent,
+                     qty_tokens=got if buying else 1_000_000, notional_lamports=10**9 if buying else got,
+                     price_sol=0.001, paper=False,
+                     expected_qty_tokens=expected if buying else 0,
+                     expected_notional_lamports=0 if buying else expected),
+            )  # fmt: skip

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from memesnipe.web.source import SnapshotReader
+from memesnipe.web.view import Landing
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -129,9 +130,12 @@ def test_a_query_layer_cache_gets_a_second_read_after_it_expires(monkeypatch: An
 
 def test_a_failing_panel_is_reported_and_the_others_still_render(monkeypatch: Any) -> None:
     monkeypatch.setattr("memesnipe.web.source.recent_trades", lambda q, limit, pnl: [])
+    monkeypatch.setattr("memesnipe.web.source.landing", lambda q, mode: Landing(note=mode))
+    monkeypatch.setattr("memesnipe.web.source.perp_venues", lambda q: [])
     q = FakeQueries()
     q.broken = {"positions"}
     snap = reader(q, [0.0])()
     assert snap.errors == ["positions: RuntimeError: positions exploded"]
     assert [a.instance_id for a in snap.allocations] == ["s1"]
     assert snap.strategies[0].pnl_net_lamports == 5 and snap.strategies[0].sharpe is None
+    assert snap.landing.note == "paper" and snap.perp_venues == []
