@@ -16,6 +16,7 @@ from tests.support.kafka import IsolatedEnv, create_topics, free_port
 from tests.web.seed import Seeder, open_store, queries, seed_session
 
 TOKEN = "test-operator-token-0123456789"
+LIVE = {"MEMESNIPE_MODE": "live", "MEMESNIPE_LIVE_CONFIRM": "I-ACCEPT-REAL-MONEY-RISK"}
 
 
 @dataclass

@@ -9,18 +9,21 @@ import time
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 
 from memesnipe.streams import KillSwitch, Side
 from memesnipe.streams.codec import decode
+from memesnipe.web.landing import PAPER_NOTE
+from memesnipe.web.landing import landing as landing_of
+from memesnipe.web.view import Landing
 from tests.support.kafka import consume
-from tests.web.conftest import TOKEN, Served, Start
-from tests.web.seed import MINT_C, queries
+from tests.web.conftest import LIVE, TOKEN, Served, Start
+from tests.web.seed import MINT_C, PAUSED_REASON, queries, seed_live_landing
 
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-LIVE = {"MEMESNIPE_MODE": "live", "MEMESNIPE_LIVE_CONFIRM": "I-ACCEPT-REAL-MONEY-RISK"}
 
 
 async def killswitch_messages(served: Served, expect: int) -> list[KillSwitch]:
@@ -105,6 +108,36 @@ async def test_snapshot_matches_the_query_layer(served: Served) -> None:
     }
     assert snap["equity"][0][1] == served.settings.risk.capital_lamports
     assert snap["costs"][0]["total_lamports"] == perf["totals"]["costs_lamports"]
+
+
+async def get_snapshot(served: Served) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(served.url + "api/snapshot") as resp:
+        assert resp.status == 200
+        snap: dict[str, Any] = await resp.json()
+        return snap
+
+
+async def test_paper_snapshot_says_there_is_no_landing_and_shows_the_perp_venue(served: Served) -> None:
+    snap = await get_snapshot(served)
+    assert snap["landing"] == {"available": False, "note": PAPER_NOTE, "total": None, "venues": []}
+    [venue] = snap["perp_venues"]
+    assert (venue["venue"], venue["state"], venue["reason"]) == ("drift", "paused", PAUSED_REASON)
+    assert venue["ts"] == "2026-11-20T10:28:00+00:00"
+
+
+async def test_snapshot_in_live_mode_carries_the_landing_figures(cockpit_factory: Start) -> None:
+    served = await cockpit_factory({**LIVE, "MEMESNIPE_WEB__TOKEN": TOKEN})
+    await asyncio.to_thread(seed_live_landing, served.seeder)
+    snap = await get_snapshot(served)
+    landing = snap["landing"]
+    assert landing["available"] is True
+    assert msgspec.convert(landing, Landing) == landing_of(queries(served.store), "live")  # the query layer's
+    total = landing["total"]
+    assert (total["landed"], total["failed"], total["expired"], total["pending"]) == (3, 1, 1, 1)
+    assert total["landing_rate"] == 0.6
+    assert (total["time_to_land_p50_s"], total["time_to_land_p90_s"]) == (1.2, 2.0)
+    assert (total["slippage_p50_bps"], total["slippage_p90_bps"]) == (50.0, 100.0)
+    assert [v["venue"] for v in landing["venues"]] == ["drift", "jupiter"]
 
 
 async def test_page_is_served_with_a_strict_content_security_policy(served: Served) -> None:

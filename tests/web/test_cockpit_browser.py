@@ -10,10 +10,11 @@ import pytest
 
 from memesnipe.streams import KillSwitch, PositionStatus, Side
 from memesnipe.streams.codec import decode
+from memesnipe.web.landing import PAPER_NOTE
 from tests.support.kafka import REPO, consume
 from tests.web.browser import Chromium, Page, chromium_path
-from tests.web.conftest import TOKEN, Served
-from tests.web.seed import MINT_C, MINT_D
+from tests.web.conftest import LIVE, TOKEN, Served, Start
+from tests.web.seed import MINT_C, MINT_D, PAUSED_REASON, seed_live_landing
 
 pytestmark = [
     pytest.mark.browser,
@@ -68,6 +69,14 @@ async def test_cockpit_shows_seeded_data_updates_live_and_kill_pauses(served: Se
         assert await rows(page, "costs", "data-day") == ["2026-11-20"]
         assert await page.eval("document.querySelectorAll('#equity-svg path.dd').length") == 1
         assert await page.eval("document.getElementById('conn').dataset.state") == "live"
+        # paper: no landing, and the page says so instead of showing zeros
+        assert await page.eval(visible_text("#landing-note")) == PAPER_NOTE
+        assert await rows(page, "landing", "data-venue") == []
+        # the perp venue as last read: paused, the venue's reason, when it was read
+        venue = await page.eval(visible_text("#perp-venues .venue"))
+        assert venue.startswith("drift PAUSED") and PAUSED_REASON in venue
+        assert "read 11-20 10:28:00 UTC" in venue
+        assert await page.eval("document.querySelector('#perp-venues .venue').dataset.state") == "paused"
         assert page.errors == []
 
         # a new fill arrives (the sink inserts it): the page shows it without a reload
@@ -136,3 +145,32 @@ async def test_cockpit_shows_seeded_data_updates_live_and_kill_pauses(served: Se
         assert kill_top < chart_top
         await page.screenshot(ARTIFACTS / "cockpit-phone.png")
         assert page.errors == []
+
+
+def cell(venue: str, cls: str) -> str:
+    """JS: the text of one landing table cell."""
+    return f"document.querySelector('#landing tr[data-venue=\"{venue}\"] td.{cls}').textContent"
+
+
+async def test_cockpit_shows_live_landing_per_venue(cockpit_factory: Start, tmp_path: Path) -> None:
+    served = await cockpit_factory({**LIVE, "MEMESNIPE_WEB__TOKEN": TOKEN})
+    await asyncio.to_thread(seed_live_landing, served.seeder)
+    async with Chromium(tmp_path / "chromium") as browser:
+        page = await browser.new_page()
+        await page.viewport(1440, 1000)
+        await page.goto(served.url)
+        await page.wait_for("document.body.dataset.ready === '1'", 15, "first snapshot rendered")
+        assert await rows(page, "landing", "data-venue") == ["all", "drift", "jupiter"]
+        assert await page.eval(visible_text("#landing-note")) == ""
+        everything = await page.eval(visible_text('#landing tr[data-venue="all"]'))
+        assert everything.split("\t")[:5] == ["all", "3", "1", "1", "1"]  # landed failed expired pending
+        assert await page.eval(cell("all", "rate")) == "60.0%"
+        assert await page.eval(cell("all", "ttl")) == "1.20 / 2.00"
+        assert await page.eval(cell("all", "slip")) == "50.0 / 100.0"
+        assert await page.eval(cell("jupiter", "rate")) == "66.7%"
+        assert await page.eval(cell("drift", "rate")) == "50.0%"
+        assert await page.eval(cell("drift", "ttl")) == "0.80 / 0.80"
+        assert await page.eval(cell("drift", "slip")) == "-20.0 / -20.0"
+        assert page.errors == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(ARTIFACTS / "cockpit-landing.png")

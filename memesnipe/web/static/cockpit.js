@@ -182,6 +182,42 @@ function renderHealth(s) {
       el("span", { text: h.lag_s === null ? `last ${time(h.last_ts)}` : `lag ${h.lag_s.toFixed(1)} s · ${time(h.last_ts)}` }))));
 }
 
+function pair(a, b, digits) { return a === null ? "—" : `${fixed(a, digits)} / ${fixed(b, digits)}`; }
+
+// Paper runs submit nothing: the note says so and the table stays empty (no zeros as facts).
+function renderLanding(s) {
+  const l = s.landing;
+  const note = $("landing-note");
+  note.hidden = l.available;
+  note.textContent = l.available ? "" : l.note;
+  const rows = !l.available ? [] : [l.total, ...l.venues].map((r) =>
+    el("tr", { "data-venue": r.venue, class: r.venue === "all" ? "total" : undefined },
+      td(r.venue),
+      td(r.landed, "num"),
+      td(r.failed, "num" + (r.failed ? " down" : "")),
+      td(r.expired, "num" + (r.expired ? " down" : "")),
+      td(r.pending, "num opt"),
+      td(pct(r.landing_rate), "num rate"),
+      td(pair(r.time_to_land_p50_s, r.time_to_land_p90_s, 2), "num ttl"),
+      td(pair(r.slippage_p50_bps, r.slippage_p90_bps, 1), "num slip", `${r.slippage_fills} live fills; positive = worse than planned`)));
+  fillBody("landing", rows, l.available ? "no submissions" : "—", 8);
+}
+
+function renderPerpVenues(s) {
+  const box = $("perp-venues");
+  if (!s.perp_venues.length) {
+    box.replaceChildren(el("p", { class: "dim small", "data-state": "unknown", text: "UNKNOWN: no perp venue reading stored (reconciler not running)" }));
+    return;
+  }
+  const status = { live: "ok", paused: "down", unknown: "stale" };
+  box.replaceChildren(...s.perp_venues.map((v) =>
+    el("div", { class: "stage venue", "data-status": status[v.state], "data-state": v.state, "data-venue": v.venue, title: v.account },
+      el("b", { text: `${v.venue} ${v.state.toUpperCase()}` }),
+      el("span", { class: "reason", text: v.reason }),
+      el("br"),
+      el("span", { class: "dim", text: `read ${dayTime(v.ts)} UTC` }))));
+}
+
 function renderErrors(s) {
   const box = $("errors");
   box.hidden = !s.errors.length;
@@ -299,6 +335,8 @@ function render(s) {
   renderTrades(s);
   renderCosts(s);
   renderHealth(s);
+  renderLanding(s);
+  renderPerpVenues(s);
   renderChart(s);
   $("as-of").textContent = "data as of " + (s.as_of ? dayTime(s.as_of) + " UTC" : "—");
   document.body.dataset.ready = "1";
