@@ -15,9 +15,11 @@ from memesnipe.sinks.client import Store
 from memesnipe.sinks.consumer import AnalyticsSink
 from memesnipe.sinks.migrate import migrate
 from memesnipe.sinks.queries import Queries
+from memesnipe.sinks.rows import SINK_TOPICS
 from memesnipe.streams import Side, encode
-from memesnipe.streams.topics import ALL_TOPICS
-from tests.sinks.factories import SOL, fill, kill, price
+from memesnipe.streams.reconcile import Reconciliation
+from memesnipe.web.perp_status import perp_venues
+from tests.sinks.factories import SOL, T0, fill, kill, price
 from tests.support.kafka import IsolatedEnv, consume, create_topics, produce
 
 pytestmark = pytest.mark.integration
@@ -56,7 +58,7 @@ async def delete_topics(env: IsolatedEnv) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap)
     await admin.start()
     try:
-        await admin.delete_topics([env.topic(t) for t in ALL_TOPICS])
+        await admin.delete_topics([env.topic(t) for t in SINK_TOPICS])
     except Exception:  # cleanup only
         pass
     finally:
@@ -72,7 +74,7 @@ async def env(isolated_env: IsolatedEnv) -> AsyncIterator[IsolatedEnv]:
             "MEMESNIPE_CLICKHOUSE__RUN_ID": "it",
         }
     )
-    await create_topics(isolated_env)
+    await create_topics(isolated_env, SINK_TOPICS)
     yield isolated_env
     await delete_topics(isolated_env)
 
@@ -149,6 +151,20 @@ async def test_rows_in_clickhouse_equal_the_fills_no_duplicates_none_missing(
     sampled = store.rows("SELECT count() AS n FROM memesnipe.market_events FINAL")[0]["n"]
     assert sampled == 10  # 40 price ticks, 4 per second, over 10 seconds
     assert Queries(store, "it", 100 * SOL).killswitch()["active"] is True
+
+
+async def test_perp_venue_readings_are_stored_for_the_cockpit(env: IsolatedEnv, store: Store) -> None:
+    why = "schedule; Drift v2 exchange_status 0x08: FillPaused"
+    reading = Reconciliation(wallet="drift:W1", ts=T0, sol_lamports=0, reason=why)
+    await produce(env.bootstrap, env.topic("perp_reconciliations"), [(b"drift:W1", encode(reading))])
+    sink = AnalyticsSink(env.settings(), store)
+    await run_sink(
+        sink,
+        lambda: sink.stats.messages >= 1 and not sink.writer.pending_rows and sink.writer.lag_seconds() == 0,
+        "the reading inserted",
+    )
+    [venue] = perp_venues(Queries(store, "it", 100 * SOL))
+    assert (venue.venue, venue.state, venue.reason) == ("drift", "paused", why.split("; ", 1)[1])
 
 
 async def test_offsets_are_committed_only_after_the_insert_succeeded(env: IsolatedEnv, store: Store) -> None:
