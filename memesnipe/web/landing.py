@@ -78,7 +78,9 @@ def nearest_rank(values: Sequence[float], p: float) -> float | None:
 def _row(venue: str, subs: list[dict[str, Any]], bps: list[float]) -> view.LandingRow:
     ended = {s: sum(1 for r in subs if r["final"] == s) for s in ("landed", "failed", "expired")}
     done = sum(ended.values())
-    times = [(r["landed_ms"] - r["submitted_ms"]) / 1000 for r in subs if r["landed_n"]]
+    # an order booked LANDED whose transaction then proved failed on chain ended failed: no time
+    landed = [r for r in subs if r["landed_n"] and r["final"] == "landed"]
+    times = [(r["landed_ms"] - r["submitted_ms"]) / 1000 for r in landed]
     return view.LandingRow(
         venue=venue,
         submitted=len(subs),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from memesnipe.sinks.client import Store
+from memesnipe.streams import OrderState, OrderUpdate
 from memesnipe.web.landing import NONE_YET_NOTE, PAPER_NOTE, landing, nearest_rank
-from tests.web.seed import Seeder, queries, seed_live_landing
+from tests.web.seed import T0, Seeder, queries, seed_live_landing
 
 
 def test_a_paper_run_has_no_landing_and_says_so(seeded_store: tuple[Store, Seeder]) -> None:
@@ -52,3 +55,17 @@ def test_nearest_rank_returns_an_observed_value() -> None:
     assert nearest_rank([3.0, 1.0, 2.0, 4.0], 0.5) == 2.0
     assert nearest_rank([3.0, 1.0, 2.0, 4.0], 0.9) == 4.0
     assert nearest_rank([7.0], 0.9) == 7.0
+
+
+def test_a_landing_that_proved_failed_on_chain_counts_as_failed_with_no_time(
+    seeded_store: tuple[Store, Seeder],
+) -> None:
+    store, seeder = seeded_store
+    seed_live_landing(seeder)
+    sent = T0 + timedelta(minutes=101)  # live-0001 landed 1.2 s after it was sent; its tx then read failed
+    failed = OrderUpdate(order_id="live-0001", state=OrderState.FAILED, ts=sent + timedelta(seconds=5))
+    seeder.put("order_updates", failed)
+    t = landing(queries(store), "live").total
+    assert t is not None
+    assert (t.landed, t.failed, t.landing_rate) == (2, 2, 2 / 5)
+    assert (t.time_to_land_p50_s, t.time_to_land_p90_s) == (0.8, 2.0)
