@@ -10,6 +10,7 @@ to the submitter, which sends the signed transaction and fills from the landed o
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -119,24 +120,33 @@ async def paper_fills(stream: Any) -> None:
     await stage.run(stream, _handle)
 
 
-async def _handle(decoded: list[Decoded]) -> Effects:
-    """Each signer result applied to its paper order's record; a result for an unknown order
-    is dead-lettered; live orders are the submitter's."""
-    fx = Effects(dead=[], sends=[])
+Judgement = tuple[list[OrderUpdate], Any] | str | None
+"""(updates, fill or None) for a result applied to its record; a reason to dead-letter it; or
+None when the result is another stage's (or changes nothing)."""
+
+
+async def apply_results(
+    decoded: list[Decoded],
+    stage_name: str,
+    judge: Callable[[OrderRecord | None, ExecutionResult], Awaitable[Judgement]],
+) -> Effects:
+    """Execution results applied in order to their orders' records (``judge`` decides each; a
+    record changed earlier in the batch is the one judged next): the updates and fills to send,
+    the records to write. Shared by the paper fills and the live submitter."""
+    fx = Effects()
     changes: dict[bytes, tuple[EventT, bytes]] = {}
     records: dict[bytes, OrderRecord] = {}
     for ev, _short, res in decoded:
         key = res.order_id.encode()
         rec = records.get(key) or load_record(order_lifecycle.get(key))
-        if rec is None:
-            fx.dead.append((ev, f"no order record for {res.order_id} (unknown request)"))
+        out = await judge(rec, res)
+        if isinstance(out, str):
+            fx.dead.append((ev, out))
             continue
-        if not rec.paper:
-            continue  # the submitter owns live orders
-        updates, fill = paper_result(rec, res)
-        if not updates and fill is None:
+        if out is None or rec is None or (not out[0] and out[1] is None):
             continue
-        log_outcome(rec, res, fill)
+        updates, fill = out
+        log_outcome(rec, res, fill, stage_name)
         fx.sends += update_sends(rec.mint, list(updates))
         if fill is not None:
             fx.sends.append(("fills", rec.mint.encode(), encode(fill)))
@@ -145,3 +155,16 @@ async def _handle(decoded: list[Decoded]) -> Effects:
         changes[key] = (ev, dump(rec))
     fx.writes.append((order_lifecycle, changes))
     return fx
+
+
+async def _judge_paper(rec: OrderRecord | None, res: ExecutionResult) -> Judgement:
+    """A result for an unknown order is dead-lettered; live orders are the submitter's."""
+    if rec is None:
+        return f"no order record for {res.order_id} (unknown request)"
+    if not rec.paper:
+        return None
+    return paper_result(rec, res)
+
+
+async def _handle(decoded: list[Decoded]) -> Effects:
+    return await apply_results(decoded, "fills", _judge_paper)

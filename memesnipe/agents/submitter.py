@@ -17,12 +17,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from faust.types import EventT
 from solders.transaction import VersionedTransaction
 
 from memesnipe.agents.channels import topic
-from memesnipe.agents.fills import advance, log_outcome
-from memesnipe.agents.router import get_router, update_sends
+from memesnipe.agents.fills import Judgement, advance, apply_results
+from memesnipe.agents.router import get_router
 from memesnipe.agents.stage import Decoded, Effects, Stage
 from memesnipe.agents.submission import Outcome, Submission, Submitter
 from memesnipe.app import app, settings
@@ -30,13 +29,13 @@ from memesnipe.connectors.errors import ProviderError
 from memesnipe.core.landed import LandedAmounts
 from memesnipe.core.order_lifecycle import is_terminal
 from memesnipe.core.order_plan import Plan, fill_from_plan
-from memesnipe.metrics import FILLS, FILLS_PENDING, REALISED_SLIPPAGE_BPS
+from memesnipe.metrics import FILLS_PENDING, REALISED_SLIPPAGE_BPS
 from memesnipe.settings import Mode
 from memesnipe.streams.base import LAMPORTS_PER_SOL, utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.execution import ExecutionResult, ExecutionStatus
 from memesnipe.streams.trading import Fill, OrderState, OrderUpdate, Side, Venue
-from memesnipe.tables.orders import OrderRecord, dump, load_record, order_lifecycle
+from memesnipe.tables.orders import OrderRecord, load_record, order_lifecycle
 
 log = logging.getLogger(__name__)
 stage = Stage("submitter", {"exec_results": ExecutionResult})
@@ -270,29 +269,17 @@ async def submit_results(stream: Any) -> None:
     await stage.run(stream, _handle)
 
 
+async def _judge_live(rec: OrderRecord | None, res: ExecutionResult) -> Judgement:
+    """Live orders only: an unknown or paper order's result is the fills stage's."""
+    if rec is None or rec.paper:
+        return None
+    return await apply_live(rec, res)
+
+
 async def _handle(decoded: list[Decoded]) -> Effects:
-    """Each signer or poll result applied to its live order's record (paper ones are the fills
-    agent's); the mechanism sends the updates and fills, then writes the records."""
-    fx = Effects()
-    changes: dict[bytes, tuple[EventT, bytes]] = {}
-    records: dict[bytes, OrderRecord] = {}
-    for ev, _short, res in decoded:
-        key = res.order_id.encode()
-        rec = records.get(key) or load_record(order_lifecycle.get(key))
-        if rec is None or rec.paper:
-            continue
-        updates, fill = await apply_live(rec, res)
-        if not updates and fill is None:
-            continue
-        log_outcome(rec, res, fill, "submitter")
-        fx.sends += update_sends(rec.mint, list(updates))
-        if fill is not None:
-            fx.sends.append(("fills", rec.mint.encode(), encode(fill)))
-            FILLS.labels(strategy=rec.instance_id, side=rec.side.value).inc()
-        records[key] = rec
-        changes[key] = (ev, dump(rec))
-    fx.writes.append((order_lifecycle, changes))
-    return fx
+    """Each signer or poll result applied to its live order's record; the mechanism sends the
+    updates and fills, then writes the records."""
+    return await apply_results(decoded, "submitter", _judge_live)
 
 
 def due(
