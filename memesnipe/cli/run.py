@@ -133,6 +133,12 @@ def run(args: argparse.Namespace) -> int:
     log_dir = settings.data_dir.resolve() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     kids = Children(log_dir)
+    if args.live_data:
+        from memesnipe.cli.run_live import paper_pricing
+
+        extra, line = paper_pricing(settings, os.environ)
+        os.environ.update(extra)  # the worker's router reads it
+        print(line)
     try:
         kids.start("worker", ["memesnipe", "worker", "-l", "info"])
         if _has_module("memesnipe.signer.__main__"):

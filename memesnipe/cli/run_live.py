@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from typing import Protocol
 
 from memesnipe.settings import Settings
@@ -25,6 +26,27 @@ def connector_plan(settings: Settings) -> tuple[list[str], list[str]]:
         return list(p.started), [f"{name}: {why}" for name, why in p.skipped.items()]
     finally:
         asyncio.run(p.aclose())
+
+
+PAPER_QUOTES_ENV = "MEMESNIPE_JUPITER__PAPER_QUOTES"
+
+
+def paper_pricing(settings: Settings, environ: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """(pipeline environment to add, the line to print): paper on live data fills each order at a
+    live Jupiter quote taken when the order would be sent (a fill at the signal's own price
+    overstates live PnL), whenever a Jupiter key is set and the user did not say otherwise;
+    without a key, the depth model, and the plan says so."""
+    if PAPER_QUOTES_ENV in environ or settings.jupiter.paper_quotes:
+        how = "live Jupiter quotes" if settings.jupiter.paper_quotes else "the depth model"
+        return {}, f"run: paper fills priced from {how} ({PAPER_QUOTES_ENV} as set)"
+    if settings.jupiter.api_key:
+        return {
+            PAPER_QUOTES_ENV: "true"
+        }, "run: paper fills priced from live Jupiter quotes when each order is sent"
+    return (
+        {},
+        "run: paper fills from the depth model: no Jupiter key (MEMESNIPE_JUPITER__API_KEY) for live quotes",
+    )
 
 
 def start_live_data(kids: Starter, settings: Settings) -> list[str]:

@@ -61,3 +61,18 @@ def test_run_accepts_live_data() -> None:
     args = build_parser().parse_args(["run", "--live-data", "--duration", "5"])
     assert args.live_data and args.duration == 5.0
     assert not build_parser().parse_args(["run"]).live_data
+
+
+def test_paper_on_live_data_is_priced_from_live_quotes_when_a_jupiter_key_is_set() -> None:
+    from memesnipe.cli.run_live import PAPER_QUOTES_ENV, paper_pricing
+
+    extra, line = paper_pricing(load_settings(jupiter={"api_key": "k"}), {})
+    assert extra == {PAPER_QUOTES_ENV: "true"} and "live Jupiter quotes" in line
+    # the router the worker builds from that environment asks Jupiter (no model fall-back)
+    quoted = load_settings(jupiter={"api_key": "k", "paper_quotes": extra[PAPER_QUOTES_ENV]})
+    assert quoted.jupiter.paper_quotes
+    # no key: the depth model, said so; the user's own choice is kept either way
+    extra, line = paper_pricing(load_settings(), {})
+    assert extra == {} and "depth model" in line and "MEMESNIPE_JUPITER__API_KEY" in line
+    extra, line = paper_pricing(load_settings(jupiter={"api_key": "k"}), {PAPER_QUOTES_ENV: "false"})
+    assert extra == {} and "depth model" in line
