@@ -17,12 +17,13 @@ from memesnipe.app import app
 
 log = logging.getLogger("stage_pause_worker")
 PAUSE_DIR = Path(os.environ["MEMESNIPE_TEST_PAUSE_DIR"])
+MIN_KEYS = int(os.environ.get("MEMESNIPE_TEST_PAUSE_MIN_KEYS", "1"))  # a batch this wide at least
 _paused = {"done": False}
 
 
 async def pause_once(changes: Any) -> None:
     """The first time a batch writes state: wait for a new assignment and the test's go."""
-    if _paused["done"] or not changes:
+    if _paused["done"] or len(changes) < MIN_KEYS:
         return
     _paused["done"] = True
     before = set(app.consumer.assignment())

@@ -52,11 +52,14 @@ async def test_a_rebalance_mid_batch_leaves_the_new_owners_state_as_the_changelo
     env = isolated_env
     await create_topics(env)
     only = {"MEMESNIPE_TEST_ONLY": "memesnipe.agents.risk_gate"}
-    w1 = start(env, "w1", "tests.agents.stage_pause_worker", {"MEMESNIPE_TEST_PAUSE_DIR": str(env.data_dir)})
+    # the first signals wait on the topic, so w1's first batch holds every mint (and pauses only
+    # on a batch that does): the partitions the rebalance hands to w2 are then in the paused batch
+    first = [m.signal(f"a{i}", x, t=1) for i, x in enumerate(MINTS)]
+    await produce(env.bootstrap, env.topic("signals"), [(s.mint.encode(), encode(s)) for s in first])
+    pause = {"MEMESNIPE_TEST_PAUSE_DIR": str(env.data_dir), "MEMESNIPE_TEST_PAUSE_MIN_KEYS": str(len(MINTS))}
+    w1 = start(env, "w1", "tests.agents.stage_pause_worker", pause)
     w2 = None
     try:
-        first = [m.signal(f"a{i}", x, t=1) for i, x in enumerate(MINTS)]
-        await produce(env.bootstrap, env.topic("signals"), [(s.mint.encode(), encode(s)) for s in first])
         w1.wait_for("stage paused mid-batch", timeout_s=60)  # the batch is in, its state not written
         w2 = start(env, "w2", "tests.agents.risk_worker", only)  # the rebalance: w1 loses partitions
         second = [m.signal(f"b{i}", x, t=2) for i, x in enumerate(MINTS)]
