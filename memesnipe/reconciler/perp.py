@@ -34,7 +34,7 @@ from memesnipe.connectors.drift.state import account_bytes
 from memesnipe.connectors.drift.venue import DriftVenue
 from memesnipe.core.perp_books import FundingMark, MarketUnits, book_funding, compare_positions, mark_of
 from memesnipe.core.perp_venue import read_status
-from memesnipe.core.reconcile import latest_positions
+from memesnipe.reconciler.positions import fold_position
 from memesnipe.settings import Settings
 from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
@@ -43,7 +43,6 @@ from memesnipe.streams.topics import topic_names
 from memesnipe.streams.trading import Fill, PositionUpdate
 
 log = logging.getLogger("memesnipe.reconciler.perp")
-_positions = msgspec.json.Decoder(PositionUpdate)
 _fills = msgspec.json.Decoder(Fill)
 MINT_DECIMALS_OFFSET = 44
 """SPL Token ``Mint``: mint_authority COption<Pubkey> (36 bytes), supply u64, then decimals u8."""
@@ -70,18 +69,9 @@ class PerpReconciler:
         return f"{self.venue.name}:{self.wallet}"
 
     def apply(self, value: bytes | None) -> None:
-        """One positions record (a record it cannot read is skipped and counted)."""
-        if not value:
-            return
-        try:
-            u = _positions.decode(value)
-        except Exception as exc:
-            self.skipped += 1
-            log.warning("positions record skipped: %s", type(exc).__name__)
-            return
-        k = (u.instance_id, u.mint)
-        prev = self.positions.get(k)
-        self.positions[k] = latest_positions([prev, u] if prev is not None else [u])[k]
+        """One positions record (an unreadable one is skipped and counted: ``fold_position``)."""
+        _u, bad = fold_position(self.positions, value)
+        self.skipped += bad
 
     def apply_fill(self, value: bytes | None) -> None:
         """Our own funding records on ``fills``: where the booking of each market stands."""

@@ -30,9 +30,9 @@ from memesnipe.core.reconcile import (
     adoptions,
     book_holdings,
     compare,
-    latest_positions,
     wallet_value,
 )
+from memesnipe.reconciler.positions import fold_position
 from memesnipe.settings import Settings
 from memesnipe.streams.base import SOL_MINT, utcnow
 from memesnipe.streams.codec import encode
@@ -40,7 +40,6 @@ from memesnipe.streams.reconcile import AdoptionRow, HoldingRow, Reconciliation
 from memesnipe.streams.trading import Fill, OrderState, OrderUpdate, PositionUpdate
 
 log = logging.getLogger("memesnipe.reconciler")
-_positions = msgspec.json.Decoder(PositionUpdate)
 _fills = msgspec.json.Decoder(Fill)
 _updates = msgspec.json.Decoder(OrderUpdate)
 ENDED = frozenset({OrderState.FAILED, OrderState.EXPIRED, OrderState.REJECTED})
@@ -73,20 +72,12 @@ class Reconciler:
     catch_up_s: float = 5.0  # most spent reading the books to their end before a reading
 
     def apply(self, value: bytes | None) -> None:
-        """One positions record. A record it cannot read, whatever the exception, is skipped and
-        counted: the worker's boundary agent dead-letters it once (agents/boundary.py), and the
-        reconciler goes on with the books it has."""
-        if not value:
-            return
-        try:
-            u = _positions.decode(value)
-        except Exception as exc:
-            self.skipped += 1
-            log.warning("positions record skipped: %s", type(exc).__name__)
+        """One positions record (an unreadable one is skipped and counted: ``fold_position``)."""
+        u, bad = fold_position(self.positions, value)
+        self.skipped += bad
+        if u is None:
             return
         key = (u.instance_id, u.mint)
-        prev = self.positions.get(key)
-        self.positions[key] = latest_positions([prev, u] if prev is not None else [u])[key]
         booked = self.pending.get(key)
         if booked is not None and u.fill_ts is not None and u.fill_ts.timestamp() >= booked:
             del self.pending[key]  # the books have applied the adoption
