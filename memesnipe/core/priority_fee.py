@@ -11,19 +11,16 @@ transaction overpay.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+
+from memesnipe.core.percentile import nearest_rank
 
 MICRO_LAMPORTS_PER_LAMPORT = 1_000_000
 
 
 def percentile(samples: Sequence[int], pct: float) -> int:
-    """Nearest-rank percentile (0 for no samples)."""
-    if not samples:
-        return 0
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
+    """Nearest-rank percentile, ``pct`` in percent (0 for no samples)."""
+    return nearest_rank(samples, pct / 100) or 0
 
 
 def cu_price(

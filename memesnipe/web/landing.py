@@ -18,10 +18,9 @@ value, never interpolated).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any
 
+from memesnipe.core.percentile import nearest_rank
 from memesnipe.web import view
 
 SUBMISSIONS_SQL = """
@@ -65,14 +64,6 @@ ORDER BY fill_id
 
 PAPER_NOTE = "paper mode: orders are filled by the model, never submitted, so nothing lands"
 NONE_YET_NOTE = "no live submissions in this run yet"
-
-
-def nearest_rank(values: Sequence[float], p: float) -> float | None:
-    """The ``p`` percentile (0 < p <= 1) by nearest rank; None with no values."""
-    if not values:
-        return None
-    v = sorted(values)
-    return v[max(math.ceil(p * len(v)) - 1, 0)]
 
 
 def _row(venue: str, subs: list[dict[str, Any]], bps: list[float]) -> view.LandingRow:
