@@ -37,7 +37,7 @@ from memesnipe.streams.codec import encode
 from memesnipe.streams.control import StrategyAllocation, StrategySpec
 from memesnipe.streams.ledger import LedgerMark
 from memesnipe.tables.ledger import LEDGER_TOPIC, dump, ledger_strategy, ledger_topic, load_strategy
-from memesnipe.tables.views import GlobalView, bootstrap_servers, checked_latest_by_key
+from memesnipe.tables.views import GlobalView, checked_latest_by_key
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class _Specs:
             store(key, value, partition, offset, ts)
             self.changed = True
 
-        self.view = GlobalView(bootstrap_servers(settings.kafka.broker), {names("specs"): on_spec})
+        self.view = GlobalView(settings.kafka.bootstrap_servers, {names("specs"): on_spec})
 
 
 specs = _Specs()

@@ -43,7 +43,7 @@ from memesnipe.streams.codec import encode
 from memesnipe.streams.market import MARKET_EVENT_TYPES
 from memesnipe.streams.topics import MARKET_TOPICS
 from memesnipe.tables.strategy_state import dump_state, load_state, market_context, strategy_state
-from memesnipe.tables.views import GlobalView, bootstrap_servers
+from memesnipe.tables.views import GlobalView
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def apply_spec_record(
 @app.task
 async def _start_spec_view() -> None:
     global _view
-    _view = GlobalView(bootstrap_servers(settings.kafka.broker), {names("specs"): apply_spec_record})
+    _view = GlobalView(settings.kafka.bootstrap_servers, {names("specs"): apply_spec_record})
     await _view.start()
     await _view.wait_ready()
     log.info(

@@ -29,7 +29,7 @@ from memesnipe.streams.base import utcnow
 from memesnipe.streams.codec import encode
 from memesnipe.streams.control import KillSwitch
 from memesnipe.streams.topics import topic_configs, topic_names
-from memesnipe.tables.views import GlobalView, bootstrap_servers
+from memesnipe.tables.views import GlobalView
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class KillSwitchView:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KillSwitchView:
-        return cls(bootstrap_servers(settings.kafka.broker), topic_names(settings)("killswitch"))
+        return cls(settings.kafka.bootstrap_servers, topic_names(settings)("killswitch"))
 
     def on_change(self, fn: Callable[[KillStatus], None]) -> None:
         """Call ``fn`` with every new answer (including the first once read to the end)."""
@@ -110,7 +110,7 @@ async def stop_shared_views() -> None:
 async def ensure_killswitch_topic(settings: Settings) -> str:
     """Create the compacted killswitch topic if it is missing (as the Faust app declares it)."""
     name = topic_names(settings)("killswitch")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings.kafka.broker))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     await admin.start()
     try:
         if name not in await admin.list_topics():
@@ -130,7 +130,7 @@ async def read_kill_switch(settings: Settings, timeout_s: float = 30.0) -> KillS
     """The kill switch as every stage sees it: the topic read once to its end."""
     await ensure_killswitch_topic(settings)
     view = KillSwitchView(
-        bootstrap_servers(settings.kafka.broker),
+        settings.kafka.bootstrap_servers,
         topic_names(settings)("killswitch"),
         metadata_timeout_s=timeout_s,
     )
@@ -172,7 +172,7 @@ class KillSwitchService:
     ) -> None:
         self.settings = settings
         self.topic = topic_names(settings)("killswitch")
-        self.bootstrap = bootstrap_servers(settings.kafka.broker)
+        self.bootstrap = settings.kafka.bootstrap_servers
         self.timeout_s = settings.web.publish_timeout_s if timeout_s is None else timeout_s
         self.client_id = client_id
         self._producer: AIOKafkaProducer | None = None

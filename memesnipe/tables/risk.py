@@ -29,7 +29,6 @@ from memesnipe.streams.trading import Fill, Order, OrderUpdate, PositionUpdate
 from memesnipe.tables.views import (
     GlobalView,
     Handler,
-    bootstrap_servers,
     checked_latest_by_key,
     view_record,
 )
@@ -114,7 +113,7 @@ class RiskViews:
         names = topic_names(settings)
         self.control = ControlPlane()
         self.book = ExposureBook(pending_ttl_s=settings.risk.pending_ttl_s)
-        boot = bootstrap_servers(settings.kafka.broker)
+        boot = settings.kafka.bootstrap_servers
         # two consumers: a flood of position updates must never delay the kill switch
         self.control_view = GlobalView(
             boot,

@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from memesnipe.kafka_internals.metadata import partitions_for_topic
-from memesnipe.settings import bootstrap_servers as bootstrap_servers  # its callers' import
 from memesnipe.streams.codec import DecodeError, decode_record
 
 T = TypeVar("T")
